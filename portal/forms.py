@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from portal.models import User
+from projects.models import Team
+from projects.roles import GlobalRole
+
+ROLE_CHOICES = [(role.value, role.value) for role in GlobalRole]
+
+
+class AccessForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        choices=ROLE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Global roles. Project roles are given on each project.",
+    )
+    teams = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.all(), widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def clean_roles(self) -> list[GlobalRole]:
+        return [GlobalRole(value) for value in self.cleaned_data["roles"]]
+
+
+class InviteForm(AccessForm):
+    email = forms.EmailField()
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150, required=False)
+
+    field_order = ["email", "first_name", "last_name", "roles", "teams"]
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("A user with this email address already exists.")
+        return email
+
+
+class TeamForm(forms.ModelForm):  # type: ignore[type-arg]
+    members = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(is_active=True),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Team
+        fields = ["name", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["members"].initial = list(self.instance.members.all())

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from portal.views import health, home, invitations, people
+
+# The Django admin signs in through allauth, so it gets the same rate limits and MFA.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+admin.site.site_header = "Runway administration"
+
+portal_patterns = [
+    path("", home.home, name="home"),
+    path("manage/people/", people.user_list, name="user_list"),
+    path("manage/people/invite/", people.user_invite, name="user_invite"),
+    path("manage/people/<int:pk>/", people.user_detail, name="user_detail"),
+    path("manage/people/<int:pk>/deactivate/", people.user_deactivate, name="user_deactivate"),
+    path("manage/people/<int:pk>/reactivate/", people.user_reactivate, name="user_reactivate"),
+    path("manage/teams/", people.team_list, name="team_list"),
+    path("manage/teams/new/", people.team_edit, name="team_create"),
+    path("manage/teams/<int:pk>/", people.team_edit, name="team_edit"),
+    path(
+        "invitations/<uidb64>/<token>/",
+        invitations.invitation_accept,
+        name="invitation_accept",
+    ),
+]
+
+urlpatterns = [
+    path("", include((portal_patterns, "portal"))),
+    path("healthz", health.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("projects/", include("projects.urls")),
+    path("assessments/", include("assessments.urls")),
+    path("metrics/", include("metrics.urls")),
+    path(settings.DJANGO_ADMIN_URL, admin.site.urls),
+]
+
+handler403 = "portal.views.errors.permission_denied"

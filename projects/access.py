@@ -1,0 +1,109 @@
+"""Who may see or change a project, exactly as "Who may do what" in domain.md.
+
+Outsiders get 404 (a project's existence is not disclosed); members without the
+right get 403. Every denial is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from projects.models import Membership, Project, ProjectRole
+from projects.roles import is_admin, sees_all_projects
+
+if TYPE_CHECKING:
+    from portal.models import User
+
+security_log = logging.getLogger("runway.security")
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    EDIT = "edit"  # details, members, requirements, build-vs-partner, cost scenarios
+    APPROVE_REQUIREMENTS = "approve_requirements"
+    WORK_CHECKLIST = "work_checklist"  # tick items, add evidence, add custom items
+    RUN_ASSESSMENT = "run_assessment"  # gap assessments, mark steps done or reopen
+    CONNECT_SERVICES = "connect_services"  # project-scoped services, push tokens
+    ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
+    EXPORT = "export"
+
+
+_ALL = frozenset(ProjectRole)
+PROJECT_RULES: dict[Action, frozenset[ProjectRole]] = {
+    Action.VIEW: _ALL,
+    Action.EXPORT: _ALL,
+    Action.EDIT: frozenset({ProjectRole.OWNER}),
+    Action.APPROVE_REQUIREMENTS: frozenset({ProjectRole.OWNER}),
+    Action.WORK_CHECKLIST: frozenset(
+        {ProjectRole.OWNER, ProjectRole.LEAD, ProjectRole.CONTRIBUTOR}
+    ),
+    Action.RUN_ASSESSMENT: frozenset({ProjectRole.OWNER, ProjectRole.LEAD}),
+    Action.CONNECT_SERVICES: frozenset({ProjectRole.OWNER, ProjectRole.LEAD}),
+    Action.ACKNOWLEDGE_ALERTS: frozenset({ProjectRole.OWNER, ProjectRole.LEAD}),
+}
+# Admins may do everything except approvals and sign-offs, which belong to people
+# with the project role the step names.
+ADMIN_EXCLUDED: frozenset[Action] = frozenset({Action.APPROVE_REQUIREMENTS})
+
+
+def visible_projects(user: User) -> QuerySet[Project]:
+    """The projects the user may see: members see theirs, executives and admins all."""
+    projects = Project.objects.all()
+    if sees_all_projects(user):
+        return projects
+    return projects.filter(memberships__user=user).distinct()
+
+
+def project_role(user: User, project: Project) -> ProjectRole | None:
+    """The user's role on the project, or None; cached on the project object."""
+    cache: dict[int, ProjectRole | None] = project.__dict__.setdefault(
+        "_roles_by_user", {}
+    )
+    if user.pk not in cache:
+        role = (
+            Membership.objects.filter(project=project, user=user)
+            .values_list("role", flat=True)
+            .first()
+        )
+        cache[user.pk] = ProjectRole(role) if role else None
+    return cache[user.pk]
+
+
+def can(user: User, project: Project, action: Action) -> bool:
+    if is_admin(user) and action not in ADMIN_EXCLUDED:
+        return True
+    role = project_role(user, project)
+    if role is None:
+        return action in {Action.VIEW, Action.EXPORT} and sees_all_projects(user)
+    return role in PROJECT_RULES[action]
+
+
+def get_project_for_user(
+    user: User, slug: str, action: Action = Action.VIEW
+) -> Project:
+    """Load a project by slug for ``action``: 404 if the user may not see it, 403 if
+    they see it but may not do ``action``."""
+    project = Project.objects.select_related("team").filter(slug=slug).first()
+    if project is None:
+        raise Http404("No such project.")
+    if not can(user, project, Action.VIEW):
+        security_log.warning(
+            "access denied",
+            extra={"event": "access.denied", "user_id": user.pk, "project": slug,
+                   "action": str(action), "outcome": 404},
+        )
+        raise Http404("No such project.")
+    if action is not Action.VIEW and not can(user, project, action):
+        security_log.warning(
+            "access denied",
+            extra={"event": "access.denied", "user_id": user.pk, "project": slug,
+                   "action": str(action), "outcome": 403},
+        )
+        raise PermissionDenied(f"Your role on {project.name} does not allow this.")
+    return project
