@@ -8,7 +8,7 @@ from portal.models import User
 
 
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):  # type: ignore[misc]
+class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):  # type: ignore[misc,type-arg]
     """Support view of people; day-to-day user admin happens in Runway's own pages."""
 
     ordering = ["email"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 
 from portal.models import User
 from projects.models import Team
@@ -56,3 +57,8 @@ class TeamForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["members"].initial = list(self.instance.members.all())
+            # Deactivated members stay choosable: saving the team must not drop them.
+            members: Any = self.fields["members"]
+            members.queryset = User.objects.filter(
+                Q(is_active=True) | Q(teams=self.instance)
+            ).distinct()

@@ -75,7 +75,14 @@ def user_set_access(*, user: User, roles: Iterable[GlobalRole], teams: Iterable[
     roles = list(roles)
     groups = [Group.objects.get_or_create(name=role.value)[0] for role in roles]
     user.groups.set(groups)
-    user.teams.set(teams)
+    # Written from the team's side: Team keeps the history of its members, and a
+    # reverse write (user.teams.set) hands a User to Team's history hook, which fails.
+    wanted = set(teams)
+    current = set(user.teams.all())
+    for team in current - wanted:
+        team.members.remove(user)
+    for team in wanted - current:
+        team.members.add(user)
     # Admins edit the catalogs (steps, checklist templates, prices) in the Django admin.
     is_admin = any(role is GlobalRole.ADMIN for role in roles)
     if (user.is_staff, user.is_superuser) != (is_admin, is_admin):

@@ -30,7 +30,7 @@ def global_roles(user: User | AnonymousUser) -> frozenset[str]:
     if cached is None:
         names: Any = user.groups.values_list("name", flat=True)
         cached = frozenset(names)
-        user._runway_roles = cached  # type: ignore[union-attr]
+        setattr(user, "_runway_roles", cached)  # noqa: B010  (a per-request memo, not a model field)
     return cached
 
 

@@ -41,6 +41,15 @@ def require(condition: bool, reason: str) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters and cached values must not leak from one test to the next.
+    from django.core.cache import cache
+
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_and_quiet(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -105,7 +114,7 @@ def pm(db):
     return UserFactory(roles=[GlobalRole.PRODUCT_MANAGER])
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     require(shutil.which(CHROMIUM) is not None, f"Debian's Chromium is not installed at {CHROMIUM}")
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

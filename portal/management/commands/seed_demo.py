@@ -37,22 +37,33 @@ DEMO_PROJECTS = [
 class Command(BaseCommand):
     help = "Create the demo accounts (one per role) and a few projects. Idempotent."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help="Give the existing demo accounts a new password and print it.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         password = settings.RUNWAY_DEMO_PASSWORD or secrets.token_urlsafe(12)
         with transaction.atomic(), acting_as(None):
-            created = self._users(password)
+            created = self._users(password, reset=options["reset_passwords"])
             users = {email: User.objects.get(email=email) for email, *_ in DEMO_USERS}
             teams = self._teams(users)
             with acting_as(users["pm@runway.example"]):
                 self._projects(users, teams)
         self._report(created, password)
 
-    def _users(self, password: str) -> list[str]:
+    def _users(self, password: str, *, reset: bool) -> list[str]:
         created = []
         for email, first, last, roles in DEMO_USERS:
             user = User.objects.filter(email=email).first()
             if user is None:
                 user = User.objects.create_user(email, password, first_name=first, last_name=last)
+                created.append(email)
+            elif reset:
+                user.set_password(password)
+                user.save(update_fields=["password"])
                 created.append(email)
             people.user_set_access(user=user, roles=roles, teams=list(user.teams.all()))
         return created
@@ -81,7 +92,10 @@ class Command(BaseCommand):
 
     def _report(self, created: list[str], password: str) -> None:
         if not created:
-            self.stdout.write("Demo data is already in place (passwords unchanged).")
+            self.stdout.write(
+                "Demo data is already in place (passwords unchanged; "
+                "`manage.py seed_demo --reset-passwords` prints new ones)."
+            )
             return
         self.stdout.write(self.style.SUCCESS("Demo accounts (sign in at http://127.0.0.1:8000):"))
         for email, _, _, roles in DEMO_USERS:
