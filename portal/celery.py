@@ -18,7 +18,12 @@ app.autodiscover_tasks()
 def ensure_broker_folders() -> None:
     """Create the embedded broker's folders, which kombu expects to exist."""
     options = app.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "data_folder_processed"):
+    for key in (
+        "data_folder_in",
+        "data_folder_out",
+        "data_folder_processed",
+        "control_folder",
+    ):
         if folder := options.get(key):
             Path(folder).mkdir(parents=True, exist_ok=True)
 

@@ -37,7 +37,9 @@ class InviteForm(AccessForm):
     def clean_email(self) -> str:
         email: str = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("A user with this email address already exists.")
+            raise forms.ValidationError(
+                "A user with this email address already exists."
+            )
         return email
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -65,12 +66,17 @@ def user_invite(
             recipient_list=[user.email],
         )
     )
-    log.info("user invited", extra={"event": "user.invited", "user_id": user.pk, "by": invited_by.pk})
+    log.info(
+        "user invited",
+        extra={"event": "user.invited", "user_id": user.pk, "by": invited_by.pk},
+    )
     return user
 
 
 @transaction.atomic
-def user_set_access(*, user: User, roles: Iterable[GlobalRole], teams: Iterable[Team]) -> None:
+def user_set_access(
+    *, user: User, roles: Iterable[GlobalRole], teams: Iterable[Team]
+) -> None:
     """Replace the user's global roles and team memberships."""
     roles = list(roles)
     groups = [Group.objects.get_or_create(name=role.value)[0] for role in roles]
@@ -93,9 +99,17 @@ def user_set_access(*, user: User, roles: Iterable[GlobalRole], teams: Iterable[
 
 @transaction.atomic
 def invitation_accept(*, user: User, password: str) -> User:
+    """Set the first password. Opening the emailed link proves the address is the
+    invitee's, so it is recorded as verified (single sign-on relies on that)."""
     user.set_password(password)
     user.save(update_fields=["password"])
-    log.info("invitation accepted", extra={"event": "user.invitation_accepted", "user_id": user.pk})
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
+    log.info(
+        "invitation accepted",
+        extra={"event": "user.invitation_accepted", "user_id": user.pk},
+    )
     return user
 
 
@@ -120,11 +134,17 @@ def user_deactivate(*, user: User, actor: User) -> None:
     # next request; ending the tracked sessions removes them outright.
     for session in UserSession.objects.filter(user=user):
         session.end()
-    log.info("user deactivated", extra={"event": "user.deactivated", "user_id": user.pk, "by": actor.pk})
+    log.info(
+        "user deactivated",
+        extra={"event": "user.deactivated", "user_id": user.pk, "by": actor.pk},
+    )
 
 
 @transaction.atomic
 def user_reactivate(*, user: User, actor: User) -> None:
     user.is_active = True
     user.save(update_fields=["is_active"])
-    log.info("user reactivated", extra={"event": "user.reactivated", "user_id": user.pk, "by": actor.pk})
+    log.info(
+        "user reactivated",
+        extra={"event": "user.reactivated", "user_id": user.pk, "by": actor.pk},
+    )

@@ -164,7 +164,9 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
@@ -300,6 +302,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(VAR_DIR / "broker"),
         "data_folder_out": str(VAR_DIR / "broker"),
         "data_folder_processed": str(VAR_DIR / "broker-processed"),
+        "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
         "polling_interval": 0.1,
     }
@@ -350,3 +353,27 @@ LOGGING = {
 
 # The Django admin (catalogs and support) lives away from the obvious address.
 DJANGO_ADMIN_URL = env.str("DJANGO_ADMIN_URL", default="django-admin/")
+
+# PROJECTS
+# A project is flagged as stalled after this many days without activity in its current step.
+RUNWAY_STALLED_AFTER_DAYS = env.int("RUNWAY_STALLED_AFTER_DAYS", default=14)
+# Evidence uploads: the largest file accepted, and the kinds of file.
+RUNWAY_EVIDENCE_MAX_BYTES = env.int(
+    "RUNWAY_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024
+)
+RUNWAY_EVIDENCE_EXTENSIONS = env.list(
+    "RUNWAY_EVIDENCE_EXTENSIONS",
+    default=[
+        "pdf",
+        "png",
+        "jpg",
+        "jpeg",
+        "txt",
+        "md",
+        "csv",
+        "json",
+        "docx",
+        "xlsx",
+        "pptx",
+    ],
+)

@@ -16,8 +16,16 @@ portal_patterns = [
     path("manage/people/", people.user_list, name="user_list"),
     path("manage/people/invite/", people.user_invite, name="user_invite"),
     path("manage/people/<int:pk>/", people.user_detail, name="user_detail"),
-    path("manage/people/<int:pk>/deactivate/", people.user_deactivate, name="user_deactivate"),
-    path("manage/people/<int:pk>/reactivate/", people.user_reactivate, name="user_reactivate"),
+    path(
+        "manage/people/<int:pk>/deactivate/",
+        people.user_deactivate,
+        name="user_deactivate",
+    ),
+    path(
+        "manage/people/<int:pk>/reactivate/",
+        people.user_reactivate,
+        name="user_reactivate",
+    ),
     path("manage/teams/", people.team_list, name="team_list"),
     path("manage/teams/new/", people.team_edit, name="team_create"),
     path("manage/teams/<int:pk>/", people.team_edit, name="team_edit"),

@@ -95,15 +95,16 @@ def get_project_for_user(
     if not can(user, project, Action.VIEW):
         security_log.warning(
             "access denied",
-            extra={"event": "access.denied", "user_id": user.pk, "project": slug,
-                   "action": str(action), "outcome": 404},
+            extra={
+                "event": "access.denied",
+                "user_id": user.pk,
+                "project": slug,
+                "action": str(action),
+                "outcome": 404,
+            },
         )
         raise Http404("No such project.")
     if action is not Action.VIEW and not can(user, project, action):
-        security_log.warning(
-            "access denied",
-            extra={"event": "access.denied", "user_id": user.pk, "project": slug,
-                   "action": str(action), "outcome": 403},
-        )
+        # Logged by the 403 handler, with the path and method.
         raise PermissionDenied(f"Your role on {project.name} does not allow this.")
     return project

@@ -1,17 +1,56 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import UploadedFile
 
-from projects.models import Team
+from projects.models import (
+    DataClassification,
+    Framework,
+    ItemState,
+    Project,
+    ProjectRole,
+    ProjectStatus,
+    PrototypeOrigin,
+    StepStatus,
+    Team,
+    UseCase,
+)
 from projects.roles import is_admin
 
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
-class ProjectCreateForm(forms.Form):
+
+class ProjectDetailsMixin(forms.Form):
+    use_case = forms.ChoiceField(choices=UseCase.choices, initial=UseCase.CHATBOT)
+    prototype_origin = forms.ChoiceField(
+        choices=PrototypeOrigin.choices,
+        initial=PrototypeOrigin.HAND_WRITTEN,
+        label="Where the prototype came from",
+    )
+    data_classification = forms.ChoiceField(
+        choices=DataClassification.choices,
+        initial=DataClassification.INTERNAL,
+        help_text="The most sensitive data the system will see. It decides which controls apply.",
+    )
+    frameworks = forms.ModelMultipleChoiceField(
+        queryset=Framework.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Compliance frameworks",
+    )
+    target_launch_date = forms.DateField(required=False, widget=DATE_INPUT)
+
+
+class ProjectCreateForm(ProjectDetailsMixin):
     name = forms.CharField(max_length=200)
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), empty_label="Choose a team")
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), empty_label="Choose a team"
+    )
     summary = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
@@ -28,6 +67,16 @@ class ProjectCreateForm(forms.Form):
         label="Engineering lead",
     )
 
+    field_order = [
+        "name",
+        "team",
+        "summary",
+        "owner",
+        "lead",
+        "use_case",
+        "prototype_origin",
+    ]
+
     def __init__(self, *args: Any, creator: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.creator = creator
@@ -37,14 +86,196 @@ class ProjectCreateForm(forms.Form):
         data = super().clean() or {}
         owner, lead = data.get("owner"), data.get("lead")
         if owner and lead and owner == lead:
-            self.add_error("lead", "The engineering lead must be someone other than the owner.")
-        if (
-            owner
-            and not is_admin(self.creator)
-            and self.creator not in {owner, lead}
-        ):
+            self.add_error(
+                "lead", "The engineering lead must be someone other than the owner."
+            )
+        if owner and not is_admin(self.creator) and self.creator not in {owner, lead}:
             raise forms.ValidationError(
                 "Name yourself as owner or as engineering lead: the creator of a "
                 "project becomes one of the two."
             )
+        return data
+
+
+class ProjectForm(ProjectDetailsMixin):
+    """The owner's edit form for a project's details."""
+
+    name = forms.CharField(max_length=200)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    team = forms.ModelChoiceField(queryset=Team.objects.all())
+    status = forms.ChoiceField(
+        choices=ProjectStatus.choices,
+        help_text="Your own view of the project. “Launched” follows from step 7.",
+    )
+    operating_owner = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        help_text="Runs the system in production; needed before step 7 can be done.",
+    )
+
+    field_order = ["name", "summary", "team", "status"]
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "name": project.name,
+                "summary": project.summary,
+                "team": project.team_id,
+                "status": project.status,
+                "use_case": project.use_case,
+                "prototype_origin": project.prototype_origin,
+                "data_classification": project.data_classification,
+                "frameworks": list(project.frameworks.all()),
+                "target_launch_date": project.target_launch_date,
+                "operating_owner": project.operating_owner_id,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["operating_owner"].queryset = get_user_model().objects.filter(  # type: ignore[attr-defined]
+            is_active=True
+        )
+
+
+def member_choices(project: Project) -> Any:
+    return get_user_model().objects.filter(
+        project_memberships__project=project, is_active=True
+    )
+
+
+class MemberForm(forms.Form):
+    user = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True), label="Person"
+    )
+    role = forms.ChoiceField(
+        choices=[c for c in ProjectRole.choices if c[0] != ProjectRole.OWNER],
+        help_text="To change the owner, use “Transfer ownership”.",
+    )
+
+
+class OwnerTransferForm(forms.Form):
+    new_owner = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True), label="New owner"
+    )
+
+
+class ItemStateForm(forms.Form):
+    state = forms.ChoiceField(choices=ItemState.choices)
+    justification = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            data.get("state") == ItemState.NOT_APPLICABLE
+            and not data.get("justification", "").strip()
+        ):
+            self.add_error(
+                "justification", "Say why the item does not apply to this project."
+            )
+        return data
+
+
+class ItemDetailsForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(), required=False
+    )
+    due_date = forms.DateField(required=False, widget=DATE_INPUT)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = member_choices(project)  # type: ignore[attr-defined]
+
+
+class EvidenceForm(forms.Form):
+    url = forms.URLField(
+        required=False, label="Link", assume_scheme="https", max_length=500
+    )
+    file = forms.FileField(required=False, label="Or a file")
+
+    def clean_file(self) -> UploadedFile[Any] | None:
+        upload: UploadedFile[Any] | None = self.cleaned_data.get("file")
+        if upload is None:
+            return None
+        limit = settings.RUNWAY_EVIDENCE_MAX_BYTES
+        if (upload.size or 0) > limit:
+            raise forms.ValidationError(
+                f"The file is {(upload.size or 0) / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB."
+            )
+        extension = Path(upload.name or "").suffix.lower().lstrip(".")
+        allowed = settings.RUNWAY_EVIDENCE_EXTENSIONS
+        if extension not in allowed:
+            raise forms.ValidationError(
+                f"Files of type “.{extension or '?'}” are not accepted. Allowed: {', '.join(allowed)}."
+            )
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and bool(data.get("url")) == bool(data.get("file")):
+            raise forms.ValidationError("Attach either a link or a file.")
+        return data
+
+
+class CustomItemForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    guidance = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    required = forms.BooleanField(
+        required=False, initial=True, label="Required for the gate"
+    )
+    evidence_required = forms.BooleanField(required=False, label="Needs evidence")
+
+
+class StepForm(forms.Form):
+    owner = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(), required=False
+    )
+    due_date = forms.DateField(required=False, widget=DATE_INPUT)
+    status = forms.ChoiceField(
+        choices=[c for c in StepStatus.choices if c[0] != StepStatus.DONE]
+    )
+    blocked_reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = member_choices(project)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            data.get("status") == StepStatus.BLOCKED
+            and not data.get("blocked_reason", "").strip()
+        ):
+            self.add_error("blocked_reason", "Say what blocks the step.")
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+
+
+class SignOffRequestForm(forms.Form):
+    role = forms.ChoiceField(choices=[])
+    signer = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True), label="Ask"
+    )
+
+    def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        labels = dict(ProjectRole.choices)
+        self.fields["role"].choices = [(r, labels.get(r, r)) for r in roles]  # type: ignore[attr-defined]
+
+
+class SignOffDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == "reject" and not data.get("comment", "").strip():
+            self.add_error("comment", "Give a reason for the rejection.")
         return data

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -29,6 +31,53 @@ class Team(models.Model):
         return self.name
 
 
+class Framework(models.Model):
+    """A compliance framework a project may be under (HIPAA, SOC 2...); admins extend it."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DataClassification(models.TextChoices):
+    """Ordered from least to most sensitive; applicability compares ranks."""
+
+    PUBLIC = "public", "Public"
+    INTERNAL = "internal", "Internal"
+    CONFIDENTIAL = "confidential", "Confidential"
+    REGULATED = "regulated", "Regulated"
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        return list(cls.values).index(value)
+
+
+class PrototypeOrigin(models.TextChoices):
+    CHAT_ASSISTANT = "chat_assistant", "ChatGPT or Claude"
+    BOLT = "bolt", "Bolt"
+    LOVABLE = "lovable", "Lovable"
+    V0 = "v0", "Vercel v0"
+    REPLIT = "replit", "Replit"
+    HAND_WRITTEN = "hand_written", "Hand-written"
+    OTHER = "other", "Other"
+
+
+class UseCase(models.TextChoices):
+    CHATBOT = "chatbot", "Chatbot"
+    COPILOT = "copilot", "Copilot"
+    RAG_ASSISTANT = "rag_assistant", "RAG assistant"
+    AGENT = "agent", "Agent"
+    OTHER = "other", "Other"
+
+
 class ProjectStatus(models.TextChoices):
     """The status the owner sets; "launched" is derived from step 7, never set."""
 
@@ -47,11 +96,34 @@ class Project(models.Model):
     status = models.CharField(
         max_length=20, choices=ProjectStatus.choices, default=ProjectStatus.ON_TRACK
     )
+    use_case = models.CharField(
+        max_length=20, choices=UseCase.choices, default=UseCase.CHATBOT
+    )
+    prototype_origin = models.CharField(
+        max_length=20,
+        choices=PrototypeOrigin.choices,
+        default=PrototypeOrigin.HAND_WRITTEN,
+    )
+    data_classification = models.CharField(
+        max_length=20,
+        choices=DataClassification.choices,
+        default=DataClassification.INTERNAL,
+    )
+    frameworks = models.ManyToManyField(Framework, blank=True, related_name="projects")
+    target_launch_date = models.DateField(null=True, blank=True)
+    operating_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="operated_projects",
+        help_text="Runs the system in production; must be named before step 7 is done.",
+    )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = HistoricalRecords(get_user=history_user, m2m_fields=[frameworks])
 
     class Meta:
         ordering = ["name"]
@@ -102,3 +174,257 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} of {self.project}"
+
+
+# --- Catalogs -----------------------------------------------------------------
+
+
+class Step(models.Model):
+    """One of the seven transition steps: reference rows admins may reword, never add or remove."""
+
+    number = models.PositiveSmallIntegerField(unique=True)
+    name = models.CharField(max_length=120)
+    short_name = models.CharField(max_length=40)
+    purpose = models.TextField()
+    gate_text = models.TextField()
+    # Project roles whose sign-off the gate needs, e.g. ["lead", "owner"] for step 7.
+    signoff_roles = models.JSONField(default=list, blank=True)
+
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(number__gte=1, number__lte=7), name="step_number_1_to_7"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.short_name}"
+
+
+class ChecklistTemplate(models.Model):
+    """A catalog item; each project's checklist is instantiated from the applicable ones."""
+
+    key = models.SlugField(max_length=80, unique=True)
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="templates")
+    title = models.CharField(max_length=200)
+    guidance = models.TextField(blank=True)
+    required = models.BooleanField(default=True)
+    evidence_required = models.BooleanField(default=False)
+    frameworks = models.ManyToManyField(
+        Framework,
+        blank=True,
+        related_name="checklist_templates",
+        help_text="Applies only to projects under one of these frameworks; none means every project.",
+    )
+    min_classification = models.CharField(
+        max_length=20,
+        choices=DataClassification.choices,
+        blank=True,
+        help_text="Applies only when the project's data is at least this sensitive.",
+    )
+    order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(
+        default=True, help_text="Inactive items are no longer added to projects."
+    )
+
+    history = HistoricalRecords(get_user=history_user, m2m_fields=[frameworks])
+
+    class Meta:
+        ordering = ["step__number", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# --- A project's steps and checklist ------------------------------------------
+
+
+class StepStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    BLOCKED = "blocked", "Blocked"
+    DONE = "done", "Done"
+
+
+class ProjectStep(models.Model):
+    """A project's state in one step."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="steps")
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=20, choices=StepStatus.choices, default=StepStatus.NOT_STARTED
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_steps",
+    )
+    due_date = models.DateField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    blocked_reason = models.TextField(blank=True)
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.TextField(blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["project", "step__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "step"], name="one_state_per_step"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} — {self.step}"
+
+
+class ItemState(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class ChecklistItem(models.Model):
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="checklist_items"
+    )
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="+")
+    template = models.ForeignKey(
+        ChecklistTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
+        help_text="Empty for a project's own custom items.",
+    )
+    title = models.CharField(max_length=200)
+    guidance = models.TextField(blank=True)
+    required = models.BooleanField(default=True)
+    evidence_required = models.BooleanField(default=False)
+    order = models.PositiveIntegerField(default=0)
+    state = models.CharField(
+        max_length=20, choices=ItemState.choices, default=ItemState.OPEN
+    )
+    na_justification = models.TextField(blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_items",
+    )
+    due_date = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Items whose template stopped applying are kept (with their ticks), flagged.
+    applicable = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["step__number", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "template"],
+                condition=Q(template__isnull=False),
+                name="one_item_per_template",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_custom(self) -> bool:
+        return self.template_id is None
+
+
+def evidence_upload_path(instance: Evidence, filename: str) -> str:
+    # Random folder names: the storage path reveals nothing and never collides.
+    return f"evidence/{instance.item.project_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class Evidence(models.Model):
+    """A link or an uploaded file that shows a checklist item is really done."""
+
+    item = models.ForeignKey(
+        ChecklistItem, on_delete=models.CASCADE, related_name="evidence"
+    )
+    url = models.URLField(max_length=500, blank=True)
+    file = models.FileField(upload_to=evidence_upload_path, blank=True, max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["added_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(url="") & ~Q(file="")) | (~Q(url="") & Q(file="")),
+                name="evidence_is_a_link_or_a_file",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name or self.url
+
+
+class SignOffStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    INVALIDATED = "invalidated", "Invalidated"
+
+
+class SignOff(models.Model):
+    """A request for, and the decision of, one person signing off a step in a role."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="signoffs"
+    )
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=20, choices=ProjectRole.choices)
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signoffs"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=SignOffStatus.choices, default=SignOffStatus.PENDING
+    )
+    comment = models.TextField(blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    invalidated_reason = models.CharField(max_length=300, blank=True)
+
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} sign-off of {self.step} by {self.signer}"

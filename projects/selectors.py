@@ -3,34 +3,149 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.conf import settings
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from projects import gates
 from projects.access import visible_projects
-from projects.models import Membership, Project, ProjectRole
+from projects.models import (
+    ChecklistItem,
+    Evidence,
+    ItemState,
+    Membership,
+    Project,
+    ProjectRole,
+    ProjectStep,
+    SignOff,
+    StepStatus,
+)
+from projects.progress import current_step_number, is_overdue, is_stalled, percent
 
 if TYPE_CHECKING:
     from portal.models import User
 
 
-def project_list_for_user(user: User, *, query: str = "") -> QuerySet[Project]:
-    """Visible, unarchived projects with their team and members loaded."""
-    projects = (
+LAUNCHED = 8  # the "current step" of a project whose seven steps are all done
+
+
+@dataclass(frozen=True)
+class ProjectFilters:
+    """The project list's filters, as they appear in the URL."""
+
+    query: str = ""
+    step: int | None = None
+    status: str = ""
+    team: str = ""
+    framework: str = ""
+    owner: int | None = None
+    mine: bool = False
+    flagged: bool = False
+    sort: str = "name"
+
+
+SORTS = {
+    "name": ("name",),
+    "-name": ("-name",),
+    "step": ("current_step", "name"),
+    "-step": ("-current_step", "name"),
+    "launch": ("target_launch_date", "name"),
+    "-launch": ("-target_launch_date", "name"),
+    "updated": ("updated_at",),
+    "-updated": ("-updated_at",),
+}
+
+
+def _with_step_facts(projects: QuerySet[Project]) -> QuerySet[Project]:
+    """Annotate the derived current step, its last activity, and the overdue flag."""
+    not_done = ProjectStep.objects.filter(project=OuterRef("pk")).exclude(
+        status=StepStatus.DONE
+    )
+    current = not_done.order_by("step__number")
+    return projects.annotate(
+        current_step=Coalesce(
+            Subquery(current.values("step__number")[:1]), Value(LAUNCHED)
+        ),
+        current_step_status=Subquery(current.values("status")[:1]),
+        current_activity=Subquery(
+            current.annotate(at=Coalesce("last_activity_at", "started_at")).values(
+                "at"
+            )[:1]
+        ),
+        has_overdue_step=Exists(not_done.filter(due_date__lt=timezone.localdate())),
+    )
+
+
+def project_list_for_user(
+    user: User, *, query: str = "", filters: ProjectFilters | None = None
+) -> QuerySet[Project]:
+    """Visible, unarchived projects with team, members and step facts, filtered and sorted."""
+    filters = filters or ProjectFilters(query=query)
+    projects = _with_step_facts(
         visible_projects(user)
         .filter(archived_at__isnull=True)
         .select_related("team")
         .prefetch_related(
-            Prefetch(
-                "memberships",
-                queryset=Membership.objects.select_related("user"),
-            )
+            Prefetch("memberships", queryset=Membership.objects.select_related("user"))
         )
-        .order_by("name")
     )
-    if query:
-        projects = projects.filter(name__icontains=query)
-    return projects
+    if filters.query:
+        projects = projects.filter(name__icontains=filters.query)
+    if filters.step:
+        projects = projects.filter(current_step=filters.step)  # type: ignore[misc]
+    if filters.status == "launched":
+        projects = projects.filter(current_step=LAUNCHED)  # type: ignore[misc]
+    elif filters.status:
+        projects = projects.filter(status=filters.status)
+    if filters.team:
+        projects = projects.filter(team__slug=filters.team)
+    if filters.framework:
+        projects = projects.filter(frameworks__code=filters.framework)
+    if filters.owner:
+        projects = projects.filter(
+            memberships__user_id=filters.owner, memberships__role=ProjectRole.OWNER
+        )
+    if filters.mine:
+        projects = projects.filter(memberships__user=user)
+    if filters.flagged:
+        stalled_before = timezone.now() - timedelta(
+            days=settings.RUNWAY_STALLED_AFTER_DAYS
+        )
+        projects = projects.filter(
+            Q(has_overdue_step=True)
+            | Q(current_activity__lt=stalled_before, current_step__lt=LAUNCHED)
+            & ~Q(current_step_status=StepStatus.NOT_STARTED)
+        )
+    return projects.distinct().order_by(*SORTS.get(filters.sort, SORTS["name"]))
+
+
+def is_project_stalled(project: Project) -> bool:
+    """For a project from ``project_list_for_user``: no activity in its current step lately."""
+    current_step = getattr(project, "current_step", LAUNCHED)
+    return (
+        current_step != LAUNCHED
+        and getattr(project, "current_step_status", None) != StepStatus.NOT_STARTED
+        and is_stalled(
+            last_activity=getattr(project, "current_activity", None),
+            started=None,
+            now=timezone.now(),
+            days=settings.RUNWAY_STALLED_AFTER_DAYS,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -51,9 +166,171 @@ def portfolio_summary(user: User) -> PortfolioSummary:
     return PortfolioSummary(projects=sum(by_status.values()), by_status=by_status)
 
 
+def with_members(project: Project) -> Project:
+    """Load the project's memberships and their users once, for headers and pickers."""
+    prefetch_related_objects(
+        [project],
+        Prefetch("memberships", queryset=Membership.objects.select_related("user")),
+    )
+    return project
+
+
 def member_of_role(project: Project, role: ProjectRole) -> User | None:
     """The member holding ``role``, from prefetched memberships when present."""
     for membership in project.memberships.all():
         if membership.role == role:
             return membership.user
     return None
+
+
+# --- Steps, checklists and gates --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepSummary:
+    """One step of one project as the stepper and the step header show it."""
+
+    number: int
+    name: str
+    short_name: str
+    status: str
+    status_label: str
+    owner: str | None
+    due_date: date | None
+    done: int
+    applicable: int
+    required_open: int
+    progress: int
+    overdue: bool
+    stalled: bool
+    is_current: bool
+    reopened_at: datetime | None
+    earlier_reopened: bool
+
+    @property
+    def ring_style(self) -> str:
+        return f"--progress: {self.progress}"
+
+
+def step_summaries(project: Project) -> list[StepSummary]:
+    """The seven steps with checklist progress, in two queries whatever the checklist size."""
+    counts = {
+        row["step_id"]: row
+        for row in ChecklistItem.objects.filter(project=project, applicable=True)
+        .values("step_id")
+        .annotate(
+            total=Count("id"),
+            done=Count("id", filter=~Q(state=ItemState.OPEN)),
+            required_open=Count("id", filter=Q(state=ItemState.OPEN, required=True)),
+        )
+    }
+    rows = list(
+        ProjectStep.objects.filter(project=project)
+        .select_related("step", "owner")
+        .order_by("step__number")
+    )
+    current = current_step_number({r.step.number: r.status for r in rows})
+    today, now = timezone.localdate(), timezone.now()
+    stall_days = settings.RUNWAY_STALLED_AFTER_DAYS
+    summaries = []
+    reopened_before = False
+    for row in rows:
+        c = counts.get(row.step_id, {"total": 0, "done": 0, "required_open": 0})
+        summaries.append(
+            StepSummary(
+                number=row.step.number,
+                name=row.step.name,
+                short_name=row.step.short_name,
+                status=row.status,
+                status_label=row.get_status_display(),
+                owner=row.owner.display_name if row.owner else None,
+                due_date=row.due_date,
+                done=c["done"],
+                applicable=c["total"],
+                required_open=c["required_open"],
+                progress=percent(c["done"], c["total"]),
+                overdue=is_overdue(due=row.due_date, status=row.status, today=today),
+                stalled=row.step.number == current
+                and row.status != StepStatus.NOT_STARTED
+                and is_stalled(
+                    last_activity=row.last_activity_at,
+                    started=row.started_at,
+                    now=now,
+                    days=stall_days,
+                ),
+                is_current=row.step.number == current,
+                reopened_at=row.reopened_at,
+                earlier_reopened=reopened_before and row.status == StepStatus.DONE,
+            )
+        )
+        reopened_before = reopened_before or (
+            row.reopened_at is not None and row.status != StepStatus.DONE
+        )
+    return summaries
+
+
+def step_checklist(project: Project, step_id: int) -> list[ChecklistItem]:
+    """A step's checklist items with assignee and evidence, in three queries."""
+    return list(
+        ChecklistItem.objects.filter(project=project, step_id=step_id)
+        .select_related("assignee", "completed_by", "template")
+        .prefetch_related(
+            Prefetch("evidence", queryset=Evidence.objects.select_related("added_by"))
+        )
+        .order_by("-applicable", "order", "id")
+    )
+
+
+def step_signoffs(project: Project, step_id: int) -> list[SignOff]:
+    return list(
+        SignOff.objects.filter(project=project, step_id=step_id).select_related(
+            "signer", "requested_by"
+        )
+    )
+
+
+def gate_data(project_step: ProjectStep) -> gates.GateData:
+    """Load what the built-in gate checks need for one project step."""
+    project = project_step.project
+    number = project_step.step.number
+    earlier = [
+        f"{ps.step.number}. {ps.step.short_name}"
+        for ps in ProjectStep.objects.filter(project=project, step__number__lt=number)
+        .exclude(status=StepStatus.DONE)
+        .select_related("step")
+        .order_by("step__number")
+    ]
+    items = [
+        gates.ItemFacts(
+            title=item.title,
+            required=item.required,
+            state=item.state,
+            evidence_required=item.evidence_required,
+            evidence_count=item.evidence_count,
+            na_justification=item.na_justification,
+        )
+        for item in ChecklistItem.objects.filter(
+            project=project, step_id=project_step.step_id, applicable=True
+        )
+        .annotate(evidence_count=Count("evidence"))
+        .order_by("order", "id")
+    ]
+    signoffs = [
+        gates.SignOffFacts(role=s.role, status=s.status, signer=str(s.signer))
+        for s in SignOff.objects.filter(
+            project=project, step_id=project_step.step_id
+        ).select_related("signer")
+    ]
+    owner = project.operating_owner
+    return gates.GateData(
+        step_number=number,
+        earlier_steps_not_done=earlier,
+        items=items,
+        signoff_roles=list(project_step.step.signoff_roles),
+        signoffs=signoffs,
+        operating_owner=owner.display_name if owner else None,
+    )
+
+
+def gate_result(project_step: ProjectStep) -> gates.GateResult:
+    return gates.evaluate(gate_data(project_step), project=project_step.project)

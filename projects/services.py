@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
-from projects.models import Membership, Project, ProjectRole, Team
+from projects import selectors
+from projects.gates import GateResult
+from projects.models import (
+    ChecklistItem,
+    ChecklistTemplate,
+    DataClassification,
+    Evidence,
+    Framework,
+    ItemState,
+    Membership,
+    Project,
+    ProjectRole,
+    ProjectStep,
+    PrototypeOrigin,
+    SignOff,
+    SignOffStatus,
+    Step,
+    StepStatus,
+    Team,
+    UseCase,
+)
+from projects.progress import template_applies
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -15,17 +42,24 @@ if TYPE_CHECKING:
     from portal.models import User
 
 
+# Slugs that name a page beside /projects/<slug>/ and would hide the project.
+RESERVED_PROJECT_SLUGS = frozenset({"new"})
+
+
 def unique_slug(model: type[Project] | type[Team], name: str) -> str:
-    """A slug from ``name`` that no row of ``model`` uses yet."""
+    """A slug from ``name`` that no row of ``model`` uses yet (nor a reserved path)."""
     base = slugify(name)[:100] or "item"
+    reserved = RESERVED_PROJECT_SLUGS if model is Project else frozenset()
     slug, n = base, 2
-    while model.objects.filter(slug=slug).exists():
+    while slug in reserved or model.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
 
 @transaction.atomic
-def team_create(*, name: str, description: str = "", members: Iterable[User] = ()) -> Team:
+def team_create(
+    *, name: str, description: str = "", members: Iterable[User] = ()
+) -> Team:
     team = Team.objects.create(
         name=name, slug=unique_slug(Team, name), description=description
     )
@@ -52,12 +86,506 @@ def project_create(
     owner: User,
     summary: str = "",
     lead: User | None = None,
+    use_case: str = UseCase.CHATBOT,
+    prototype_origin: str = PrototypeOrigin.HAND_WRITTEN,
+    data_classification: str = DataClassification.INTERNAL,
+    frameworks: Iterable[Framework] = (),
+    target_launch_date: date | None = None,
 ) -> Project:
-    """Create a project with its owner (the PM) and, if named, its engineering lead."""
+    """Create a project with its owner (the PM), its engineering lead if named, its
+    seven step rows and its checklist from the catalog."""
     project = Project.objects.create(
-        name=name, slug=unique_slug(Project, name), team=team, summary=summary
+        name=name,
+        slug=unique_slug(Project, name),
+        team=team,
+        summary=summary,
+        use_case=use_case,
+        prototype_origin=prototype_origin,
+        data_classification=data_classification,
+        target_launch_date=target_launch_date,
     )
+    project.frameworks.set(frameworks)
     Membership.objects.create(project=project, user=owner, role=ProjectRole.OWNER)
     if lead is not None and lead != owner:
         Membership.objects.create(project=project, user=lead, role=ProjectRole.LEAD)
+    project_steps_initialize(project=project)
+    checklist_refresh(project=project)
     return project
+
+
+@transaction.atomic
+def project_update(
+    *,
+    project: Project,
+    name: str,
+    summary: str,
+    team: Team,
+    use_case: str,
+    prototype_origin: str,
+    data_classification: str,
+    frameworks: Iterable[Framework],
+    status: str,
+    target_launch_date: date | None,
+    operating_owner: User | None,
+) -> ChecklistRefresh:
+    """Save the project's details; a change of frameworks or data classification
+    refreshes its checklist (ticks already made are kept)."""
+    project.name = name
+    project.summary = summary
+    project.team = team
+    project.use_case = use_case
+    project.prototype_origin = prototype_origin
+    project.data_classification = data_classification
+    project.status = status
+    project.target_launch_date = target_launch_date
+    project.operating_owner = operating_owner
+    project.save()
+    project.frameworks.set(frameworks)
+    return checklist_refresh(project=project)
+
+
+@transaction.atomic
+def project_archive(*, project: Project) -> None:
+    """Archive instead of delete: a project with history is never removed."""
+    project.archived_at = timezone.now()
+    project.save(update_fields=["archived_at", "updated_at"])
+
+
+@transaction.atomic
+def project_unarchive(*, project: Project) -> None:
+    project.archived_at = None
+    project.save(update_fields=["archived_at", "updated_at"])
+
+
+@transaction.atomic
+def membership_set(*, project: Project, user: User, role: str) -> Membership:
+    """Add a member or change their role. The owner is changed with ``owner_transfer``."""
+    if role == ProjectRole.OWNER:
+        raise ValidationError("Use “Transfer ownership” to name a new owner.")
+    membership = Membership.objects.filter(project=project, user=user).first()
+    if membership is None:
+        return Membership.objects.create(project=project, user=user, role=role)
+    if membership.role == ProjectRole.OWNER:
+        raise ValidationError("Name a new owner before changing the owner's role.")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    if membership.role == ProjectRole.OWNER:
+        raise ValidationError("A project always has an owner: name a new one first.")
+    membership.delete()
+
+
+@transaction.atomic
+def owner_transfer(*, project: Project, new_owner: User) -> None:
+    """Make ``new_owner`` the project's one owner; the previous owner stays a contributor."""
+    current = Membership.objects.filter(project=project, role=ProjectRole.OWNER).first()
+    if current is not None and current.user_id == new_owner.pk:
+        return
+    if current is not None:
+        current.role = ProjectRole.CONTRIBUTOR
+        current.save(update_fields=["role"])
+    membership = Membership.objects.filter(project=project, user=new_owner).first()
+    if membership is None:
+        Membership.objects.create(
+            project=project, user=new_owner, role=ProjectRole.OWNER
+        )
+    else:
+        membership.role = ProjectRole.OWNER
+        membership.save(update_fields=["role"])
+
+
+# --- Steps and checklists -------------------------------------------------------
+
+
+def project_steps_initialize(*, project: Project) -> None:
+    """One state row per step (idempotent)."""
+    existing = set(
+        ProjectStep.objects.filter(project=project).values_list("step_id", flat=True)
+    )
+    missing = [
+        ProjectStep(project=project, step=step)
+        for step in Step.objects.all()
+        if step.pk not in existing
+    ]
+    if missing:
+        bulk_create_with_history(missing, ProjectStep)
+
+
+@dataclass(frozen=True)
+class ChecklistRefresh:
+    added: int
+    updated: int
+    no_longer_applicable: int
+
+
+@transaction.atomic
+def checklist_refresh(*, project: Project) -> ChecklistRefresh:
+    """Bring the project's checklist in line with the catalog and its frameworks.
+
+    New applicable catalog items are added; existing items take the catalog's
+    current wording; items that no longer apply are flagged, never deleted, so
+    ticks, notes and evidence already recorded are kept.
+    """
+    project_frameworks = set(project.frameworks.values_list("code", flat=True))
+    templates = ChecklistTemplate.objects.filter(active=True).prefetch_related(
+        "frameworks"
+    )
+    items = {
+        item.template_id: item
+        for item in ChecklistItem.objects.filter(
+            project=project, template__isnull=False
+        )
+    }
+    added: list[ChecklistItem] = []
+    updated = flagged = 0
+    for template in templates:
+        applies = template_applies(
+            template_frameworks=[f.code for f in template.frameworks.all()],
+            min_classification=template.min_classification,
+            project_frameworks=project_frameworks,
+            project_classification=project.data_classification,
+        )
+        item = items.pop(template.pk, None)
+        if item is None:
+            if applies:
+                added.append(_item_from_template(project, template))
+            continue
+        wording = (
+            template.title,
+            template.guidance,
+            template.required,
+            template.evidence_required,
+            template.order,
+        )
+        current = (
+            item.title,
+            item.guidance,
+            item.required,
+            item.evidence_required,
+            item.order,
+        )
+        if wording != current or item.applicable != applies:
+            (
+                item.title,
+                item.guidance,
+                item.required,
+                item.evidence_required,
+                item.order,
+            ) = wording
+            flagged += int(item.applicable and not applies)
+            item.applicable = applies
+            item.save()
+            updated += 1
+    # Items whose template was deactivated are flagged too.
+    for item in items.values():
+        if item.applicable:
+            item.applicable = False
+            item.save(update_fields=["applicable", "updated_at"])
+            flagged += 1
+    if added:
+        bulk_create_with_history(added, ChecklistItem)
+    return ChecklistRefresh(
+        added=len(added), updated=updated, no_longer_applicable=flagged
+    )
+
+
+def _item_from_template(project: Project, template: ChecklistTemplate) -> ChecklistItem:
+    return ChecklistItem(
+        project=project,
+        step_id=template.step_id,
+        template=template,
+        title=template.title,
+        guidance=template.guidance,
+        required=template.required,
+        evidence_required=template.evidence_required,
+        order=template.order,
+    )
+
+
+def _step_state(item: ChecklistItem) -> ProjectStep:
+    return ProjectStep.objects.select_for_update().get(
+        project_id=item.project_id, step_id=item.step_id
+    )
+
+
+def _ensure_open_step(project_step: ProjectStep) -> None:
+    if project_step.status == StepStatus.DONE:
+        raise ValidationError(
+            f"Step {project_step.step.number} is done. Reopen it to change its checklist."
+        )
+
+
+def _touch_step(project_step: ProjectStep) -> None:
+    """Work on a step starts it and counts as activity (for the stalled flag)."""
+    now = timezone.now()
+    project_step.last_activity_at = now
+    fields = ["last_activity_at"]
+    if project_step.status == StepStatus.NOT_STARTED:
+        project_step.status = StepStatus.IN_PROGRESS
+        project_step.started_at = now
+        fields += ["status", "started_at"]
+    project_step.save(update_fields=fields)
+
+
+def _invalidate_signoffs(item: ChecklistItem) -> int:
+    """A sign-off no longer stands once a required item of its step changes."""
+    if not item.required:
+        return 0
+    signoffs = SignOff.objects.filter(
+        project_id=item.project_id,
+        step_id=item.step_id,
+        status=SignOffStatus.APPROVED,
+    )
+    count = 0
+    for signoff in signoffs:
+        signoff.status = SignOffStatus.INVALIDATED
+        signoff.invalidated_reason = f"“{item.title}” changed after the sign-off."
+        signoff.save(update_fields=["status", "invalidated_reason"])
+        count += 1
+    return count
+
+
+@transaction.atomic
+def item_set_state(
+    *, item: ChecklistItem, state: str, actor: User, justification: str = ""
+) -> ChecklistItem:
+    """Tick, untick or mark an item not applicable (which needs a justification)."""
+    project_step = _step_state(item)
+    _ensure_open_step(project_step)
+    if state == ItemState.NOT_APPLICABLE and not justification.strip():
+        raise ValidationError("Say why the item does not apply to this project.")
+    if state == item.state and (
+        state != ItemState.NOT_APPLICABLE or justification == item.na_justification
+    ):
+        return item
+    item.state = state
+    item.na_justification = (
+        justification.strip() if state == ItemState.NOT_APPLICABLE else ""
+    )
+    if state == ItemState.DONE:
+        item.completed_by, item.completed_at = actor, timezone.now()
+    else:
+        item.completed_by, item.completed_at = None, None
+    item.save()
+    _touch_step(project_step)
+    _invalidate_signoffs(item)
+    return item
+
+
+@transaction.atomic
+def item_update(
+    *,
+    item: ChecklistItem,
+    assignee: User | None,
+    due_date: date | None,
+    notes: str,
+) -> tuple[ChecklistItem, bool]:
+    """Save assignee, due date and notes; returns the item and whether the assignee changed."""
+    project_step = _step_state(item)
+    _ensure_open_step(project_step)
+    assignee_changed = assignee is not None and assignee.pk != item.assignee_id
+    item.assignee, item.due_date, item.notes = assignee, due_date, notes
+    item.save()
+    _touch_step(project_step)
+    return item, assignee_changed
+
+
+@transaction.atomic
+def evidence_add(
+    *,
+    item: ChecklistItem,
+    actor: User,
+    url: str = "",
+    upload: UploadedFile[Any] | None = None,
+) -> Evidence:
+    """Attach a link or a file (validated by the form) to an item."""
+    project_step = _step_state(item)
+    _ensure_open_step(project_step)
+    if bool(url) == bool(upload):
+        raise ValidationError("Attach either a link or a file.")
+    evidence = Evidence(item=item, url=url, added_by=actor)
+    if upload is not None:
+        evidence.file = upload
+        evidence.original_name = upload.name or "file"
+        evidence.content_type = upload.content_type or ""
+        evidence.size = upload.size or 0
+    evidence.save()
+    _touch_step(project_step)
+    _invalidate_signoffs(item)
+    return evidence
+
+
+@transaction.atomic
+def evidence_remove(*, evidence: Evidence) -> None:
+    item = evidence.item
+    project_step = _step_state(item)
+    _ensure_open_step(project_step)
+    stored = evidence.file.name if evidence.file else ""
+    storage = evidence.file.storage if evidence.file else None
+    evidence.delete()
+    _invalidate_signoffs(item)
+    if storage is not None and stored:
+        # The file goes only once the row is gone for good.
+        transaction.on_commit(lambda: storage.delete(stored))
+
+
+@transaction.atomic
+def custom_item_add(
+    *,
+    project: Project,
+    step: Step,
+    title: str,
+    required: bool,
+    evidence_required: bool,
+    guidance: str = "",
+) -> ChecklistItem:
+    project_step = ProjectStep.objects.select_for_update().get(
+        project=project, step=step
+    )
+    _ensure_open_step(project_step)
+    last = (
+        ChecklistItem.objects.filter(project=project, step=step)
+        .order_by("-order")
+        .first()
+    )
+    item = ChecklistItem.objects.create(
+        project=project,
+        step=step,
+        title=title,
+        guidance=guidance,
+        required=required,
+        evidence_required=evidence_required,
+        order=(last.order if last else 0) + 10,
+    )
+    _touch_step(project_step)
+    return item
+
+
+@transaction.atomic
+def step_update(
+    *,
+    project_step: ProjectStep,
+    owner: User | None,
+    due_date: date | None,
+    status: str,
+    blocked_reason: str,
+) -> ProjectStep:
+    """Set the step's owner, due date and working status (done goes through the gate)."""
+    if status == StepStatus.DONE:
+        raise ValidationError("Use “Mark step done”, which checks the gate.")
+    if project_step.status == StepStatus.DONE and status != StepStatus.DONE:
+        raise ValidationError("Reopen the step, with a reason, to change its status.")
+    if status == StepStatus.BLOCKED and not blocked_reason.strip():
+        raise ValidationError("Say what blocks the step.")
+    if status != StepStatus.NOT_STARTED and project_step.started_at is None:
+        project_step.started_at = timezone.now()
+    project_step.owner = owner
+    project_step.due_date = due_date
+    project_step.status = status
+    project_step.blocked_reason = (
+        blocked_reason.strip() if status == StepStatus.BLOCKED else ""
+    )
+    project_step.last_activity_at = timezone.now()
+    project_step.save()
+    return project_step
+
+
+class GateFailed(Exception):
+    def __init__(self, result: GateResult) -> None:
+        super().__init__("; ".join(check.reason for check in result.failures))
+        self.result = result
+
+
+@transaction.atomic
+def step_mark_done(*, project_step: ProjectStep) -> GateResult:
+    """Mark the step done if, and only if, its gate passes; otherwise raise GateFailed."""
+    project_step = (
+        ProjectStep.objects.select_for_update()
+        .select_related("step", "project")
+        .get(pk=project_step.pk)
+    )
+    result = selectors.gate_result(project_step)
+    if not result.passed:
+        raise GateFailed(result)
+    now = timezone.now()
+    project_step.status = StepStatus.DONE
+    project_step.completed_at = now
+    project_step.started_at = project_step.started_at or now
+    project_step.last_activity_at = now
+    project_step.blocked_reason = ""
+    project_step.save()
+    return result
+
+
+@transaction.atomic
+def step_reopen(*, project_step: ProjectStep, reason: str) -> ProjectStep:
+    """Reopen a done step; later steps keep their status and show the reopening."""
+    if project_step.status != StepStatus.DONE:
+        raise ValidationError("Only a done step can be reopened.")
+    if not reason.strip():
+        raise ValidationError("Say why the step is reopened.")
+    now = timezone.now()
+    project_step.status = StepStatus.IN_PROGRESS
+    project_step.completed_at = None
+    project_step.reopened_at = now
+    project_step.reopen_reason = reason.strip()
+    project_step.last_activity_at = now
+    project_step.save()
+    return project_step
+
+
+@transaction.atomic
+def signoff_request(
+    *, project_step: ProjectStep, role: str, signer: User, actor: User
+) -> SignOff:
+    """Ask ``signer`` to sign off the step in ``role``. Asking a reviewer who is not
+    a member yet makes them a reviewer member, so that they can see the project."""
+    step = project_step.step
+    if role not in step.signoff_roles:
+        raise ValidationError(f"Step {step.number} needs no sign-off by a {role}.")
+    if project_step.status == StepStatus.DONE:
+        raise ValidationError("The step is done already.")
+    project = project_step.project
+    membership = Membership.objects.filter(project=project, user=signer).first()
+    if role == ProjectRole.REVIEWER:
+        if membership is None:
+            Membership.objects.create(
+                project=project, user=signer, role=ProjectRole.REVIEWER
+            )
+        elif membership.role != ProjectRole.REVIEWER:
+            raise ValidationError(
+                f"{signer} is the project's {membership.get_role_display().lower()}, not a reviewer."
+            )
+    elif membership is None or membership.role != role:
+        raise ValidationError(
+            f"{signer} does not hold the {role} role on this project."
+        )
+    if SignOff.objects.filter(
+        project=project,
+        step=step,
+        role=role,
+        signer=signer,
+        status=SignOffStatus.PENDING,
+    ).exists():
+        raise ValidationError(f"{signer} has already been asked.")
+    return SignOff.objects.create(
+        project=project, step=step, role=role, signer=signer, requested_by=actor
+    )
+
+
+@transaction.atomic
+def signoff_decide(*, signoff: SignOff, approve: bool, comment: str) -> SignOff:
+    """Approve (with an optional comment) or reject (with a reason) a pending sign-off."""
+    if signoff.status != SignOffStatus.PENDING:
+        raise ValidationError("This sign-off has been decided already.")
+    if not approve and not comment.strip():
+        raise ValidationError("Give a reason for the rejection.")
+    signoff.status = SignOffStatus.APPROVED if approve else SignOffStatus.REJECTED
+    signoff.comment = comment.strip()
+    signoff.decided_at = timezone.now()
+    signoff.save(update_fields=["status", "comment", "decided_at"])
+    return signoff

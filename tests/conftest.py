@@ -56,7 +56,9 @@ def _fast_and_quiet(settings):
     # Hashed static names are not served by live_server's finders.
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
     }
 
 
@@ -116,5 +118,12 @@ def pm(db):
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    require(shutil.which(CHROMIUM) is not None, f"Debian's Chromium is not installed at {CHROMIUM}")
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+    require(
+        shutil.which(CHROMIUM) is not None,
+        f"Debian's Chromium is not installed at {CHROMIUM}",
+    )
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": CHROMIUM_ARGS,
+    }

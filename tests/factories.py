@@ -22,7 +22,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
         if create and extracted:
-            self.groups.set([Group.objects.get_or_create(name=str(r))[0] for r in extracted])
+            self.groups.set(
+                [Group.objects.get_or_create(name=str(r))[0] for r in extracted]
+            )
 
 
 class TeamFactory(factory.django.DjangoModelFactory):

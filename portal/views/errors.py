@@ -8,7 +8,9 @@ from django.shortcuts import render
 log = logging.getLogger("runway.security")
 
 
-def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def permission_denied(
+    request: HttpRequest, exception: Exception | None = None
+) -> HttpResponse:
     log.warning(
         "permission denied",
         extra={

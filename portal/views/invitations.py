@@ -16,7 +16,9 @@ from portal.models import User
 
 def _invited_user(uidb64: str, token: str) -> User | None:
     try:
-        user = User.objects.get(pk=force_str(urlsafe_base64_decode(uidb64)), is_active=True)
+        user = User.objects.get(
+            pk=force_str(urlsafe_base64_decode(uidb64)), is_active=True
+        )
     except (ValueError, TypeError, OverflowError, User.DoesNotExist):
         return None
     return user if invitation_tokens.check_token(user, token) else None
@@ -31,7 +33,13 @@ def invitation_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResp
         return render(request, "portal/invitation_invalid.html", status=400)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.invitation_accept(user=user, password=form.cleaned_data["new_password1"])
-        messages.success(request, "Your password is set. Sign in to start using Runway.")
+        services.invitation_accept(
+            user=user, password=form.cleaned_data["new_password1"]
+        )
+        messages.success(
+            request, "Your password is set. Sign in to start using Runway."
+        )
         return redirect("account_login")
-    return render(request, "portal/invitation_accept.html", {"form": form, "invitee": user})
+    return render(
+        request, "portal/invitation_accept.html", {"form": form, "invitee": user}
+    )

@@ -42,7 +42,9 @@ def user_list(request: AuthedRequest) -> HttpResponse:
     users = User.objects.prefetch_related("groups", "teams").order_by("email")
     if query:
         users = users.filter(
-            Q(email__icontains=query) | Q(first_name__icontains=query) | Q(last_name__icontains=query)
+            Q(email__icontains=query)
+            | Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
         )
     page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
     template = "portal/people/user_list.html"
@@ -81,13 +83,20 @@ def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     }
     form = AccessForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        if person == request.user and GlobalRole.ADMIN not in form.cleaned_data["roles"]:
+        if (
+            person == request.user
+            and GlobalRole.ADMIN not in form.cleaned_data["roles"]
+        ):
             form.add_error("roles", "You cannot remove your own Admin role.")
         else:
             services.user_set_access(
-                user=person, roles=form.cleaned_data["roles"], teams=form.cleaned_data["teams"]
+                user=person,
+                roles=form.cleaned_data["roles"],
+                teams=form.cleaned_data["teams"],
             )
-            messages.success(request, f"Roles and teams of {person.display_name} saved.")
+            messages.success(
+                request, f"Roles and teams of {person.display_name} saved."
+            )
             return redirect("portal:user_detail", pk=person.pk)
     memberships = Membership.objects.filter(user=person).select_related("project")
     return render(
@@ -113,7 +122,9 @@ def user_deactivate(request: AuthedRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"{person.display_name} is deactivated and signed out.")
+        messages.success(
+            request, f"{person.display_name} is deactivated and signed out."
+        )
     return redirect("portal:user_detail", pk=person.pk)
 
 
@@ -144,11 +155,16 @@ def team_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
         data = form.cleaned_data
         if team is None:
             team = project_services.team_create(
-                name=data["name"], description=data["description"], members=data["members"]
+                name=data["name"],
+                description=data["description"],
+                members=data["members"],
             )
         else:
             project_services.team_update(
-                team=team, name=data["name"], description=data["description"], members=data["members"]
+                team=team,
+                name=data["name"],
+                description=data["description"],
+                members=data["members"],
             )
         messages.success(request, f"Team {team.name} saved.")
         return redirect("portal:team_list")

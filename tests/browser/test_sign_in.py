@@ -6,7 +6,12 @@ import pytest
 
 from projects.models import ProjectRole
 from projects.roles import GlobalRole
-from tests.factories import TEST_PASSWORD, MembershipFactory, ProjectFactory, UserFactory
+from tests.factories import (
+    TEST_PASSWORD,
+    MembershipFactory,
+    ProjectFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,15 +19,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def demo_pm():
     pm = UserFactory(
-        email="pm@runway.example", first_name="Priya", last_name="Manager",
+        email="pm@runway.example",
+        first_name="Priya",
+        last_name="Manager",
         roles=[GlobalRole.PRODUCT_MANAGER],
     )
-    MembershipFactory(user=pm, role=ProjectRole.OWNER, project=ProjectFactory(name="Support Copilot"))
+    MembershipFactory(
+        user=pm, role=ProjectRole.OWNER, project=ProjectFactory(name="Support Copilot")
+    )
     ProjectFactory(name="Someone Else's Project")
     return pm
 
 
-def test_a_product_manager_signs_in_sees_the_portfolio_and_signs_out(live_server, page, demo_pm):
+def test_a_product_manager_signs_in_sees_the_portfolio_and_signs_out(
+    live_server, page, demo_pm
+):
     problems: list[str] = []
     page.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
     page.on("pageerror", lambda exc: problems.append(str(exc)))
@@ -55,8 +66,14 @@ def test_a_product_manager_signs_in_sees_the_portfolio_and_signs_out(live_server
     assert problems == [], problems
 
 
-def test_the_project_search_filters_without_a_reload_and_keeps_the_url(live_server, page, demo_pm):
-    MembershipFactory(user=demo_pm, role=ProjectRole.OWNER, project=ProjectFactory(name="Claims Helper"))
+def test_the_project_search_filters_without_a_reload_and_keeps_the_url(
+    live_server, page, demo_pm
+):
+    MembershipFactory(
+        user=demo_pm,
+        role=ProjectRole.OWNER,
+        project=ProjectFactory(name="Claims Helper"),
+    )
     page.goto(live_server.url + "/accounts/login/")
     page.get_by_label("Email").fill("pm@runway.example")
     page.get_by_label("Password").fill(TEST_PASSWORD)

@@ -35,10 +35,27 @@ def worker(result_backend_url, tmp_path):
     log = (tmp_path / "worker.log").open("w")
     ensure_broker_folders()
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo",
-         "-Q", queue, "--without-heartbeat", "--without-mingle", "--without-gossip",
-         "--loglevel", "INFO"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--pool",
+            "solo",
+            "-Q",
+            queue,
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     yield queue
     process.terminate()
@@ -50,7 +67,9 @@ def worker(result_backend_url, tmp_path):
 
 
 @pytest.mark.worker
-def test_a_real_worker_runs_a_task_sent_through_the_broker(worker, result_backend_url, tmp_path):
+def test_a_real_worker_runs_a_task_sent_through_the_broker(
+    worker, result_backend_url, tmp_path
+):
     token = uuid.uuid4().hex
     sent = broker_roundtrip.apply_async(args=[token], queue=worker)
     backend_cls, url = by_url(result_backend_url, app.loader)

@@ -45,6 +45,7 @@ PUBLIC = {
 PARAM_VALUES = {
     "slug": "some-project",
     "pk": "1",
+    "number": "1",
     "uidb64": "MQ",
     "token": "abc-123",
     "key": "abc",
@@ -69,9 +70,13 @@ def _walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
 
 
 def _concrete(pattern: str) -> str:
-    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: PARAM_VALUES.get(m.group(1), "x"), pattern)
+    path = re.sub(
+        r"<(?:\w+:)?(\w+)>", lambda m: PARAM_VALUES.get(m.group(1), "x"), pattern
+    )
     # Regex patterns (the Django admin's) are simplified to a representative path.
-    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: PARAM_VALUES.get(m.group(1), "x"), path)
+    path = re.sub(
+        r"\(\?P<(\w+)>[^)]*\)", lambda m: PARAM_VALUES.get(m.group(1), "x"), path
+    )
     return "/" + path.replace("^", "").replace("$", "").replace("\\", "")
 
 
@@ -92,7 +97,9 @@ def test_anonymous_users_are_sent_to_sign_in(client, path, name):
     if name in PUBLIC:
         assert response.status_code != 500
         return
-    assert response.status_code == 302, f"{path} ({name}) answered {response.status_code}"
+    assert response.status_code == 302, (
+        f"{path} ({name}) answered {response.status_code}"
+    )
     # The Django admin hands over to its own login URL, which sends people on to
     # allauth's sign-in (same rate limits and MFA); follow that hop.
     final = client.get(path, follow=True).redirect_chain[-1][0]
@@ -104,10 +111,16 @@ def test_the_allow_list_names_only_real_urls():
     stale = {n for n in PUBLIC if n not in names}
     # A few allauth names only exist with features we leave off; they may be absent.
     optional = {
-        "account_confirm_login_code", "account_request_login_code",
-        "account_confirm_password_reset_code", "account_request_password_reset_code",
-        "mfa_login_webauthn", "mfa_signup_webauthn", "mfa_trust",
-        "openid_connect_login", "openid_connect_callback", "account_confirm_email",
+        "account_confirm_login_code",
+        "account_request_login_code",
+        "account_confirm_password_reset_code",
+        "account_request_password_reset_code",
+        "mfa_login_webauthn",
+        "mfa_signup_webauthn",
+        "mfa_trust",
+        "openid_connect_login",
+        "openid_connect_callback",
+        "account_confirm_email",
         "account_email_verification_sent",
     }
     assert stale <= optional, stale

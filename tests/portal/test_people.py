@@ -43,7 +43,9 @@ def admin_client(client, admin_user):
 
 @pytest.fixture
 def person(db):
-    return UserFactory(first_name="Pat", last_name="Person", roles=[GlobalRole.REVIEWER])
+    return UserFactory(
+        first_name="Pat", last_name="Person", roles=[GlobalRole.REVIEWER]
+    )
 
 
 @pytest.fixture
@@ -65,7 +67,11 @@ def _admin_pages(person, team):
     return [
         ("get", reverse("portal:user_list"), None),
         ("get", reverse("portal:user_invite"), None),
-        ("post", reverse("portal:user_invite"), {"email": "x@example.com", "first_name": "X"}),
+        (
+            "post",
+            reverse("portal:user_invite"),
+            {"email": "x@example.com", "first_name": "X"},
+        ),
         ("get", detail, None),
         ("post", detail, {"roles": [GlobalRole.ADMIN.value]}),
         ("post", reverse("portal:user_deactivate", args=[person.pk]), {}),
@@ -82,11 +88,15 @@ def _admin_pages(person, team):
 
 
 @pytest.mark.parametrize("persona", ["executive", "pm", "owner"])
-def test_everyone_but_admins_is_refused_every_admin_page(client, request, persona, person, team):
+def test_everyone_but_admins_is_refused_every_admin_page(
+    client, request, persona, person, team
+):
     user = request.getfixturevalue(persona)
     client.force_login(user)
     for method, url, data in _admin_pages(person, team):
-        response = getattr(client, method)(url, data) if data is not None else client.get(url)
+        response = (
+            getattr(client, method)(url, data) if data is not None else client.get(url)
+        )
         assert response.status_code == 403, f"{method.upper()} {url}"
     # Nothing the refused POSTs asked for happened.
     person.refresh_from_db()
@@ -118,16 +128,19 @@ def test_deactivate_and_reactivate_answer_405_to_get(admin_client, person, name)
     assert person.is_active
 
 
-@pytest.mark.parametrize(
-    "name", ["portal:user_list", "portal:team_list"]
-)
+@pytest.mark.parametrize("name", ["portal:user_list", "portal:team_list"])
 def test_list_pages_answer_405_to_post(admin_client, name):
     assert admin_client.post(reverse(name)).status_code == 405
 
 
 def test_an_unknown_person_or_team_is_404(admin_client):
-    assert admin_client.get(reverse("portal:user_detail", args=[999999])).status_code == 404
-    assert admin_client.get(reverse("portal:team_edit", args=[999999])).status_code == 404
+    assert (
+        admin_client.get(reverse("portal:user_detail", args=[999999])).status_code
+        == 404
+    )
+    assert (
+        admin_client.get(reverse("portal:team_edit", args=[999999])).status_code == 404
+    )
 
 
 def test_the_people_list_searches_by_name_or_email(admin_client, person):
@@ -211,7 +224,11 @@ def test_an_invitee_sets_a_password_once_through_the_emailed_link(
     assert again.status_code == 400
     assert "not valid" in again.text
     replay = invitee_client.post(
-        path, {"new_password1": "someone-else-42-xyz", "new_password2": "someone-else-42-xyz"}
+        path,
+        {
+            "new_password1": "someone-else-42-xyz",
+            "new_password2": "someone-else-42-xyz",
+        },
     )
     assert replay.status_code == 400
     invitee.refresh_from_db()
@@ -224,10 +241,13 @@ def test_the_invitee_signs_in_with_the_password_they_set(
     _invite(admin_client, django_capture_on_commit_callbacks)
     path = LINK.search(mail.outbox[0].body).group(1)
     invitee_client = Client()
-    invitee_client.post(path, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    invitee_client.post(
+        path, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
 
     response = invitee_client.post(
-        reverse("account_login"), {"login": "nadia.noor@example.com", "password": NEW_PASSWORD}
+        reverse("account_login"),
+        {"login": "nadia.noor@example.com", "password": NEW_PASSWORD},
     )
     assert response.status_code == 302
     assert invitee_client.get("/").status_code == 200
@@ -249,8 +269,13 @@ def test_a_mismatched_password_keeps_the_link_usable(
 
 def test_a_bad_invitation_token_is_not_valid(client, admin_user):
     invitee = services.user_invite(
-        email="ivy@example.com", first_name="Ivy", last_name="", roles=[], teams=[],
-        invited_by=admin_user, base_url="http://testserver/",
+        email="ivy@example.com",
+        first_name="Ivy",
+        last_name="",
+        roles=[],
+        teams=[],
+        invited_by=admin_user,
+        base_url="http://testserver/",
     )
     good = services.invitation_path(invitee)
     uidb64 = good.split("/")[2]
@@ -274,19 +299,31 @@ def test_a_password_reset_token_is_no_invitation(client, admin_user):
     from django.contrib.auth.tokens import default_token_generator
 
     invitee = services.user_invite(
-        email="ivy@example.com", first_name="Ivy", last_name="", roles=[], teams=[],
-        invited_by=admin_user, base_url="http://testserver/",
+        email="ivy@example.com",
+        first_name="Ivy",
+        last_name="",
+        roles=[],
+        teams=[],
+        invited_by=admin_user,
+        base_url="http://testserver/",
     )
     uidb64 = services.invitation_path(invitee).split("/")[2]
     reset_token = default_token_generator.make_token(invitee)
-    response = client.get(reverse("portal:invitation_accept", args=[uidb64, reset_token]))
+    response = client.get(
+        reverse("portal:invitation_accept", args=[uidb64, reset_token])
+    )
     assert response.status_code == 400
 
 
 def test_a_deactivated_invitee_cannot_use_the_link(client, admin_user):
     invitee = services.user_invite(
-        email="ivy@example.com", first_name="Ivy", last_name="", roles=[], teams=[],
-        invited_by=admin_user, base_url="http://testserver/",
+        email="ivy@example.com",
+        first_name="Ivy",
+        last_name="",
+        roles=[],
+        teams=[],
+        invited_by=admin_user,
+        base_url="http://testserver/",
     )
     path = services.invitation_path(invitee)
     services.user_deactivate(user=invitee, actor=admin_user)
@@ -312,17 +349,26 @@ def test_inviting_an_existing_email_is_a_form_error_and_creates_nothing(
 def test_an_invitation_without_a_first_name_is_a_form_error(
     admin_client, django_capture_on_commit_callbacks
 ):
-    response, _ = _invite(admin_client, django_capture_on_commit_callbacks, first_name="")
+    response, _ = _invite(
+        admin_client, django_capture_on_commit_callbacks, first_name=""
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["first_name"]
     assert not User.objects.filter(email="nadia.noor@example.com").exists()
     assert mail.outbox == []
 
 
-def test_the_pending_invitation_link_is_shown_until_it_is_used(admin_client, admin_user):
+def test_the_pending_invitation_link_is_shown_until_it_is_used(
+    admin_client, admin_user
+):
     invitee = services.user_invite(
-        email="ivy@example.com", first_name="Ivy", last_name="", roles=[], teams=[],
-        invited_by=admin_user, base_url="http://testserver/",
+        email="ivy@example.com",
+        first_name="Ivy",
+        last_name="",
+        roles=[],
+        teams=[],
+        invited_by=admin_user,
+        base_url="http://testserver/",
     )
     detail = reverse("portal:user_detail", args=[invitee.pk])
     response = admin_client.get(detail)
@@ -354,17 +400,25 @@ def test_an_admin_changes_someones_roles_and_teams(admin_client, person, team):
     assert list(team.members.all()) == []
 
 
-def test_the_detail_page_shows_the_current_roles_and_teams_checked(admin_client, person, team):
+def test_the_detail_page_shows_the_current_roles_and_teams_checked(
+    admin_client, person, team
+):
     services.user_set_access(user=person, roles=[GlobalRole.EXECUTIVE], teams=[team])
-    form = admin_client.get(reverse("portal:user_detail", args=[person.pk])).context["form"]
+    form = admin_client.get(reverse("portal:user_detail", args=[person.pk])).context[
+        "form"
+    ]
     assert set(form["roles"].value()) == {"Executive"}
     assert list(form["teams"].value()) == [team.pk]
 
 
-def test_granting_admin_makes_staff_and_superuser_and_revoking_removes_it(admin_client, person):
+def test_granting_admin_makes_staff_and_superuser_and_revoking_removes_it(
+    admin_client, person
+):
     detail = reverse("portal:user_detail", args=[person.pk])
 
-    admin_client.post(detail, {"roles": [GlobalRole.ADMIN.value, GlobalRole.REVIEWER.value]})
+    admin_client.post(
+        detail, {"roles": [GlobalRole.ADMIN.value, GlobalRole.REVIEWER.value]}
+    )
     person.refresh_from_db()
     assert _roles(person) == {"Admin", "Reviewer"}
     assert person.is_staff and person.is_superuser
@@ -410,7 +464,9 @@ def test_an_unknown_role_is_a_form_error(admin_client, person):
 # Deactivation
 
 
-def test_deactivating_an_owner_is_refused_naming_the_project(admin_client, owner, project):
+def test_deactivating_an_owner_is_refused_naming_the_project(
+    admin_client, owner, project
+):
     response = admin_client.post(
         reverse("portal:user_deactivate", args=[owner.pk]), follow=True
     )
@@ -436,7 +492,9 @@ def test_a_deactivated_person_is_signed_out_at_once(admin_client, lead):
     assert their_client.get("/").status_code == 200
     session_key = their_client.session.session_key
 
-    response = admin_client.post(reverse("portal:user_deactivate", args=[lead.pk]), follow=True)
+    response = admin_client.post(
+        reverse("portal:user_deactivate", args=[lead.pk]), follow=True
+    )
 
     assert response.status_code == 200
     assert any("deactivated" in m for m in _messages(response))
@@ -453,7 +511,9 @@ def test_a_deactivated_person_is_signed_out_at_once(admin_client, lead):
 def test_a_deactivated_person_cannot_sign_in(admin_client, person):
     admin_client.post(reverse("portal:user_deactivate", args=[person.pk]))
     fresh = Client()
-    fresh.post(reverse("account_login"), {"login": person.email, "password": TEST_PASSWORD})
+    fresh.post(
+        reverse("account_login"), {"login": person.email, "password": TEST_PASSWORD}
+    )
     assert fresh.get("/").status_code == 302
 
 
@@ -485,7 +545,11 @@ def test_an_admin_creates_a_team_with_members(admin_client):
     first, second = UserFactory(), UserFactory()
     response = admin_client.post(
         reverse("portal:team_create"),
-        {"name": "Claims Operations", "description": "Claims intake", "members": [first.pk, second.pk]},
+        {
+            "name": "Claims Operations",
+            "description": "Claims intake",
+            "members": [first.pk, second.pk],
+        },
     )
     assert response.status_code == 302
     assert response.url == reverse("portal:team_list")

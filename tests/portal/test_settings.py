@@ -38,7 +38,9 @@ def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
 SETUP = "import django; django.setup(); from django.conf import settings; "
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "CACHE_URL", "FIELD_ENCRYPTION_KEYS"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "CACHE_URL", "FIELD_ENCRYPTION_KEYS"]
+)
 def test_production_refuses_to_start_without_a_required_variable(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = run_python(SETUP + "print('started')", env)
@@ -48,19 +50,28 @@ def test_production_refuses_to_start_without_a_required_variable(missing):
 
 
 def test_production_refuses_a_short_secret_key():
-    result = run_python(SETUP + "print('started')", {**PRODUCTION_ENV, "SECRET_KEY": "short"})
+    result = run_python(
+        SETUP + "print('started')", {**PRODUCTION_ENV, "SECRET_KEY": "short"}
+    )
     assert result.returncode != 0
     assert "at least 50" in result.stderr or "shorter than 50" in result.stderr
 
 
 def test_production_turns_debug_off_and_cookies_secure():
     result = run_python(
-        SETUP + "import json; print(json.dumps([settings.DEBUG, settings.SESSION_COOKIE_SECURE, "
+        SETUP
+        + "import json; print(json.dumps([settings.DEBUG, settings.SESSION_COOKIE_SECURE, "
         "settings.CSRF_COOKIE_SECURE, settings.SECURE_SSL_REDIRECT, settings.RUNWAY_MFA_REQUIRED_FOR_ADMINS]))",
         PRODUCTION_ENV,
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == [False, True, True, True, True]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [
+        False,
+        True,
+        True,
+        True,
+        True,
+    ]
 
 
 def test_production_responses_carry_the_security_headers(tmp_path):
@@ -106,6 +117,9 @@ def test_check_deploy_reports_no_issues_under_production_settings():
 
 
 def test_development_needs_no_configuration():
-    result = run_python(SETUP + "print(settings.DEBUG, settings.RUNWAY_ENV)", {"RUNWAY_ENV": "development"})
+    result = run_python(
+        SETUP + "print(settings.DEBUG, settings.RUNWAY_ENV)",
+        {"RUNWAY_ENV": "development"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("True development")

@@ -23,8 +23,12 @@ READ_ONLY = {A.VIEW, A.EXPORT}
 EXPECTED: dict[str, set[Action]] = {
     "owner": EVERYTHING,
     "lead": {
-        A.VIEW, A.EXPORT, A.WORK_CHECKLIST, A.RUN_ASSESSMENT,
-        A.CONNECT_SERVICES, A.ACKNOWLEDGE_ALERTS,
+        A.VIEW,
+        A.EXPORT,
+        A.WORK_CHECKLIST,
+        A.RUN_ASSESSMENT,
+        A.CONNECT_SERVICES,
+        A.ACKNOWLEDGE_ALERTS,
     },
     "contributor": {A.VIEW, A.EXPORT, A.WORK_CHECKLIST},
     "reviewer": READ_ONLY,
@@ -41,14 +45,18 @@ def _fresh(user):
     return User.objects.get(pk=user.pk)
 
 
-@pytest.mark.parametrize(("persona", "action"), MATRIX, ids=[f"{p}-{a}" for p, a in MATRIX])
+@pytest.mark.parametrize(
+    ("persona", "action"), MATRIX, ids=[f"{p}-{a}" for p, a in MATRIX]
+)
 def test_can_matches_who_may_do_what(request, project, persona, action):
     user = _fresh(request.getfixturevalue(persona))
     assert can(user, project, action) is (action in EXPECTED[persona])
 
 
-@pytest.mark.parametrize("role", [GlobalRole.PRODUCT_MANAGER, GlobalRole.ENGINEERING_LEAD,
-                                  GlobalRole.REVIEWER])
+@pytest.mark.parametrize(
+    "role",
+    [GlobalRole.PRODUCT_MANAGER, GlobalRole.ENGINEERING_LEAD, GlobalRole.REVIEWER],
+)
 def test_global_roles_other_than_executive_and_admin_see_no_project_by_themselves(
     project, role
 ):
@@ -111,9 +119,17 @@ def test_an_unknown_slug_is_404(admin_user):
 
 @pytest.mark.parametrize(
     ("persona", "action"),
-    [(p, a) for p in EXPECTED if p != "outsider" for a in Action if a not in EXPECTED[p]],
+    [
+        (p, a)
+        for p in EXPECTED
+        if p != "outsider"
+        for a in Action
+        if a not in EXPECTED[p]
+    ],
 )
-def test_members_and_readers_without_the_right_get_403(request, project, persona, action):
+def test_members_and_readers_without_the_right_get_403(
+    request, project, persona, action
+):
     user = _fresh(request.getfixturevalue(persona))
     with pytest.raises(PermissionDenied):
         get_project_for_user(user, project.slug, action)
@@ -123,7 +139,9 @@ def test_members_and_readers_without_the_right_get_403(request, project, persona
     ("persona", "action"),
     [(p, a) for p in EXPECTED for a in EXPECTED[p]],
 )
-def test_get_project_for_user_returns_the_project_when_allowed(request, project, persona, action):
+def test_get_project_for_user_returns_the_project_when_allowed(
+    request, project, persona, action
+):
     user = _fresh(request.getfixturevalue(persona))
     loaded = get_project_for_user(user, project.slug, action)
     assert loaded == project
@@ -159,7 +177,10 @@ def test_executives_and_admins_see_every_project(request, three_projects, person
     user = request.getfixturevalue(persona)
     assert set(visible_projects(user)) == set(three_projects)
     listed = list(project_list_for_user(user))
-    assert [p.name for p in listed] == ["Claims Bot", "Support Copilot"]  # no archived ones
+    assert [p.name for p in listed] == [
+        "Claims Bot",
+        "Support Copilot",
+    ]  # no archived ones
 
 
 def test_outsiders_see_nothing(three_projects, outsider):
@@ -168,7 +189,9 @@ def test_outsiders_see_nothing(three_projects, outsider):
 
 
 def test_project_list_for_user_filters_by_name(three_projects, executive):
-    assert [p.name for p in project_list_for_user(executive, query="claims")] == ["Claims Bot"]
+    assert [p.name for p in project_list_for_user(executive, query="claims")] == [
+        "Claims Bot"
+    ]
 
 
 def _twenty_projects_for(user_or_none, n):

@@ -10,10 +10,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from portal import services as people
+from portal.demo import build_portfolio
 from portal.models import User
 from projects import services as project_services
 from projects.audit import acting_as
-from projects.models import Membership, Project, ProjectRole, ProjectStatus, Team
+from projects.models import Team
 from projects.roles import GlobalRole
 
 DEMO_USERS = [
@@ -23,19 +24,28 @@ DEMO_USERS = [
     ("lead@runway.example", "Leo", "Lead", [GlobalRole.ENGINEERING_LEAD]),
     ("reviewer@runway.example", "Rosa", "Reviewer", [GlobalRole.REVIEWER]),
 ]
-DEMO_TEAMS = ["Customer Support", "Claims Operations", "Sales Enablement"]
-DEMO_PROJECTS = [
-    ("Support Copilot", "Customer Support", ProjectStatus.ON_TRACK,
-     "Drafts answers for support agents from the help centre and past tickets."),
-    ("Claims Intake Assistant", "Claims Operations", ProjectStatus.AT_RISK,
-     "Reads claim documents and pre-fills the intake form under HIPAA."),
-    ("Sales Call Summariser", "Sales Enablement", ProjectStatus.PAUSED,
-     "Summarises recorded sales calls into CRM notes and next steps."),
+# People without a global role: they take part through project roles.
+DEMO_COLLEAGUES = [
+    ("marco@runway.example", "Marco", "Rossi", [GlobalRole.PRODUCT_MANAGER]),
+    ("kim@runway.example", "Kim", "Nakamura", [GlobalRole.ENGINEERING_LEAD]),
+    ("dana@runway.example", "Dana", "Okafor", []),
+]
+DEMO_TEAMS = [
+    "Customer Support",
+    "Claims Operations",
+    "Sales Enablement",
+    "Legal Operations",
+    "Payments",
+    "Platform Engineering",
+    "People Operations",
+    "Finance Operations",
+    "Marketing",
+    "Operations",
 ]
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts (one per role) and a few projects. Idempotent."
+    help = "Create the demo accounts (one per role) and a portfolio of projects. Idempotent."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -48,18 +58,34 @@ class Command(BaseCommand):
         password = settings.RUNWAY_DEMO_PASSWORD or secrets.token_urlsafe(12)
         with transaction.atomic(), acting_as(None):
             created = self._users(password, reset=options["reset_passwords"])
-            users = {email: User.objects.get(email=email) for email, *_ in DEMO_USERS}
+            users = {
+                email: User.objects.get(email=email)
+                for email, *_ in DEMO_USERS + DEMO_COLLEAGUES
+            }
             teams = self._teams(users)
-            with acting_as(users["pm@runway.example"]):
-                self._projects(users, teams)
+            projects = build_portfolio(
+                people={
+                    "pm": users["pm@runway.example"],
+                    "lead": users["lead@runway.example"],
+                    "reviewer": users["reviewer@runway.example"],
+                },
+                extra_people=[users[email] for email, *_ in DEMO_COLLEAGUES],
+                teams=teams,
+            )
+        if projects:
+            self.stdout.write(
+                f"Created {projects} demo projects across the seven steps."
+            )
         self._report(created, password)
 
     def _users(self, password: str, *, reset: bool) -> list[str]:
         created = []
-        for email, first, last, roles in DEMO_USERS:
+        for email, first, last, roles in DEMO_USERS + DEMO_COLLEAGUES:
             user = User.objects.filter(email=email).first()
             if user is None:
-                user = User.objects.create_user(email, password, first_name=first, last_name=last)
+                user = User.objects.create_user(
+                    email, password, first_name=first, last_name=last
+                )
                 created.append(email)
             elif reset:
                 user.set_password(password)
@@ -71,24 +97,16 @@ class Command(BaseCommand):
     def _teams(self, users: dict[str, User]) -> dict[str, Team]:
         teams = {}
         for name in DEMO_TEAMS:
-            team = Team.objects.filter(name=name).first() or project_services.team_create(name=name)
-            team.members.add(*users.values())
+            team = Team.objects.filter(
+                name=name
+            ).first() or project_services.team_create(name=name)
+            # Only add who is missing: every add is recorded in the team's history.
+            present = set(team.members.values_list("pk", flat=True))
+            missing = [u for u in users.values() if u.pk not in present]
+            if missing:
+                team.members.add(*missing)
             teams[name] = team
         return teams
-
-    def _projects(self, users: dict[str, User], teams: dict[str, Team]) -> None:
-        pm, lead = users["pm@runway.example"], users["lead@runway.example"]
-        for name, team, status, summary in DEMO_PROJECTS:
-            if Project.objects.filter(name=name).exists():
-                continue
-            project = project_services.project_create(
-                name=name, team=teams[team], owner=pm, lead=lead, summary=summary
-            )
-            project.status = status
-            project.save(update_fields=["status"])
-            Membership.objects.create(
-                project=project, user=users["reviewer@runway.example"], role=ProjectRole.REVIEWER
-            )
 
     def _report(self, created: list[str], password: str) -> None:
         if not created:
@@ -97,11 +115,15 @@ class Command(BaseCommand):
                 "`manage.py seed_demo --reset-passwords` prints new ones)."
             )
             return
-        self.stdout.write(self.style.SUCCESS("Demo accounts (sign in at http://127.0.0.1:8000):"))
+        self.stdout.write(
+            self.style.SUCCESS("Demo accounts (sign in at http://127.0.0.1:8000):")
+        )
         for email, _, _, roles in DEMO_USERS:
             if email in created:
                 self.stdout.write(f"  {email:<26} {', '.join(r.value for r in roles)}")
         if settings.RUNWAY_DEMO_PASSWORD:
             self.stdout.write("  password: the value of RUNWAY_DEMO_PASSWORD")
         else:
-            self.stdout.write(f"  password: {password}   (shown once; set RUNWAY_DEMO_PASSWORD to choose it)")
+            self.stdout.write(
+                f"  password: {password}   (shown once; set RUNWAY_DEMO_PASSWORD to choose it)"
+            )

@@ -1,0 +1,491 @@
+"""The demo portfolio: realistic projects at every step, built through the real services."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from portal.models import User
+from projects import services
+from projects.audit import acting_as
+from projects.models import (
+    ChecklistItem,
+    Framework,
+    ItemState,
+    Project,
+    ProjectRole,
+    ProjectStatus,
+    ProjectStep,
+    StepStatus,
+    Team,
+)
+
+
+@dataclass(frozen=True)
+class DemoProject:
+    name: str
+    team: str
+    use_case: str
+    origin: str
+    classification: str
+    frameworks: tuple[str, ...]
+    stage: int  # the current step; 8 means launched
+    status: str = ProjectStatus.ON_TRACK
+    summary: str = ""
+
+
+ON, RISK, BLOCKED, PAUSED = (
+    ProjectStatus.ON_TRACK,
+    ProjectStatus.AT_RISK,
+    ProjectStatus.BLOCKED,
+    ProjectStatus.PAUSED,
+)
+PORTFOLIO = [
+    DemoProject(
+        "Support Copilot",
+        "Customer Support",
+        "copilot",
+        "lovable",
+        "confidential",
+        ("soc2", "gdpr"),
+        3,
+        ON,
+        "Drafts answers for support agents from the help centre and past tickets.",
+    ),
+    DemoProject(
+        "Claims Intake Assistant",
+        "Claims Operations",
+        "rag_assistant",
+        "lovable",
+        "regulated",
+        ("hipaa", "soc2"),
+        3,
+        RISK,
+        "Reads claim documents and pre-fills the intake form.",
+    ),
+    DemoProject(
+        "Sales Call Summariser",
+        "Sales Enablement",
+        "agent",
+        "chat_assistant",
+        "internal",
+        (),
+        2,
+        PAUSED,
+        "Summarises recorded sales calls into CRM notes and next steps.",
+    ),
+    DemoProject(
+        "Policy Q&A Bot",
+        "Customer Support",
+        "chatbot",
+        "bolt",
+        "internal",
+        ("gdpr",),
+        8,
+        ON,
+        "Answers employees' questions about travel and expense policy.",
+    ),
+    DemoProject(
+        "Contract Clause Finder",
+        "Legal Operations",
+        "rag_assistant",
+        "v0",
+        "confidential",
+        ("soc2",),
+        5,
+        ON,
+        "Finds risky clauses in supplier contracts and cites the playbook.",
+    ),
+    DemoProject(
+        "Fraud Alert Triage",
+        "Payments",
+        "agent",
+        "hand_written",
+        "regulated",
+        ("pci_dss", "soc2"),
+        4,
+        BLOCKED,
+        "Ranks card-fraud alerts and drafts the analyst's first note.",
+    ),
+    DemoProject(
+        "Developer Docs Copilot",
+        "Platform Engineering",
+        "copilot",
+        "replit",
+        "internal",
+        (),
+        7,
+        ON,
+        "Answers questions about internal APIs from the developer portal.",
+    ),
+    DemoProject(
+        "HR Onboarding Guide",
+        "People Operations",
+        "chatbot",
+        "lovable",
+        "confidential",
+        ("gdpr", "eu_ai_act"),
+        2,
+        ON,
+        "Walks new joiners through their first two weeks.",
+    ),
+    DemoProject(
+        "Invoice Extraction",
+        "Finance Operations",
+        "agent",
+        "bolt",
+        "confidential",
+        ("soc2",),
+        6,
+        RISK,
+        "Extracts line items from supplier invoices into the ERP.",
+    ),
+    DemoProject(
+        "Clinical Notes Summary",
+        "Claims Operations",
+        "rag_assistant",
+        "hand_written",
+        "regulated",
+        ("hipaa",),
+        4,
+        ON,
+        "Summarises clinical notes attached to prior-authorisation requests.",
+    ),
+    DemoProject(
+        "Churn Risk Explainer",
+        "Sales Enablement",
+        "copilot",
+        "chat_assistant",
+        "internal",
+        (),
+        1,
+        ON,
+        "Explains why an account is flagged as a churn risk.",
+    ),
+    DemoProject(
+        "IT Helpdesk Agent",
+        "Platform Engineering",
+        "agent",
+        "replit",
+        "internal",
+        ("iso_42001",),
+        8,
+        ON,
+        "Resolves password resets and access requests end to end.",
+    ),
+    DemoProject(
+        "Marketing Copy Assistant",
+        "Marketing",
+        "copilot",
+        "v0",
+        "public",
+        (),
+        5,
+        ON,
+        "Drafts campaign copy in the brand voice for review.",
+    ),
+    DemoProject(
+        "Procurement Chatbot",
+        "Finance Operations",
+        "chatbot",
+        "lovable",
+        "internal",
+        (),
+        3,
+        ON,
+        "Helps staff raise purchase requests and pick approved suppliers.",
+    ),
+    DemoProject(
+        "Customer Email Router",
+        "Customer Support",
+        "agent",
+        "bolt",
+        "confidential",
+        ("gdpr",),
+        6,
+        ON,
+        "Classifies incoming emails and routes them to the right queue.",
+    ),
+    DemoProject(
+        "Risk Report Drafter",
+        "Legal Operations",
+        "rag_assistant",
+        "hand_written",
+        "confidential",
+        ("nist_ai_rmf", "eu_ai_act"),
+        2,
+        RISK,
+        "Drafts the quarterly operational-risk report from incident data.",
+    ),
+    DemoProject(
+        "Payment Dispute Helper",
+        "Payments",
+        "copilot",
+        "chat_assistant",
+        "regulated",
+        ("pci_dss",),
+        1,
+        ON,
+        "Guides agents through card dispute rules and evidence requests.",
+    ),
+    DemoProject(
+        "Knowledge Base Search",
+        "Customer Support",
+        "rag_assistant",
+        "replit",
+        "internal",
+        (),
+        7,
+        RISK,
+        "Semantic search over the public help centre.",
+    ),
+    DemoProject(
+        "Recruiting Screener",
+        "People Operations",
+        "agent",
+        "bolt",
+        "confidential",
+        ("gdpr", "eu_ai_act"),
+        1,
+        PAUSED,
+        "Summarises applications against the role's criteria for a recruiter.",
+    ),
+    DemoProject(
+        "Pharmacy Benefits Bot",
+        "Claims Operations",
+        "chatbot",
+        "lovable",
+        "regulated",
+        ("hipaa", "soc2"),
+        5,
+        ON,
+        "Answers members' questions about their pharmacy benefits.",
+    ),
+    DemoProject(
+        "Expense Auditor",
+        "Finance Operations",
+        "agent",
+        "hand_written",
+        "confidential",
+        ("soc2",),
+        4,
+        ON,
+        "Flags expense claims that break policy before approval.",
+    ),
+    DemoProject(
+        "Release Notes Writer",
+        "Platform Engineering",
+        "copilot",
+        "v0",
+        "internal",
+        (),
+        8,
+        ON,
+        "Turns merged pull requests into customer-facing release notes.",
+    ),
+    DemoProject(
+        "Field Service Assistant",
+        "Operations",
+        "rag_assistant",
+        "replit",
+        "internal",
+        ("iso_42001",),
+        3,
+        BLOCKED,
+        "Gives technicians repair steps from manuals on a tablet.",
+    ),
+    DemoProject(
+        "Board Pack Summariser",
+        "Legal Operations",
+        "copilot",
+        "chat_assistant",
+        "confidential",
+        (),
+        6,
+        ON,
+        "Summarises board packs into one-page briefings.",
+    ),
+    DemoProject(
+        "Supplier Risk Monitor",
+        "Operations",
+        "agent",
+        "bolt",
+        "internal",
+        ("nist_ai_rmf",),
+        2,
+        ON,
+        "Watches supplier news and filings for risk signals.",
+    ),
+    DemoProject(
+        "Voice of Customer Insights",
+        "Marketing",
+        "rag_assistant",
+        "lovable",
+        "internal",
+        ("gdpr",),
+        4,
+        RISK,
+        "Clusters survey and review feedback into themes with quotes.",
+    ),
+]
+
+
+def build_portfolio(
+    *, people: dict[str, User], extra_people: list[User], teams: dict[str, Team]
+) -> int:
+    """Create the demo projects that do not exist yet; returns how many were created."""
+    rng = random.Random(20261126)  # the same demo every time
+    frameworks = {f.code: f for f in Framework.objects.all()}
+    pm, lead, reviewer = people["pm"], people["lead"], people["reviewer"]
+    others = extra_people
+    created = 0
+    for index, demo in enumerate(PORTFOLIO):
+        if Project.objects.filter(name=demo.name).exists():
+            continue
+        owner = pm if index % 2 == 0 else others[0]
+        engineering_lead = lead if index % 3 != 2 else others[1]
+        with acting_as(owner):
+            project = services.project_create(
+                name=demo.name,
+                team=teams[demo.team],
+                owner=owner,
+                lead=engineering_lead,
+                summary=demo.summary,
+                use_case=demo.use_case,
+                prototype_origin=demo.origin,
+                data_classification=demo.classification,
+                frameworks=[frameworks[c] for c in demo.frameworks if c in frameworks],
+                target_launch_date=timezone.localdate()
+                + timedelta(days=15 * (9 - demo.stage) + index),
+            )
+            project.status = demo.status
+            project.save(update_fields=["status"])
+            services.membership_set(
+                project=project, user=others[2], role=ProjectRole.CONTRIBUTOR
+            )
+            if owner != pm:
+                services.membership_set(
+                    project=project, user=pm, role=ProjectRole.VIEWER
+                )
+        _progress(
+            project,
+            demo,
+            rng,
+            owner=owner,
+            lead=engineering_lead,
+            reviewer=reviewer,
+            contributor=others[2],
+        )
+        created += 1
+    return created
+
+
+def _progress(
+    project: Project,
+    demo: DemoProject,
+    rng: random.Random,
+    *,
+    owner: User,
+    lead: User,
+    reviewer: User,
+    contributor: User,
+) -> None:
+    """Walk the project through its steps up to ``demo.stage`` the way a team would."""
+    if demo.stage >= 7:
+        with acting_as(owner):
+            project.operating_owner = lead
+            project.save(update_fields=["operating_owner"])
+    today = timezone.localdate()
+    for project_step in (
+        ProjectStep.objects.filter(project=project)
+        .select_related("step")
+        .order_by("step__number")
+    ):
+        number = project_step.step.number
+        if number > demo.stage:
+            break
+        items = list(
+            ChecklistItem.objects.filter(
+                project=project, step=project_step.step, applicable=True
+            )
+        )
+        finishing = number < demo.stage
+        share = 1.0 if finishing else rng.choice([0.2, 0.4, 0.6, 0.8])
+        for item in items:
+            if not finishing and rng.random() > share:
+                if rng.random() < 0.3:
+                    with acting_as(lead):
+                        services.item_update(
+                            item=item,
+                            assignee=contributor,
+                            due_date=today + timedelta(days=rng.randint(-5, 20)),
+                            notes="",
+                        )
+                continue
+            actor = rng.choice([lead, contributor])
+            with acting_as(actor):
+                if not item.required and rng.random() < 0.2:
+                    services.item_set_state(
+                        item=item,
+                        state=ItemState.NOT_APPLICABLE,
+                        actor=actor,
+                        justification="Not relevant at this project's scale.",
+                    )
+                    continue
+                if item.evidence_required:
+                    services.evidence_add(
+                        item=item,
+                        actor=actor,
+                        url=f"https://wiki.example.com/{project.slug}/{item.pk}",
+                    )
+                services.item_set_state(item=item, state=ItemState.DONE, actor=actor)
+        with acting_as(lead):
+            services.step_update(
+                project_step=project_step,
+                owner=lead,
+                due_date=today
+                + timedelta(days=(number - demo.stage) * 20 + rng.randint(-10, 25)),
+                status=StepStatus.BLOCKED
+                if demo.status == ProjectStatus.BLOCKED and not finishing
+                else StepStatus.IN_PROGRESS,
+                blocked_reason="Waiting for the data-sharing agreement with the vendor."
+                if demo.status == ProjectStatus.BLOCKED
+                else "",
+            )
+        if finishing:
+            _sign_and_finish(project_step, owner=owner, lead=lead, reviewer=reviewer)
+        elif "reviewer" in project_step.step.signoff_roles and share >= 0.6:
+            # A reviewer has been asked and has not decided yet.
+            with acting_as(lead):
+                services.signoff_request(
+                    project_step=project_step,
+                    role="reviewer",
+                    signer=reviewer,
+                    actor=lead,
+                )
+
+
+def _sign_and_finish(
+    project_step: ProjectStep, *, owner: User, lead: User, reviewer: User
+) -> None:
+    signers = {"owner": owner, "lead": lead, "reviewer": reviewer}
+    for role in project_step.step.signoff_roles:
+        with acting_as(lead):
+            signoff = services.signoff_request(
+                project_step=project_step, role=role, signer=signers[role], actor=lead
+            )
+        with acting_as(signers[role]):
+            services.signoff_decide(
+                signoff=signoff, approve=True, comment="Looks good."
+            )
+    with acting_as(lead):
+        try:
+            services.step_mark_done(project_step=project_step)
+        except services.GateFailed as failed:  # a bug in the demo, not in the product
+            raise ValidationError(
+                f"Demo step {project_step} did not pass its gate: {failed}"
+            ) from failed

@@ -1,0 +1,195 @@
+"""A project's activity, read from the audit trail and told as sentences.
+
+History rows are the single record of change; this module only reads them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from projects.models import (
+    ChecklistItem,
+    Evidence,
+    ItemState,
+    Membership,
+    Project,
+    ProjectRole,
+    ProjectStep,
+    SignOff,
+    Step,
+)
+
+# How many of the most recent rows of each kind are read: enough for a long page.
+WINDOW = 400
+
+
+@dataclass(frozen=True)
+class ActivityEntry:
+    when: datetime
+    who: str
+    text: str
+    step: int | None
+
+
+def _who(row: Any) -> str:
+    user = row.history_user
+    return user.display_name if user is not None else "Runway"
+
+
+def _rows(model: Any, **filters: Any) -> list[Any]:
+    rows = list(
+        model.history.filter(**filters)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[:WINDOW]
+    )
+    rows.reverse()  # oldest first, so each row can be compared with the one before
+    return rows
+
+
+def _pairs(rows: list[Any]) -> list[tuple[Any, Any | None]]:
+    """Each history row with the previous row of the same object (or None)."""
+    last: dict[int, Any] = {}
+    pairs = []
+    for row in rows:
+        pairs.append((row, last.get(row.id)))
+        last[row.id] = row
+    return pairs
+
+
+def _item_text(row: Any, prev: Any | None) -> str | None:
+    title = f"“{row.title}”"
+    if row.history_type == "+":
+        return f"added {title}" if row.template_id is None else None
+    if row.history_type == "-":
+        return f"removed {title}"
+    if prev is None:
+        return f"updated {title}"
+    if row.state != prev.state:
+        if row.state == ItemState.DONE:
+            return f"ticked {title}"
+        if row.state == ItemState.NOT_APPLICABLE:
+            return f"marked {title} not applicable: {row.na_justification}"
+        return f"reopened {title}"
+    if row.assignee_id != prev.assignee_id:
+        return f"assigned {title}" if row.assignee_id else f"unassigned {title}"
+    if row.due_date != prev.due_date:
+        return f"set the due date of {title} to {row.due_date or 'none'}"
+    if row.notes != prev.notes:
+        return f"edited the notes of {title}"
+    if row.applicable != prev.applicable:
+        return f"{title} {'applies again' if row.applicable else 'no longer applies'}"
+    return None
+
+
+def _step_text(row: Any, prev: Any | None, names: dict[int, int]) -> str | None:
+    name = f"step {names.get(row.step_id, '?')}"
+    if row.history_type != "~" or prev is None:
+        return None
+    if row.status != prev.status:
+        if row.status == "done":
+            return f"marked {name} done"
+        if prev.status == "done":
+            return f"reopened {name}: {row.reopen_reason}"
+        if row.status == "blocked":
+            return f"marked {name} blocked: {row.blocked_reason}"
+        return f"set {name} to {row.get_status_display().lower()}"
+    if row.owner_id != prev.owner_id:
+        return f"changed the owner of {name}"
+    if row.due_date != prev.due_date:
+        return f"set the due date of {name} to {row.due_date or 'none'}"
+    return None
+
+
+def _signoff_text(row: Any, prev: Any | None, users: dict[int, str]) -> str | None:
+    signer = users.get(row.signer_id, "someone")
+    role = ProjectRole(row.role).label.lower()
+    if row.history_type == "+":
+        return f"asked {signer} for a {role} sign-off"
+    if prev is not None and row.status != prev.status:
+        if row.status == "approved":
+            return f"approved the {role} sign-off" + (
+                f": “{row.comment}”" if row.comment else ""
+            )
+        if row.status == "rejected":
+            return f"rejected the {role} sign-off: “{row.comment}”"
+        if row.status == "invalidated":
+            return f"invalidated {signer}'s {role} sign-off ({row.invalidated_reason})"
+    return None
+
+
+def project_activity(
+    project: Project, *, step: int | None = None
+) -> list[ActivityEntry]:
+    """Readable activity of one project, newest first, optionally for one step."""
+    step_numbers = dict(Step.objects.values_list("id", "number"))
+    entries: list[ActivityEntry] = []
+
+    def add(row: Any, text: str | None, step_id: int | None) -> None:
+        if text:
+            entries.append(
+                ActivityEntry(
+                    row.history_date,
+                    _who(row),
+                    text,
+                    step_numbers.get(step_id) if step_id else None,
+                )
+            )
+
+    for row, prev in _pairs(_rows(Project, id=project.pk)):
+        if row.history_type == "+":
+            add(row, f"created the project {row.name}", None)
+        elif prev is not None:
+            changed = [
+                f.verbose_name
+                for f in Project._meta.fields
+                if f.attname not in {"updated_at"}
+                and getattr(row, f.attname, None) != getattr(prev, f.attname, None)
+            ]
+            if changed:
+                add(
+                    row,
+                    "changed the project's " + ", ".join(str(c) for c in changed),
+                    None,
+                )
+    users = {
+        m.user_id: m.user.display_name
+        for m in Membership.objects.filter(project=project).select_related("user")
+    }
+    for row, _prev in _pairs(_rows(Membership, project_id=project.pk)):
+        who = users.get(row.user_id, "a former member")
+        role = ProjectRole(row.role).label.lower()
+        text = {
+            "+": f"added {who} as {role}",
+            "-": f"removed {who}",
+            "~": f"made {who} {role}",
+        }[row.history_type]
+        add(row, text, None)
+    for row, prev in _pairs(_rows(ProjectStep, project_id=project.pk)):
+        add(row, _step_text(row, prev, step_numbers), row.step_id)
+    for row, prev in _pairs(_rows(ChecklistItem, project_id=project.pk)):
+        add(row, _item_text(row, prev), row.step_id)
+    item_steps: dict[int, int] = dict(
+        ChecklistItem.objects.filter(project=project).values_list("id", "step_id")
+    )
+    titles: dict[int, str] = dict(
+        ChecklistItem.objects.filter(project=project).values_list("id", "title")
+    )
+    for row, _prev in _pairs(_rows(Evidence, item_id__in=list(item_steps))):
+        label = row.original_name or row.url
+        title = titles.get(row.item_id, "an item")
+        evidence_text: str | None = {
+            "+": f"attached {label} to “{title}”",
+            "-": f"removed evidence {label} from “{title}”",
+        }.get(row.history_type)
+        add(row, evidence_text, item_steps.get(row.item_id))
+    signers = defaultdict(lambda: "someone", users)
+    for row, prev in _pairs(_rows(SignOff, project_id=project.pk)):
+        add(row, _signoff_text(row, prev, signers), row.step_id)
+
+    if step is not None:
+        entries = [e for e in entries if e.step == step]
+    entries.sort(key=lambda e: e.when, reverse=True)
+    return entries

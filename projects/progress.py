@@ -1,0 +1,54 @@
+"""Pure rules about steps and checklists: applicability, progress, current step, flags."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import date, datetime, timedelta
+
+CLASSIFICATION_ORDER = ["public", "internal", "confidential", "regulated"]
+
+
+def template_applies(
+    *,
+    template_frameworks: Collection[str],
+    min_classification: str,
+    project_frameworks: Collection[str],
+    project_classification: str,
+) -> bool:
+    """A catalog item applies when the project is under one of its frameworks (if it
+    names any) and the project's data is at least as sensitive as it asks."""
+    if template_frameworks and not set(template_frameworks) & set(project_frameworks):
+        return False
+    if min_classification:
+        return CLASSIFICATION_ORDER.index(
+            project_classification
+        ) >= CLASSIFICATION_ORDER.index(min_classification)
+    return True
+
+
+def current_step_number(statuses: Mapping[int, str]) -> int | None:
+    """The lowest-numbered step not done; None once all seven are done (launched)."""
+    for number in sorted(statuses):
+        if statuses[number] != "done":
+            return number
+    return None
+
+
+def percent(done: int, total: int) -> int:
+    return round(100 * done / total) if total else 0
+
+
+def is_overdue(*, due: date | None, status: str, today: date) -> bool:
+    return due is not None and status != "done" and due < today
+
+
+def is_stalled(
+    *,
+    last_activity: datetime | None,
+    started: datetime | None,
+    now: datetime,
+    days: int,
+) -> bool:
+    """No activity in the current step for ``days`` days."""
+    anchor = last_activity or started
+    return anchor is not None and now - anchor > timedelta(days=days)

@@ -1,0 +1,233 @@
+"""Project pages: the list, creation, the overview, details, members, archive."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, push_url
+
+from projects import activity, selectors, services
+from projects.access import Action, can, get_project_for_user
+from projects.forms import MemberForm, OwnerTransferForm, ProjectCreateForm, ProjectForm
+from projects.models import Framework, Membership, ProjectStatus, Team
+from projects.roles import may_create_projects
+from projects.selectors import ProjectFilters, is_project_stalled, project_list_for_user
+
+if TYPE_CHECKING:
+    from portal.http import AuthedRequest
+
+PAGE_SIZE = 50
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _filters_from(request: AuthedRequest) -> ProjectFilters:
+    get = request.GET
+    return ProjectFilters(
+        query=get.get("q", "").strip(),
+        step=_int_or_none(get.get("step")),
+        status=get.get("status", ""),
+        team=get.get("team", ""),
+        framework=get.get("framework", ""),
+        owner=_int_or_none(get.get("owner")),
+        mine=get.get("mine") == "1",
+        flagged=get.get("flagged") == "1",
+        sort=get.get("sort", "name"),
+    )
+
+
+@require_GET
+def project_list(request: AuthedRequest) -> HttpResponse:
+    filters = _filters_from(request)
+    page = Paginator(
+        project_list_for_user(request.user, filters=filters), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    for project in page.object_list:
+        project.is_stalled = is_project_stalled(project)  # type: ignore[attr-defined]
+    # The filters as they will appear in links and the pushed URL: no empty values.
+    shown = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        kept = [v for v in values if v]
+        if kept and key != "page":
+            shown.setlist(key, kept)
+    template = "projects/project_list.html"
+    if request.htmx and request.htmx.target == "project-table":
+        template += "#project-table"
+    response = render(
+        request,
+        template,
+        {
+            "page": page,
+            "filters": filters,
+            "query": filters.query,
+            "querystring": shown.urlencode(),
+            "may_create": may_create_projects(request.user),
+            "teams": Team.objects.all(),
+            "frameworks": Framework.objects.all(),
+            "statuses": ProjectStatus.choices,
+            "steps": range(1, 8),
+        },
+    )
+    if request.htmx:
+        page_number = f"page={page.number}" if page.number > 1 else ""
+        query = "&".join(part for part in (shown.urlencode(), page_number) if part)
+        push_url(response, f"{request.path}?{query}" if query else request.path)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def project_create(request: AuthedRequest) -> HttpResponse:
+    if not may_create_projects(request.user):
+        raise PermissionDenied(
+            "Product managers, engineering leads and admins create projects."
+        )
+    form = ProjectCreateForm(request.POST or None, creator=request.user)
+    if request.method == "POST" and form.is_valid():
+        project = services.project_create(**form.cleaned_data)
+        messages.success(
+            request, f"Project {project.name} created with its seven steps."
+        )
+        if request.htmx:
+            return HttpResponseClientRedirect(project.get_absolute_url())
+        return redirect(project)
+    return render(request, "projects/project_form.html", {"form": form})
+
+
+@require_GET
+def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
+    project = selectors.with_members(get_project_for_user(request.user, slug))
+    steps = selectors.step_summaries(project)
+    template = "projects/project_detail.html"
+    if request.htmx and request.htmx.target == "stepper":
+        template = "projects/_stepper.html"
+    return render(
+        request,
+        template,
+        {
+            "project": project,
+            "tab": "overview",
+            "steps": steps,
+            "memberships": project.memberships.all(),
+            "may_edit": can(request.user, project, Action.EDIT),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def project_edit(request: AuthedRequest, slug: str) -> HttpResponse:
+    project = selectors.with_members(
+        get_project_for_user(request.user, slug, Action.EDIT)
+    )
+    form = ProjectForm(request.POST or None, project=project)
+    if request.method == "POST" and form.is_valid():
+        refresh = services.project_update(project=project, **form.cleaned_data)
+        note = ""
+        if refresh.added or refresh.no_longer_applicable:
+            note = (
+                f" Checklist refreshed: {refresh.added} item(s) added, "
+                f"{refresh.no_longer_applicable} no longer apply."
+            )
+        messages.success(request, f"Project details saved.{note}")
+        return redirect("projects:edit", slug=project.slug)
+    return render(
+        request,
+        "projects/project_edit.html",
+        {"project": project, "form": form, "tab": "settings", "may_edit": True},
+    )
+
+
+@require_POST
+def project_archive(request: AuthedRequest, slug: str) -> HttpResponse:
+    project = get_project_for_user(request.user, slug, Action.EDIT)
+    if project.archived_at:
+        services.project_unarchive(project=project)
+        messages.success(request, f"{project.name} is active again.")
+    else:
+        services.project_archive(project=project)
+        messages.success(request, f"{project.name} is archived. Its history is kept.")
+    return redirect("projects:edit", slug=project.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def project_members(request: AuthedRequest, slug: str) -> HttpResponse:
+    project = selectors.with_members(get_project_for_user(request.user, slug))
+    may_edit = can(request.user, project, Action.EDIT)
+    if request.method == "POST" and not may_edit:
+        raise PermissionDenied("Only the owner or an admin changes the members.")
+    form = MemberForm(request.POST if "add_member" in request.POST else None)
+    transfer = OwnerTransferForm(request.POST if "transfer" in request.POST else None)
+    if request.method == "POST":
+        try:
+            if "add_member" in request.POST and form.is_valid():
+                services.membership_set(project=project, **form.cleaned_data)
+                messages.success(
+                    request, f"{form.cleaned_data['user']} is now a member."
+                )
+                return redirect("projects:members", slug=project.slug)
+            if "transfer" in request.POST and transfer.is_valid():
+                services.owner_transfer(
+                    project=project, new_owner=transfer.cleaned_data["new_owner"]
+                )
+                messages.success(
+                    request,
+                    f"{transfer.cleaned_data['new_owner']} now owns the project.",
+                )
+                return redirect("projects:members", slug=project.slug)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return render(
+        request,
+        "projects/project_members.html",
+        {
+            "project": project,
+            "tab": "members",
+            "memberships": project.memberships.all(),
+            "form": form,
+            "transfer": transfer,
+            "may_edit": may_edit,
+        },
+    )
+
+
+@require_POST
+def member_remove(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
+    project = get_project_for_user(request.user, slug, Action.EDIT)
+    membership = get_object_or_404(Membership, project=project, pk=pk)
+    try:
+        services.membership_remove(membership=membership)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{membership.user} is no longer a member.")
+    return redirect("projects:members", slug=project.slug)
+
+
+@require_GET
+def project_activity(request: AuthedRequest, slug: str) -> HttpResponse:
+    project = selectors.with_members(get_project_for_user(request.user, slug))
+    step = _int_or_none(request.GET.get("step"))
+    entries = activity.project_activity(project, step=step)
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "projects/project_activity.html"
+    if request.htmx and request.htmx.target == "activity-list":
+        template += "#activity-list"
+    return render(
+        request,
+        template,
+        {
+            "project": project,
+            "tab": "activity",
+            "page": page,
+            "step": step,
+            "steps": range(1, 8),
+            "may_edit": can(request.user, project, Action.EDIT),
+        },
+    )

@@ -1,0 +1,357 @@
+"""A step's page: its checklist (htmx rows), evidence, sign-offs and gate."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
+
+from projects import selectors, services
+from projects.access import Action, can, get_project_for_user
+from projects.forms import (
+    CustomItemForm,
+    EvidenceForm,
+    ItemDetailsForm,
+    ItemStateForm,
+    ReasonForm,
+    SignOffDecisionForm,
+    SignOffRequestForm,
+    StepForm,
+)
+from projects.models import (
+    ChecklistItem,
+    Evidence,
+    Project,
+    ProjectStep,
+    SignOff,
+    StepStatus,
+)
+
+if TYPE_CHECKING:
+    from portal.http import AuthedRequest
+
+# Regions of the step page that re-render themselves after a checklist change.
+REFRESHED_REGIONS = {"stepper", "step-progress", "gate"}
+
+
+def _project_step(project: Project, number: int) -> ProjectStep:
+    return get_object_or_404(
+        ProjectStep.objects.select_related("step", "owner", "project"),
+        project=project,
+        step__number=number,
+    )
+
+
+def _step_context(
+    request: AuthedRequest, project: Project, project_step: ProjectStep
+) -> dict[str, Any]:
+    selectors.with_members(project)
+    steps = selectors.step_summaries(project)
+    user = request.user
+    return {
+        "project": project,
+        "members": project.memberships.all(),
+        "tab": "steps",
+        "project_step": project_step,
+        "steps": steps,
+        "summary": steps[project_step.step.number - 1],
+        "items": selectors.step_checklist(project, project_step.step_id),
+        "signoffs": selectors.step_signoffs(project, project_step.step_id),
+        "gate": selectors.gate_result(project_step),
+        "may_work": can(user, project, Action.WORK_CHECKLIST),
+        "may_run": can(user, project, Action.RUN_ASSESSMENT),
+        "locked": project_step.status == StepStatus.DONE,
+        "step_form": StepForm(
+            project=project,
+            initial={
+                "owner": project_step.owner_id,
+                "due_date": project_step.due_date,
+                "status": project_step.status
+                if project_step.status != StepStatus.DONE
+                else StepStatus.IN_PROGRESS,
+                "blocked_reason": project_step.blocked_reason,
+            },
+        ),
+        "signoff_form": SignOffRequestForm(roles=list(project_step.step.signoff_roles)),
+        "custom_form": CustomItemForm(),
+        "reopen_form": ReasonForm(),
+    }
+
+
+@require_GET
+def step_detail(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
+    project = get_project_for_user(request.user, slug)
+    project_step = _project_step(project, number)
+    context = _step_context(request, project, project_step)
+    template = "projects/step_detail.html"
+    target = request.htmx.target if request.htmx else None
+    if target == "stepper":
+        template = "projects/_stepper.html"
+    elif target in REFRESHED_REGIONS:
+        template += f"#{target}"
+    return render(request, template, context)
+
+
+def _item_for(
+    request: AuthedRequest, slug: str, pk: int, action: Action
+) -> ChecklistItem:
+    project = get_project_for_user(request.user, slug, action)
+    return get_object_or_404(
+        ChecklistItem.objects.select_related("step", "project", "assignee"),
+        project=project,
+        pk=pk,
+    )
+
+
+def _render_item(
+    request: AuthedRequest,
+    item: ChecklistItem,
+    *,
+    error: str = "",
+    changed: bool = True,
+) -> HttpResponse:
+    """The item's row, with the event that refreshes progress, stepper and gate."""
+    project = selectors.with_members(item.project)
+    item = next(
+        i for i in selectors.step_checklist(project, item.step_id) if i.pk == item.pk
+    )
+    response = render(
+        request,
+        "projects/_checklist_item.html",
+        {
+            "item": item,
+            "project": project,
+            "members": project.memberships.all(),
+            "error": error,
+            "may_work": can(request.user, project, Action.WORK_CHECKLIST),
+            "locked": False,
+        },
+    )
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("projects:step", slug=project.slug, number=item.step.number)
+    if changed:
+        trigger_client_event(response, "checklist-changed", {"item": item.pk})
+    return response
+
+
+@require_POST
+def item_state(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
+    item = _item_for(request, slug, pk, Action.WORK_CHECKLIST)
+    form = ItemStateForm(request.POST)
+    if not form.is_valid():
+        return _render_item(request, item, error=_first_error(form), changed=False)
+    try:
+        services.item_set_state(
+            item=item,
+            state=form.cleaned_data["state"],
+            actor=request.user,
+            justification=form.cleaned_data["justification"],
+        )
+    except ValidationError as exc:
+        return _render_item(request, item, error=" ".join(exc.messages), changed=False)
+    return _render_item(request, item)
+
+
+@require_POST
+def item_update(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
+    item = _item_for(request, slug, pk, Action.WORK_CHECKLIST)
+    form = ItemDetailsForm(request.POST, project=item.project)
+    if not form.is_valid():
+        return _render_item(request, item, error=_first_error(form), changed=False)
+    try:
+        services.item_update(item=item, **form.cleaned_data)
+    except ValidationError as exc:
+        return _render_item(request, item, error=" ".join(exc.messages), changed=False)
+    return _render_item(request, item)
+
+
+@require_POST
+def evidence_add(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
+    item = _item_for(request, slug, pk, Action.WORK_CHECKLIST)
+    form = EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_item(request, item, error=_first_error(form), changed=False)
+    try:
+        services.evidence_add(
+            item=item,
+            actor=request.user,
+            url=form.cleaned_data["url"],
+            upload=form.cleaned_data["file"],
+        )
+    except ValidationError as exc:
+        return _render_item(request, item, error=" ".join(exc.messages), changed=False)
+    return _render_item(request, item)
+
+
+@require_POST
+def evidence_remove(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
+    project = get_project_for_user(request.user, slug, Action.WORK_CHECKLIST)
+    evidence = get_object_or_404(
+        Evidence.objects.select_related("item__project", "item__step"),
+        item__project=project,
+        pk=pk,
+    )
+    item = evidence.item
+    try:
+        services.evidence_remove(evidence=evidence)
+    except ValidationError as exc:
+        return _render_item(request, item, error=" ".join(exc.messages), changed=False)
+    return _render_item(request, item)
+
+
+@require_GET
+def evidence_download(request: AuthedRequest, slug: str, pk: int) -> FileResponse:
+    """Files are served only through this view, to people who may see the project."""
+    project = get_project_for_user(request.user, slug)
+    evidence = get_object_or_404(Evidence, item__project=project, pk=pk)
+    if not evidence.file:
+        raise Http404("This evidence is a link, not a file.")
+    return FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name or "evidence",
+    )
+
+
+@require_POST
+def custom_item_add(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
+    project = get_project_for_user(request.user, slug, Action.WORK_CHECKLIST)
+    project_step = _project_step(project, number)
+    form = CustomItemForm(request.POST)
+    if form.is_valid():
+        try:
+            services.custom_item_add(
+                project=project, step=project_step.step, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Item added to this project's checklist.")
+    else:
+        messages.error(request, _first_error(form))
+    return _back_to_step(request, project, number)
+
+
+@require_POST
+def step_update(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
+    project = get_project_for_user(request.user, slug, Action.RUN_ASSESSMENT)
+    project_step = _project_step(project, number)
+    form = StepForm(request.POST, project=project)
+    if form.is_valid():
+        try:
+            services.step_update(project_step=project_step, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Step saved.")
+    else:
+        messages.error(request, _first_error(form))
+    return _back_to_step(request, project, number)
+
+
+@require_POST
+def step_mark_done(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
+    project = get_project_for_user(request.user, slug, Action.RUN_ASSESSMENT)
+    project_step = _project_step(project, number)
+    try:
+        services.step_mark_done(project_step=project_step)
+    except services.GateFailed as failed:
+        context = _step_context(request, project, project_step)
+        context["gate"], context["gate_refused"] = failed.result, True
+        if request.htmx:
+            return render(request, "projects/step_detail.html#gate", context)
+        messages.error(request, f"Step {number} cannot be marked done yet: {failed}")
+        return redirect("projects:step", slug=project.slug, number=number)
+    messages.success(request, f"Step {number} is done.")
+    return _back_to_step(request, project, number)
+
+
+@require_POST
+def step_reopen(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
+    project = get_project_for_user(request.user, slug, Action.RUN_ASSESSMENT)
+    project_step = _project_step(project, number)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the step is reopened.")
+        return _back_to_step(request, project, number)
+    try:
+        services.step_reopen(
+            project_step=project_step, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Step {number} is reopened.")
+    return _back_to_step(request, project, number)
+
+
+@require_POST
+def signoff_request(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
+    project = get_project_for_user(request.user, slug, Action.RUN_ASSESSMENT)
+    project_step = _project_step(project, number)
+    form = SignOffRequestForm(request.POST, roles=list(project_step.step.signoff_roles))
+    if form.is_valid():
+        try:
+            services.signoff_request(
+                project_step=project_step, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, f"Sign-off requested from {form.cleaned_data['signer']}."
+            )
+    else:
+        messages.error(request, _first_error(form))
+    return _back_to_step(request, project, number)
+
+
+@require_POST
+def signoff_decide(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
+    project = get_project_for_user(request.user, slug)
+    signoff = get_object_or_404(
+        SignOff.objects.select_related("step"), project=project, pk=pk
+    )
+    if signoff.signer_id != request.user.pk:
+        raise PermissionDenied("Only the person asked can decide this sign-off.")
+    form = SignOffDecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.signoff_decide(
+                signoff=signoff,
+                approve=form.cleaned_data["decision"] == "approve",
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, f"Sign-off {signoff.get_status_display().lower()}."
+            )
+    else:
+        messages.error(request, _first_error(form))
+    return _back_to_step(request, project, signoff.step.number)
+
+
+def _back_to_step(
+    request: AuthedRequest, project: Project, number: int
+) -> HttpResponse:
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect(
+        reverse("projects:step", kwargs={"slug": project.slug, "number": number})
+    )
+
+
+def _first_error(form: Any) -> str:
+    for errors in form.errors.values():
+        return str(errors[0])
+    return "Please check the form."

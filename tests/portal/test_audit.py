@@ -1,0 +1,230 @@
+"""The audit trail: every change names who made it, and never keeps a password hash."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.urls import reverse
+
+from portal import services
+from portal.demo import PORTFOLIO
+from portal.models import User
+from projects.audit import acting_as, history_user
+from projects.models import Membership, Project, ProjectRole, Team
+from projects.roles import GlobalRole
+from tests.factories import TeamFactory, UserFactory
+
+HistoricalUser = User.history.model
+
+
+@pytest.fixture(autouse=True)
+def _mfa_off(settings):
+    # MFA enforcement for admins has its own tests; here it would only redirect.
+    settings.RUNWAY_MFA_REQUIRED_FOR_ADMINS = False
+
+
+def test_a_project_created_in_the_browser_names_its_creator(client, pm):
+    lead = UserFactory(roles=[GlobalRole.ENGINEERING_LEAD])
+    client.force_login(pm)
+    client.post(
+        reverse("projects:create"),
+        {
+            "name": "Support Copilot",
+            "team": TeamFactory().pk,
+            "owner": pm.pk,
+            "lead": lead.pk,
+            "use_case": "copilot",
+            "prototype_origin": "bolt",
+            "data_classification": "internal",
+        },
+    )
+    project = Project.objects.get()
+    created = project.history.get()
+    assert created.history_type == "+"
+    assert created.history_user == pm
+    memberships = Membership.history.filter(project_id=project.pk)
+    assert memberships.count() == 2
+    assert {row.history_user for row in memberships} == {pm}
+
+
+def test_a_role_change_in_the_browser_is_recorded_with_the_admin_who_made_it(
+    client, admin_user
+):
+    person = UserFactory(roles=[GlobalRole.REVIEWER])
+    team = TeamFactory()
+    before = HistoricalUser.objects.filter(id=person.pk).count()
+    client.force_login(admin_user)
+
+    client.post(
+        reverse("portal:user_detail", args=[person.pk]),
+        {"roles": [GlobalRole.EXECUTIVE.value], "teams": [team.pk]},
+    )
+
+    rows = HistoricalUser.objects.filter(id=person.pk)
+    assert rows.count() > before
+    latest = rows.first()
+    assert latest.history_type == "~"
+    assert latest.history_user == admin_user
+    assert [row.group.name for row in latest.groups.all()] == ["Executive"]
+    # The team records its new member, also naming the admin.
+    team_row = team.history.first()
+    assert team_row.history_user == admin_user
+    assert [row.user_id for row in team_row.members.all()] == [person.pk]
+
+
+def test_granting_admin_records_the_staff_flags_with_the_admin_who_granted_them(
+    client, admin_user
+):
+    person = UserFactory()
+    client.force_login(admin_user)
+    client.post(
+        reverse("portal:user_detail", args=[person.pk]),
+        {"roles": [GlobalRole.ADMIN.value]},
+    )
+    flagged = HistoricalUser.objects.filter(id=person.pk, is_superuser=True).get()
+    assert flagged.is_staff
+    assert flagged.history_user == admin_user
+
+
+def test_a_deactivation_is_recorded_with_the_admin_who_made_it(client, admin_user):
+    person = UserFactory()
+    client.force_login(admin_user)
+    client.post(reverse("portal:user_deactivate", args=[person.pk]))
+    latest = HistoricalUser.objects.filter(id=person.pk).first()
+    assert latest.is_active is False
+    assert latest.history_user == admin_user
+
+
+def test_user_history_has_no_password_or_login_time():
+    fields = {f.name for f in HistoricalUser._meta.get_fields()}
+    assert "password" not in fields
+    assert "last_login" not in fields
+    assert {"email", "is_active", "is_staff", "is_superuser"} <= fields
+
+
+def test_setting_a_password_leaves_no_hash_in_the_history(db, admin_user):
+    invitee = services.user_invite(
+        email="ivy@example.com",
+        first_name="Ivy",
+        last_name="",
+        roles=[],
+        teams=[],
+        invited_by=admin_user,
+        base_url="http://testserver/",
+    )
+    services.invitation_accept(
+        user=invitee, password="a-long-and-unusual-passphrase-42"
+    )
+    invitee.refresh_from_db()
+    rows = list(HistoricalUser.objects.filter(id=invitee.pk).values())
+    assert len(rows) >= 2
+    for row in rows:
+        assert invitee.password not in {str(value) for value in row.values()}
+
+
+# Work outside a request: acting_as
+
+
+def test_acting_as_names_the_actor_over_the_requests_user(db):
+    actor, requester = UserFactory(), UserFactory()
+
+    class Request:
+        user = requester
+
+    assert history_user(Request()) == requester
+    with acting_as(actor):
+        assert history_user(Request()) == actor
+        with acting_as(None):
+            assert history_user(Request()) == requester
+        assert history_user(Request()) == actor
+    assert history_user(None) is None
+
+
+def test_acting_as_attributes_writes_outside_a_request(db):
+    actor = UserFactory()
+    with acting_as(actor):
+        team = TeamFactory()
+    assert team.history.get().history_user == actor
+
+
+# seed_demo
+
+
+DOMAIN_MODELS = [
+    User,
+    Group,
+    Team,
+    Project,
+    Membership,
+    Team.members.through,
+    User.groups.through,
+]
+
+
+def _seed():
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+def _counts(models):
+    return {model._meta.label: model.objects.count() for model in models}
+
+
+def test_seed_demo_twice_leaves_the_same_data(db, settings):
+    settings.RUNWAY_DEMO_PASSWORD = "demo-password-for-tests"
+    _seed()
+    first = _counts(DOMAIN_MODELS)
+    _seed()
+    assert _counts(DOMAIN_MODELS) == first
+    assert first[Project._meta.label] == len(PORTFOLIO) >= 25
+    assert first[User._meta.label] == 8
+    owners = Membership.objects.filter(role=ProjectRole.OWNER)
+    assert owners.count() == len(PORTFOLIO)
+    assert owners.values("project").distinct().count() == len(PORTFOLIO)
+
+
+def test_seed_demo_keeps_passwords_on_the_second_run(db, settings):
+    settings.RUNWAY_DEMO_PASSWORD = "demo-password-for-tests"
+    _seed()
+    settings.RUNWAY_DEMO_PASSWORD = "another-password-entirely"
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "already in place" in out.getvalue()
+    assert User.objects.get(email="pm@runway.example").check_password(
+        "demo-password-for-tests"
+    )
+
+
+def test_seed_demo_twice_records_no_history_for_changes_it_did_not_make(db):
+    history = [
+        User.history.model,
+        Team.history.model,
+        Project.history.model,
+        Membership.history.model,
+    ]
+    _seed()
+    first = _counts(history)
+    _seed()
+    assert _counts(history) == first
+
+
+def test_seed_demo_history_is_attributed_as_the_command_declares(db):
+    _seed()
+    pm = User.objects.get(email="pm@runway.example")
+    # Accounts and teams are made by the system itself ...
+    assert set(User.history.values_list("history_user", flat=True)) == {None}
+    assert set(Team.history.values_list("history_user", flat=True)) == {None}
+    # ... and the projects in their owners' names, the members by owners and leads.
+    owners = set(
+        Membership.objects.filter(role=ProjectRole.OWNER).values_list("user", flat=True)
+    )
+    leads = set(
+        Membership.objects.filter(role=ProjectRole.LEAD).values_list("user", flat=True)
+    )
+    assert pm.pk in owners
+    assert set(Project.history.values_list("history_user", flat=True)) <= owners
+    assert (
+        set(Membership.history.values_list("history_user", flat=True)) <= owners | leads
+    )
