@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from projects.notifications import unread_count
 from projects.roles import is_admin, primary_role
 
 
@@ -16,4 +17,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "csp_nonce": getattr(request, "csp_nonce", None),
         "user_is_admin": signed_in and is_admin(user),  # type: ignore[arg-type]
         "user_role": primary_role(user) if signed_in else "",  # type: ignore[arg-type]
+        "unread_notifications": unread_count(user) if signed_in else 0,  # type: ignore[arg-type]
     }

@@ -377,3 +377,6 @@ RUNWAY_EVIDENCE_EXTENSIONS = env.list(
         "pptx",
     ],
 )
+
+# The address people use to reach Runway, for links in emails.
+RUNWAY_BASE_URL = env.str("RUNWAY_BASE_URL", default="http://127.0.0.1:8000")

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
+
 from projects.models import (
     ChecklistItem,
     Evidence,
+    Framework,
     ItemState,
     Membership,
     Project,
@@ -39,10 +42,11 @@ def _who(row: Any) -> str:
     return user.display_name if user is not None else "Runway"
 
 
-def _rows(model: Any, **filters: Any) -> list[Any]:
+def _rows(model: Any, *prefetch: str, **filters: Any) -> list[Any]:
     rows = list(
         model.history.filter(**filters)
         .select_related("history_user")
+        .prefetch_related(*prefetch)
         .order_by("-history_date", "-history_id")[:WINDOW]
     )
     rows.reverse()  # oldest first, so each row can be compared with the one before
@@ -120,6 +124,32 @@ def _signoff_text(row: Any, prev: Any | None, users: dict[int, str]) -> str | No
     return None
 
 
+def _project_texts(row: Any, prev: Any, framework_names: dict[int, str]) -> list[str]:
+    """What changed on the project itself between two history rows."""
+    texts = []
+    if row.archived_at != prev.archived_at:
+        texts.append(
+            "archived the project" if row.archived_at else "restored the project"
+        )
+    changed = [
+        str(f.verbose_name)
+        for f in Project._meta.fields
+        if f.attname not in {"updated_at", "archived_at"}
+        and getattr(row, f.attname, None) != getattr(prev, f.attname, None)
+    ]
+    if changed:
+        texts.append("changed the project's " + ", ".join(changed))
+    # Frameworks are many-to-many: each row holds the set as it was then.
+    now = {f.framework_id for f in row.frameworks.all()}
+    before = {f.framework_id for f in prev.frameworks.all()}
+    for verb, ids in (("added", now - before), ("removed", before - now)):
+        if ids:
+            names = ", ".join(sorted(framework_names.get(i, "?") for i in ids))
+            place = "to" if verb == "added" else "from"
+            texts.append(f"{verb} {names} {place} the project's frameworks")
+    return texts
+
+
 def project_activity(
     project: Project, *, step: int | None = None
 ) -> list[ActivityEntry]:
@@ -138,27 +168,25 @@ def project_activity(
                 )
             )
 
-    for row, prev in _pairs(_rows(Project, id=project.pk)):
+    framework_names = dict(Framework.objects.values_list("id", "name"))
+    for row, prev in _pairs(_rows(Project, "frameworks", id=project.pk)):
         if row.history_type == "+":
             add(row, f"created the project {row.name}", None)
         elif prev is not None:
-            changed = [
-                f.verbose_name
-                for f in Project._meta.fields
-                if f.attname not in {"updated_at"}
-                and getattr(row, f.attname, None) != getattr(prev, f.attname, None)
-            ]
-            if changed:
-                add(
-                    row,
-                    "changed the project's " + ", ".join(str(c) for c in changed),
-                    None,
-                )
+            for text in _project_texts(row, prev, framework_names):
+                add(row, text, None)
+    membership_rows = _rows(Membership, project_id=project.pk)
+    signoff_rows = _rows(SignOff, project_id=project.pk)
+    # Named from the user table, not the current members: people who have been
+    # removed since are still named in what they did and what was done to them.
     users = {
-        m.user_id: m.user.display_name
-        for m in Membership.objects.filter(project=project).select_related("user")
+        user.pk: user.display_name
+        for user in get_user_model().objects.filter(
+            pk__in={row.user_id for row in membership_rows}
+            | {row.signer_id for row in signoff_rows}
+        )
     }
-    for row, _prev in _pairs(_rows(Membership, project_id=project.pk)):
+    for row, _prev in _pairs(membership_rows):
         who = users.get(row.user_id, "a former member")
         role = ProjectRole(row.role).label.lower()
         text = {
@@ -186,7 +214,7 @@ def project_activity(
         }.get(row.history_type)
         add(row, evidence_text, item_steps.get(row.item_id))
     signers = defaultdict(lambda: "someone", users)
-    for row, prev in _pairs(_rows(SignOff, project_id=project.pk)):
+    for row, prev in _pairs(signoff_rows):
         add(row, _signoff_text(row, prev, signers), row.step_id)
 
     if step is not None:

@@ -428,3 +428,61 @@ class SignOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} sign-off of {self.step} by {self.signer}"
+
+
+# --- Notifications -------------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    ITEM_ASSIGNED = "item_assigned", "A checklist item is assigned to me"
+    STEP_ASSIGNED = "step_assigned", "A step is assigned to me"
+    SIGNOFF_REQUESTED = "signoff_requested", "I am asked for a sign-off"
+    SIGNOFF_DECIDED = "signoff_decided", "A sign-off I asked for is decided"
+
+
+class Notification(models.Model):
+    """An in-app notification; some also go out by email, as the user prefers."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    message = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotificationPreference(models.Model):
+    """Whether one kind of notification also comes by email (the default is yes)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    email = models.BooleanField(default=True)
+
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind"], name="one_preference_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind} by email={self.email}"

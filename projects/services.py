@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
@@ -23,6 +24,7 @@ from projects.models import (
     Framework,
     ItemState,
     Membership,
+    NotificationKind,
     Project,
     ProjectRole,
     ProjectStep,
@@ -34,6 +36,7 @@ from projects.models import (
     Team,
     UseCase,
 )
+from projects.notifications import notify
 from projects.progress import template_applies
 
 if TYPE_CHECKING:
@@ -383,15 +386,32 @@ def item_update(
     assignee: User | None,
     due_date: date | None,
     notes: str,
-) -> tuple[ChecklistItem, bool]:
-    """Save assignee, due date and notes; returns the item and whether the assignee changed."""
+    actor: User | None = None,
+) -> ChecklistItem:
+    """Save assignee, due date and notes; a new assignee is notified."""
     project_step = _step_state(item)
     _ensure_open_step(project_step)
-    assignee_changed = assignee is not None and assignee.pk != item.assignee_id
+    newly_assigned = assignee is not None and assignee.pk != item.assignee_id
     item.assignee, item.due_date, item.notes = assignee, due_date, notes
     item.save()
     _touch_step(project_step)
-    return item, assignee_changed
+    if newly_assigned and assignee is not None:
+        notify(
+            user=assignee,
+            kind=NotificationKind.ITEM_ASSIGNED,
+            message=f"You are assigned “{item.title}” in {item.project.name}, step {project_step.step.number}",
+            url=_step_url(
+                item.project, project_step.step.number, anchor=f"item-{item.pk}"
+            ),
+            project=item.project,
+            actor=actor,
+        )
+    return item
+
+
+def _step_url(project: Project, number: int, *, anchor: str = "") -> str:
+    url = reverse("projects:step", kwargs={"slug": project.slug, "number": number})
+    return f"{url}#{anchor}" if anchor else url
 
 
 @transaction.atomic
@@ -473,6 +493,7 @@ def step_update(
     due_date: date | None,
     status: str,
     blocked_reason: str,
+    actor: User | None = None,
 ) -> ProjectStep:
     """Set the step's owner, due date and working status (done goes through the gate)."""
     if status == StepStatus.DONE:
@@ -483,6 +504,7 @@ def step_update(
         raise ValidationError("Say what blocks the step.")
     if status != StepStatus.NOT_STARTED and project_step.started_at is None:
         project_step.started_at = timezone.now()
+    newly_owned = owner is not None and owner.pk != project_step.owner_id
     project_step.owner = owner
     project_step.due_date = due_date
     project_step.status = status
@@ -491,6 +513,16 @@ def step_update(
     )
     project_step.last_activity_at = timezone.now()
     project_step.save()
+    if newly_owned and owner is not None:
+        step = project_step.step
+        notify(
+            user=owner,
+            kind=NotificationKind.STEP_ASSIGNED,
+            message=f"You own step {step.number} ({step.short_name}) of {project_step.project.name}",
+            url=_step_url(project_step.project, step.number),
+            project=project_step.project,
+            actor=actor,
+        )
     return project_step
 
 
@@ -572,9 +604,19 @@ def signoff_request(
         status=SignOffStatus.PENDING,
     ).exists():
         raise ValidationError(f"{signer} has already been asked.")
-    return SignOff.objects.create(
+    signoff = SignOff.objects.create(
         project=project, step=step, role=role, signer=signer, requested_by=actor
     )
+    notify(
+        user=signer,
+        kind=NotificationKind.SIGNOFF_REQUESTED,
+        message=f"{actor} asks for your {signoff.get_role_display().lower()} sign-off "
+        f"of step {step.number} of {project.name}",
+        url=_step_url(project, step.number),
+        project=project,
+        actor=actor,
+    )
+    return signoff
 
 
 @transaction.atomic
@@ -588,4 +630,16 @@ def signoff_decide(*, signoff: SignOff, approve: bool, comment: str) -> SignOff:
     signoff.comment = comment.strip()
     signoff.decided_at = timezone.now()
     signoff.save(update_fields=["status", "comment", "decided_at"])
+    if signoff.requested_by is not None:
+        verdict = "approved" if approve else "rejected"
+        notify(
+            user=signoff.requested_by,
+            kind=NotificationKind.SIGNOFF_DECIDED,
+            message=f"{signoff.signer} {verdict} the sign-off of step {signoff.step.number} "
+            f"of {signoff.project.name}"
+            + (f": “{signoff.comment}”" if signoff.comment else ""),
+            url=_step_url(signoff.project, signoff.step.number),
+            project=signoff.project,
+            actor=signoff.signer,
+        )
     return signoff

@@ -50,6 +50,21 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_inline(request):
+    """Tasks queued by the code under test run in the test, at commit; only tests
+    marked ``worker`` go through a real broker and worker process."""
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    from portal.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_and_quiet(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -167,7 +167,7 @@ def item_update(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _render_item(request, item, error=_first_error(form), changed=False)
     try:
-        services.item_update(item=item, **form.cleaned_data)
+        services.item_update(item=item, actor=request.user, **form.cleaned_data)
     except ValidationError as exc:
         return _render_item(request, item, error=" ".join(exc.messages), changed=False)
     return _render_item(request, item)
@@ -247,7 +247,9 @@ def step_update(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
     form = StepForm(request.POST, project=project)
     if form.is_valid():
         try:
-            services.step_update(project_step=project_step, **form.cleaned_data)
+            services.step_update(
+                project_step=project_step, actor=request.user, **form.cleaned_data
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

@@ -1,0 +1,99 @@
+"""The engineering lead works a step's checklist in a real browser."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from projects import services
+from projects.models import ChecklistItem, Framework, ItemState, ProjectStep, StepStatus
+from tests.factories import TEST_PASSWORD, TeamFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _finish_step_one(project, owner, lead):
+    for item in ChecklistItem.objects.filter(
+        project=project, step__number=1, required=True
+    ):
+        if item.evidence_required:
+            services.evidence_add(
+                item=item, actor=lead, url="https://wiki.example.com/req"
+            )
+        services.item_set_state(item=item, state=ItemState.DONE, actor=lead)
+    step_one = ProjectStep.objects.get(project=project, step__number=1)
+    signoff = services.signoff_request(
+        project_step=step_one, role="owner", signer=owner, actor=lead
+    )
+    services.signoff_decide(signoff=signoff, approve=True, comment="")
+    services.step_mark_done(project_step=step_one)
+
+
+@pytest.fixture
+def step_two_almost_done():
+    owner = UserFactory(first_name="Olive")
+    lead = UserFactory(email="lead@runway.example", first_name="Leo", last_name="Lead")
+    project = services.project_create(
+        name="Claims Triage Assistant",
+        team=TeamFactory(),
+        owner=owner,
+        lead=lead,
+        data_classification="regulated",
+        frameworks=Framework.objects.filter(code="hipaa"),
+    )
+    _finish_step_one(project, owner, lead)
+    required = list(
+        ChecklistItem.objects.filter(
+            project=project, step__number=2, required=True
+        ).order_by("order")
+    )
+    last = required[-1]
+    for item in required[:-1]:
+        if item.evidence_required:
+            services.evidence_add(
+                item=item, actor=lead, url="https://wiki.example.com/gap"
+            )
+        services.item_set_state(item=item, state=ItemState.DONE, actor=lead)
+    if last.evidence_required:
+        services.evidence_add(item=last, actor=lead, url="https://wiki.example.com/gap")
+    return project, last
+
+
+def test_the_lead_ticks_the_last_item_and_marks_the_step_done(
+    live_server, page, step_two_almost_done
+):
+    project, last = step_two_almost_done
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Email").fill("lead@runway.example")
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(live_server.url + "/")
+
+    page.goto(f"{live_server.url}/projects/{project.slug}/steps/2/")
+    page.evaluate("window.notReloaded = true")
+    gate = page.locator("#gate")
+    progress = page.locator("#step-progress")
+    before = progress.inner_text()
+
+    # Refused, and told exactly what is missing.
+    gate.get_by_role("button", name="Mark step done").click()
+    expect(gate.get_by_text("cannot be marked done yet")).to_be_visible()
+    expect(gate).to_contain_text(last.title)
+
+    # Ticking updates the row, the progress and the gate in place.
+    page.get_by_role("button", name=f"Tick: {last.title}").click()
+    expect(page.get_by_role("button", name=f"Untick: {last.title}")).to_be_visible()
+    expect(progress).not_to_have_text(before)
+    expect(gate.get_by_text("cannot be marked done yet")).to_have_count(0)
+    expect(gate).to_contain_text(re.compile(r"All \d+ required items are done"))
+    assert page.evaluate("window.notReloaded") is True
+
+    gate.get_by_role("button", name="Mark step done").click()
+    expect(page.locator("#step-progress")).to_contain_text("Done")
+    assert (
+        ProjectStep.objects.get(project=project, step__number=2).status
+        == StepStatus.DONE
+    )
+    expect(page.locator("#stepper .stepper-step").nth(1)).to_contain_text("Done")

@@ -1,0 +1,467 @@
+"""The step page and its htmx endpoints, as each persona uses them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from projects import services
+from projects.models import (
+    ChecklistItem,
+    Evidence,
+    ItemState,
+    SignOff,
+    SignOffStatus,
+    StepStatus,
+)
+from tests.factories import UserFactory
+from tests.projects.conftest import step_of
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def step_url(project, number=3):
+    return reverse("projects:step", kwargs={"slug": project.slug, "number": number})
+
+
+def state_url(item):
+    return reverse(
+        "projects:item_state", kwargs={"slug": item.project.slug, "pk": item.pk}
+    )
+
+
+def first_item(project, number=3, **filters):
+    return ChecklistItem.objects.filter(
+        project=project, step__number=number, applicable=True, **filters
+    ).first()
+
+
+@pytest.fixture
+def as_(client):
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+# The page
+
+
+@pytest.mark.parametrize(
+    "persona", ["owner", "lead", "contributor", "reviewer", "viewer"]
+)
+def test_members_open_a_step(as_, people, persona):
+    response = as_(people[persona]).get(step_url(people["project"]))
+    assert response.status_code == 200
+    assert b"<html" in response.content
+    assert b'id="stepper"' in response.content and b'id="gate"' in response.content
+
+
+def test_outsiders_get_404_for_a_step(as_, people):
+    assert as_(people["outsider"]).get(step_url(people["project"])).status_code == 404
+
+
+def test_an_unknown_step_number_is_404(as_, people):
+    assert as_(people["lead"]).get(step_url(people["project"], 9)).status_code == 404
+
+
+def test_the_step_page_refuses_post(as_, people):
+    assert as_(people["lead"]).post(step_url(people["project"])).status_code == 405
+
+
+@pytest.mark.parametrize("region", ["gate", "step-progress", "stepper"])
+def test_an_htmx_request_for_a_region_returns_only_that_region(as_, people, region):
+    response = as_(people["lead"]).get(
+        step_url(people["project"]), HTTP_HX_TARGET=region, **HTMX
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in body
+    assert f'id="{region}"' in body.split(">")[0]
+
+
+def test_only_people_who_work_the_checklist_see_its_controls(as_, people):
+    item = first_item(people["project"])
+    lead_page = as_(people["lead"]).get(step_url(people["project"])).content.decode()
+    assert state_url(item) in lead_page
+    viewer_page = (
+        as_(people["viewer"]).get(step_url(people["project"])).content.decode()
+    )
+    assert state_url(item) not in viewer_page
+
+
+# Ticking
+
+
+def test_ticking_returns_the_row_and_tells_the_page_to_refresh(as_, people):
+    item = first_item(people["project"])
+    response = as_(people["contributor"]).post(
+        state_url(item), {"state": "done"}, **HTMX
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith(f'<li class="item item-done" id="item-{item.pk}"')
+    assert "<html" not in body
+    assert json.loads(response["HX-Trigger"]) == {
+        "checklist-changed": {"item": item.pk}
+    }
+    item.refresh_from_db()
+    assert item.state == ItemState.DONE and item.completed_by == people["contributor"]
+
+
+def test_without_htmx_a_tick_redirects_back_to_the_step(as_, people):
+    item = first_item(people["project"])
+    response = as_(people["lead"]).post(state_url(item), {"state": "done"})
+    assert response.status_code == 302 and response["Location"] == step_url(
+        people["project"]
+    )
+
+
+@pytest.mark.parametrize("persona", ["reviewer", "viewer"])
+def test_read_only_members_get_403_on_ticking(as_, people, persona):
+    item = first_item(people["project"])
+    assert (
+        as_(people[persona])
+        .post(state_url(item), {"state": "done"}, **HTMX)
+        .status_code
+        == 403
+    )
+    item.refresh_from_db()
+    assert item.state == ItemState.OPEN
+
+
+def test_outsiders_get_404_on_ticking(as_, people):
+    item = first_item(people["project"])
+    assert (
+        as_(people["outsider"]).post(state_url(item), {"state": "done"}).status_code
+        == 404
+    )
+
+
+def test_ticking_refuses_get(as_, people):
+    assert (
+        as_(people["lead"]).get(state_url(first_item(people["project"]))).status_code
+        == 405
+    )
+
+
+def test_an_item_of_another_project_is_404(as_, people):
+    other = services.project_create(
+        name="Other", team=people["project"].team, owner=people["lead"]
+    )
+    foreign = first_item(other)
+    url = reverse(
+        "projects:item_state", kwargs={"slug": people["project"].slug, "pk": foreign.pk}
+    )
+    assert as_(people["lead"]).post(url, {"state": "done"}).status_code == 404
+
+
+def test_not_applicable_without_a_reason_shows_the_error_in_the_row_and_changes_nothing(
+    as_, people
+):
+    item = first_item(people["project"])
+    response = as_(people["lead"]).post(
+        state_url(item), {"state": "not_applicable", "justification": ""}, **HTMX
+    )
+    assert response.status_code == 200
+    assert "Say why the item does not apply" in response.content.decode()
+    assert "HX-Trigger" not in response
+    item.refresh_from_db()
+    assert item.state == ItemState.OPEN
+
+
+def test_details_save_assignee_due_date_and_notes(as_, people):
+    item = first_item(people["project"])
+    url = reverse(
+        "projects:item_update", kwargs={"slug": people["project"].slug, "pk": item.pk}
+    )
+    response = as_(people["lead"]).post(
+        url,
+        {
+            "assignee": people["contributor"].pk,
+            "due_date": "2026-12-24",
+            "notes": "Vault ready.",
+        },
+        **HTMX,
+    )
+    assert response.status_code == 200
+    item.refresh_from_db()
+    assert (item.assignee, str(item.due_date), item.notes) == (
+        people["contributor"],
+        "2026-12-24",
+        "Vault ready.",
+    )
+
+
+def test_only_members_can_be_assigned(as_, people):
+    item = first_item(people["project"])
+    url = reverse(
+        "projects:item_update", kwargs={"slug": people["project"].slug, "pk": item.pk}
+    )
+    as_(people["lead"]).post(url, {"assignee": UserFactory().pk}, **HTMX)
+    item.refresh_from_db()
+    assert item.assignee is None
+
+
+# Evidence
+
+
+def evidence_url(item):
+    return reverse(
+        "projects:evidence_add", kwargs={"slug": item.project.slug, "pk": item.pk}
+    )
+
+
+def test_a_link_is_attached_as_evidence(as_, people):
+    item = first_item(people["project"], evidence_required=True)
+    response = as_(people["lead"]).post(
+        evidence_url(item), {"url": "https://wiki.example.com/pentest"}, **HTMX
+    )
+    assert response.status_code == 200
+    assert "https://wiki.example.com/pentest" in response.content.decode()
+    assert item.evidence.get().url == "https://wiki.example.com/pentest"
+
+
+def test_a_file_is_uploaded_and_served_only_to_people_who_see_the_project(
+    as_, people, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    item = first_item(people["project"], evidence_required=True)
+    upload = SimpleUploadedFile(
+        "pentest.pdf", b"%PDF-1.7 report", content_type="application/pdf"
+    )
+    as_(people["lead"]).post(evidence_url(item), {"file": upload}, **HTMX)
+    evidence = item.evidence.get()
+    assert (evidence.original_name, evidence.size) == ("pentest.pdf", 15)
+    download = reverse(
+        "projects:evidence_download",
+        kwargs={"slug": item.project.slug, "pk": evidence.pk},
+    )
+    response = as_(people["viewer"]).get(download)
+    assert (
+        response.status_code == 200
+        and b"".join(response.streaming_content) == b"%PDF-1.7 report"
+    )
+    assert 'attachment; filename="pentest.pdf"' in response["Content-Disposition"]
+    assert as_(people["outsider"]).get(download).status_code == 404
+
+
+def test_an_oversized_upload_is_rejected_and_changes_nothing(
+    as_, people, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    settings.RUNWAY_EVIDENCE_MAX_BYTES = 1024
+    item = first_item(people["project"], evidence_required=True)
+    upload = SimpleUploadedFile("big.pdf", b"x" * 2048, content_type="application/pdf")
+    response = as_(people["lead"]).post(evidence_url(item), {"file": upload}, **HTMX)
+    assert response.status_code == 200
+    assert "the limit is" in response.content.decode()
+    assert not Evidence.objects.exists()
+    assert not any(tmp_path.rglob("*.pdf"))
+
+
+def test_a_disallowed_file_type_is_rejected_and_changes_nothing(
+    as_, people, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    item = first_item(people["project"], evidence_required=True)
+    upload = SimpleUploadedFile(
+        "payload.exe", b"MZ", content_type="application/octet-stream"
+    )
+    response = as_(people["lead"]).post(evidence_url(item), {"file": upload}, **HTMX)
+    assert "are not accepted" in response.content.decode()
+    assert not Evidence.objects.exists()
+
+
+def test_evidence_needs_a_link_or_a_file(as_, people):
+    item = first_item(people["project"], evidence_required=True)
+    response = as_(people["lead"]).post(evidence_url(item), {}, **HTMX)
+    assert "Attach either a link or a file" in response.content.decode()
+    assert not Evidence.objects.exists()
+
+
+def test_read_only_members_cannot_attach_evidence(as_, people):
+    item = first_item(people["project"], evidence_required=True)
+    response = as_(people["viewer"]).post(
+        evidence_url(item), {"url": "https://x.example.com"}, **HTMX
+    )
+    assert response.status_code == 403
+    assert not Evidence.objects.exists()
+
+
+# Marking done, reopening, sign-offs
+
+
+def done_url(project, number):
+    return reverse(
+        "projects:step_done", kwargs={"slug": project.slug, "number": number}
+    )
+
+
+def test_marking_done_is_refused_with_what_is_missing(as_, people):
+    project = people["project"]
+    response = as_(people["lead"]).post(done_url(project, 1), **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "cannot be marked done yet" in body
+    assert first_item(project, 1, required=True).title in body
+    assert step_of(project, 1).status != StepStatus.DONE
+
+
+@pytest.mark.parametrize("persona", ["contributor", "reviewer", "viewer"])
+def test_only_the_lead_and_owner_mark_steps_done(as_, people, persona):
+    assert as_(people[persona]).post(done_url(people["project"], 1)).status_code == 403
+
+
+def test_a_step_whose_gate_holds_is_marked_done(as_, people):
+    project = people["project"]
+    for item in ChecklistItem.objects.filter(
+        project=project, step__number=1, required=True
+    ):
+        if item.evidence_required:
+            services.evidence_add(
+                item=item, actor=people["lead"], url="https://wiki.example.com/req"
+            )
+        services.item_set_state(item=item, state=ItemState.DONE, actor=people["lead"])
+    signoff = services.signoff_request(
+        project_step=step_of(project, 1),
+        role="owner",
+        signer=people["owner"],
+        actor=people["lead"],
+    )
+    decide = reverse(
+        "projects:signoff_decide", kwargs={"slug": project.slug, "pk": signoff.pk}
+    )
+    assert (
+        as_(people["lead"]).post(decide, {"decision": "approve"}).status_code == 403
+    )  # not the signer
+    as_(people["owner"]).post(decide, {"decision": "approve"})
+    signoff.refresh_from_db()
+    assert signoff.status == SignOffStatus.APPROVED
+    response = as_(people["lead"]).post(done_url(project, 1), **HTMX)
+    assert response.status_code == 200 and response["HX-Refresh"] == "true"
+    assert step_of(project, 1).status == StepStatus.DONE
+
+
+def test_a_reviewer_is_asked_to_sign_off_from_the_page(as_, people):
+    project, newcomer = people["project"], UserFactory()
+    url = reverse(
+        "projects:signoff_request", kwargs={"slug": project.slug, "number": 3}
+    )
+    as_(people["lead"]).post(url, {"role": "reviewer", "signer": newcomer.pk})
+    signoff = SignOff.objects.get()
+    assert (signoff.signer, signoff.requested_by) == (newcomer, people["lead"])
+    # Being asked makes the project visible to them.
+    assert as_(newcomer).get(step_url(project)).status_code == 200
+
+
+def test_a_rejection_without_a_reason_changes_nothing(as_, people):
+    project = people["project"]
+    signoff = services.signoff_request(
+        project_step=step_of(project, 3),
+        role="reviewer",
+        signer=people["reviewer"],
+        actor=people["lead"],
+    )
+    decide = reverse(
+        "projects:signoff_decide", kwargs={"slug": project.slug, "pk": signoff.pk}
+    )
+    as_(people["reviewer"]).post(decide, {"decision": "reject", "comment": ""})
+    signoff.refresh_from_db()
+    assert signoff.status == SignOffStatus.PENDING
+
+
+def test_reopening_a_done_step_needs_a_reason(as_, people):
+    project = people["project"]
+    project_step = step_of(project, 1)
+    project_step.status = StepStatus.DONE
+    project_step.save()
+    url = reverse("projects:step_reopen", kwargs={"slug": project.slug, "number": 1})
+    as_(people["lead"]).post(url, {"reason": ""})
+    assert step_of(project, 1).status == StepStatus.DONE
+    as_(people["lead"]).post(url, {"reason": "Budget doubled."})
+    assert step_of(project, 1).status == StepStatus.IN_PROGRESS
+
+
+def test_custom_items_are_added_by_people_who_work_the_checklist(as_, people):
+    project = people["project"]
+    url = reverse("projects:item_add", kwargs={"slug": project.slug, "number": 4})
+    as_(people["contributor"]).post(
+        url, {"title": "Backfill 2025 claims", "required": "on"}
+    )
+    assert ChecklistItem.objects.filter(
+        project=project, title="Backfill 2025 claims", template=None
+    ).exists()
+    assert as_(people["viewer"]).post(url, {"title": "Nope"}).status_code == 403
+
+
+# Query counts stay flat as the checklist grows
+
+
+def count_queries(client, url):
+    client.get(url)  # warm up: the first request of a session writes it
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_step_page_query_count_does_not_grow_with_the_checklist(as_, people):
+    project, lead = people["project"], people["lead"]
+    client = as_(lead)
+    url = step_url(project, 4)
+    before = count_queries(client, url)
+    step = step_of(project, 4).step
+    for n in range(25):
+        item = services.custom_item_add(
+            project=project,
+            step=step,
+            title=f"Extra {n}",
+            required=True,
+            evidence_required=False,
+        )
+        services.evidence_add(
+            item=item, actor=lead, url=f"https://wiki.example.com/{n}"
+        )
+        services.item_update(item=item, assignee=lead, due_date=None, notes="")
+    assert count_queries(client, url) == before
+
+
+def test_the_project_list_query_count_does_not_grow_with_projects(as_, people):
+    from projects.roles import GlobalRole
+
+    executive = UserFactory(roles=[GlobalRole.EXECUTIVE])
+    client = as_(executive)
+    url = reverse("projects:list")
+    before = count_queries(client, url)
+    for n in range(5):
+        services.project_create(
+            name=f"More {n}",
+            team=people["project"].team,
+            owner=people["owner"],
+            lead=people["lead"],
+        )
+    assert count_queries(client, url) == before
+
+
+def test_the_overview_query_count_does_not_grow_with_the_checklist(as_, people):
+    project = people["project"]
+    client = as_(people["owner"])
+    url = reverse("projects:detail", kwargs={"slug": project.slug})
+    before = count_queries(client, url)
+    step = step_of(project, 5).step
+    for n in range(20):
+        services.custom_item_add(
+            project=project,
+            step=step,
+            title=f"More {n}",
+            required=False,
+            evidence_required=False,
+        )
+    assert count_queries(client, url) == before
