@@ -27,6 +27,9 @@ from projects.models import (
 
 # How many of the most recent rows of each kind are read: enough for a long page.
 WINDOW = 400
+# simple_history keeps each project row's frameworks, as they were then, in its
+# own table; this is the reverse accessor from a history row to them.
+FRAMEWORKS_THEN = "historicalproject_frameworks_set"
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,8 @@ def _project_texts(row: Any, prev: Any, framework_names: dict[int, str]) -> list
     if changed:
         texts.append("changed the project's " + ", ".join(changed))
     # Frameworks are many-to-many: each row holds the set as it was then.
-    now = {f.framework_id for f in row.frameworks.all()}
-    before = {f.framework_id for f in prev.frameworks.all()}
+    now = {f.framework_id for f in getattr(row, FRAMEWORKS_THEN).all()}
+    before = {f.framework_id for f in getattr(prev, FRAMEWORKS_THEN).all()}
     for verb, ids in (("added", now - before), ("removed", before - now)):
         if ids:
             names = ", ".join(sorted(framework_names.get(i, "?") for i in ids))
@@ -169,7 +172,7 @@ def project_activity(
             )
 
     framework_names = dict(Framework.objects.values_list("id", "name"))
-    for row, prev in _pairs(_rows(Project, "frameworks", id=project.pk)):
+    for row, prev in _pairs(_rows(Project, FRAMEWORKS_THEN, id=project.pk)):
         if row.history_type == "+":
             add(row, f"created the project {row.name}", None)
         elif prev is not None:

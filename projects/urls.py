@@ -34,6 +34,11 @@ urlpatterns = [
         name="item_add",
     ),
     path(
+        "<slug:slug>/steps/<int:number>/refresh/",
+        steps.checklist_refresh,
+        name="checklist_refresh",
+    ),
+    path(
         "<slug:slug>/steps/<int:number>/signoffs/new/",
         steps.signoff_request,
         name="signoff_request",

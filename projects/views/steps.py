@@ -66,6 +66,7 @@ def _step_context(
         "gate": selectors.gate_result(project_step),
         "may_work": can(user, project, Action.WORK_CHECKLIST),
         "may_run": can(user, project, Action.RUN_ASSESSMENT),
+        "may_edit": can(user, project, Action.EDIT),
         "locked": project_step.status == StepStatus.DONE,
         "step_form": StepForm(
             project=project,
@@ -237,6 +238,19 @@ def custom_item_add(request: AuthedRequest, slug: str, number: int) -> HttpRespo
             messages.success(request, "Item added to this project's checklist.")
     else:
         messages.error(request, _first_error(form))
+    return _back_to_step(request, project, number)
+
+
+@require_POST
+def checklist_refresh(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
+    """Pick up catalog changes; ticks, notes and evidence already recorded stay."""
+    project = get_project_for_user(request.user, slug, Action.RUN_ASSESSMENT)
+    result = services.checklist_refresh(project=project)
+    messages.success(
+        request,
+        f"Checklist refreshed from the catalog: {result.added} added, {result.updated} updated, "
+        f"{result.no_longer_applicable} no longer apply.",
+    )
     return _back_to_step(request, project, number)
 
 

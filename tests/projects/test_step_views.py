@@ -465,3 +465,27 @@ def test_the_overview_query_count_does_not_grow_with_the_checklist(as_, people):
             evidence_required=False,
         )
     assert count_queries(client, url) == before
+
+
+def test_the_lead_refreshes_the_checklist_from_the_catalog_keeping_ticks(as_, people):
+    from projects.models import ChecklistTemplate, Step
+
+    project = people["project"]
+    ticked = first_item(project, 2)
+    services.item_set_state(item=ticked, state=ItemState.DONE, actor=people["lead"])
+    new = ChecklistTemplate.objects.create(
+        key="s2-new-check",
+        step=Step.objects.get(number=2),
+        title="A new check",
+        order=999,
+    )
+    url = reverse(
+        "projects:checklist_refresh", kwargs={"slug": project.slug, "number": 2}
+    )
+    assert as_(people["viewer"]).post(url).status_code == 403
+    response = as_(people["lead"]).post(url)
+    assert response.status_code == 302
+    assert ChecklistItem.objects.filter(project=project, template=new).exists()
+    ticked.refresh_from_db()
+    assert ticked.state == ItemState.DONE
+    assert as_(people["lead"]).get(url).status_code == 405

@@ -8,13 +8,20 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from portal import services as people
 from portal.demo import build_portfolio
 from portal.models import User
 from projects import services as project_services
 from projects.audit import acting_as
-from projects.models import Team
+from projects.models import (
+    Notification,
+    NotificationKind,
+    SignOff,
+    SignOffStatus,
+    Team,
+)
 from projects.roles import GlobalRole
 
 DEMO_USERS = [
@@ -72,11 +79,33 @@ class Command(BaseCommand):
                 extra_people=[users[email] for email, *_ in DEMO_COLLEAGUES],
                 teams=teams,
             )
+            if projects:
+                self._settle_notifications()
         if projects:
             self.stdout.write(
                 f"Created {projects} demo projects across the seven steps."
             )
         self._report(created, password)
+
+    def _settle_notifications(self) -> None:
+        """The demo's history happened "before": nobody needs an email about it, and
+        only the sign-offs still waiting are news."""
+        now = timezone.now()
+        Notification.objects.filter(emailed_at__isnull=True).update(emailed_at=now)
+        waiting = set(
+            SignOff.objects.filter(status=SignOffStatus.PENDING).values_list(
+                "project_id", "signer_id"
+            )
+        )
+        stale = [
+            n.pk
+            for n in Notification.objects.filter(read_at__isnull=True)
+            if not (
+                n.kind == NotificationKind.SIGNOFF_REQUESTED
+                and (n.project_id, n.user_id) in waiting
+            )
+        ]
+        Notification.objects.filter(pk__in=stale).update(read_at=now)
 
     def _users(self, password: str, *, reset: bool) -> list[str]:
         created = []
