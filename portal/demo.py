@@ -5,10 +5,16 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from assessments import scoring
+from assessments import selectors as assessment_selectors
+from assessments import services as assessment_services
+from assessments.models import AssessmentCriterion, ModelPrice
 from portal.models import User
 from projects import services
 from projects.audit import acting_as
@@ -380,8 +386,162 @@ def build_portfolio(
             reviewer=reviewer,
             contributor=others[2],
         )
+        _decisions(project, rng, owner=owner)
         created += 1
     return created
+
+
+USE_CASE_VOLUME = {
+    "chatbot": 6000,
+    "copilot": 2500,
+    "rag_assistant": 9000,
+    "agent": 1500,
+    "other": 1000,
+}
+
+
+def _requirements(
+    project: Project,
+    demo: DemoProject,
+    rng: random.Random,
+    *,
+    owner: User,
+    approve: bool,
+) -> None:
+    """Two or three versions, as a PM would refine them; the last approved once step 1 is done."""
+    per_day = USE_CASE_VOLUME.get(demo.use_case, 1000) * rng.choice([1, 2, 4])
+    values: dict[str, Any] = {
+        "users": per_day // rng.choice([10, 20, 25]),
+        "requests_per_day": per_day,
+        "peak_rps": Decimal(per_day * 4) / Decimal(86400) + Decimal("0.5"),
+        "p95_latency_ms": rng.choice([1500, 2000, 2500, 4000]),
+        "error_rate_pct": Decimal(rng.choice(["0.5", "1", "2"])),
+        "uptime_pct": Decimal(rng.choice(["99.5", "99.9"])),
+        "quality_score_name": rng.choice(
+            ["helpfulness", "faithfulness", "correctness"]
+        ),
+        "quality_score_target": Decimal(rng.choice(["0.80", "0.85", "0.90"])),
+        "monthly_budget_usd": Decimal(rng.choice([1500, 3000, 5000, 8000, 12000])),
+        "data_classification": demo.classification,
+        "cloud": rng.choice(["AWS", "Azure", "GCP"]),
+        "region": rng.choice(["eu-west-1", "us-east-1", "westeurope"]),
+        "infrastructure_constraints": "Runs in the company VPC; no public endpoints.",
+        "integration_points": [
+            {"system": "Okta", "direction": "in", "protocol": "OIDC"},
+            {"system": demo.team + " system", "direction": "both", "protocol": "REST"},
+        ],
+        "success_criteria": [],
+    }
+    with acting_as(owner):
+        draft = {**values, "quality_score_target": None, "success_criteria": []}
+        assessment_services.requirements_save(
+            project=project, author=owner, values=draft, change_note="First draft"
+        )
+        values["success_criteria"] = [
+            {
+                "statement": "Quality on the evaluation set",
+                "metric": values["quality_score_name"],
+                "comparison": ">=",
+                "target": str(values["quality_score_target"]),
+            },
+            {
+                "statement": "Share of requests answered without a human",
+                "metric": "deflection_rate",
+                "comparison": ">=",
+                "target": "0.30",
+            },
+        ]
+        version = assessment_services.requirements_save(
+            project=project,
+            author=owner,
+            values=values,
+            change_note="Targets agreed with the business",
+        )
+        if approve:
+            assessment_services.requirements_approve(version=version, actor=owner)
+
+
+def _gap_assessments(
+    project: Project,
+    rng: random.Random,
+    *,
+    lead: User,
+    owner: User,
+    contributor: User,
+    own_gaps: bool,
+) -> None:
+    """One assessment, or two for half the projects (an early one and a better later one)."""
+    criteria = list(AssessmentCriterion.objects.filter(active=True))
+    rounds = 2 if rng.random() < 0.5 else 1
+    levels = {c.pk: rng.choice([0, 1, 1, 2]) for c in criteria}
+    with acting_as(lead):
+        for n in range(rounds):
+            if n:
+                levels = {
+                    pk: min(4, level + rng.choice([0, 1, 1, 2]))
+                    for pk, level in levels.items()
+                }
+            assessment = assessment_services.assessment_record(
+                project=project,
+                assessor=lead,
+                note="Initial audit of the prototype."
+                if n == 0
+                else "After the first remediation sprint.",
+                scores=[
+                    assessment_services.ScoreInput(c, levels[c.pk], c.default_target)
+                    for c in criteria
+                ],
+            )
+        if not own_gaps:
+            return
+        for score in assessment.scores.select_related(
+            "criterion", "assessment__project"
+        ):
+            if score.is_gap:
+                assessment_services.gap_to_checklist(
+                    score=score,
+                    step_number=max(3, score.criterion.remediation_step),
+                    assignee=rng.choice([lead, contributor]),
+                    due_date=timezone.localdate() + timedelta(days=rng.randint(10, 60)),
+                    actor=lead,
+                )
+
+
+def _decisions(project: Project, rng: random.Random, *, owner: User) -> None:
+    """A build-vs-partner scoring for every project and a routed cost scenario for half."""
+    with acting_as(owner):
+        assessment_services.partner_scoring_save(
+            project=project,
+            author=owner,
+            scores={c.key: rng.randint(1, 5) for c in scoring.CRITERIA},
+            weights={c.key: c.default_weight for c in scoring.CRITERIA},
+        )
+        if rng.random() < 0.5:
+            return
+        small = (
+            ModelPrice.objects.filter(tier="small").order_by("input_per_mtok").first()
+        )
+        large = (
+            ModelPrice.objects.filter(tier="large").order_by("-input_per_mtok").last()
+        )
+        requirements = assessment_selectors.approved_targets(project)
+        if small is None or large is None:
+            return
+        assessment_services.scenario_save(
+            project=project,
+            author=owner,
+            name="75 % small model, 25 % large",
+            requests_per_day=(
+                requirements.requests_per_day
+                if requirements and requirements.requests_per_day
+                else 5000
+            ),
+            input_tokens=900,
+            output_tokens=350,
+            retrieval_tokens=rng.choice([0, 1200, 2400]),
+            monthly_growth_pct=Decimal(rng.choice([0, 3, 5])),
+            tiers=[(small, Decimal(75)), (large, Decimal(25))],
+        )
 
 
 def _progress(
@@ -408,12 +568,23 @@ def _progress(
         number = project_step.step.number
         if number > demo.stage:
             break
+        finishing = number < demo.stage
+        if number == 1:
+            _requirements(project, demo, rng, owner=owner, approve=finishing)
+        elif number == 2:
+            _gap_assessments(
+                project,
+                rng,
+                lead=lead,
+                owner=owner,
+                contributor=contributor,
+                own_gaps=finishing,
+            )
         items = list(
             ChecklistItem.objects.filter(
                 project=project, step=project_step.step, applicable=True
             )
         )
-        finishing = number < demo.stage
         share = 1.0 if finishing else rng.choice([0.2, 0.4, 0.6, 0.8])
         for item in items:
             if not finishing and rng.random() > share:

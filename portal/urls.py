@@ -42,7 +42,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("projects/", include("projects.urls")),
     path("notifications/", include("projects.notification_urls")),
-    path("assessments/", include("assessments.urls")),
+    path("", include("assessments.urls")),
     path("metrics/", include("metrics.urls")),
     path(settings.DJANGO_ADMIN_URL, admin.site.urls),
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
         projects.member_remove,
         name="member_remove",
     ),
+    path("<slug:slug>/steps/", steps.current_step, name="steps"),
     path("<slug:slug>/steps/<int:number>/", steps.step_detail, name="step"),
     path(
         "<slug:slug>/steps/<int:number>/update/", steps.step_update, name="step_update"

@@ -51,3 +51,51 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     user = factory.SubFactory(UserFactory)
     role = ProjectRole.CONTRIBUTOR
+
+
+COMPLETE_REQUIREMENTS = {
+    "users": 800,
+    "requests_per_day": 20000,
+    "peak_rps": "12",
+    "p95_latency_ms": 2500,
+    "error_rate_pct": "1",
+    "uptime_pct": "99.9",
+    "quality_score_name": "helpfulness",
+    "quality_score_target": "0.85",
+    "monthly_budget_usd": "8000",
+    "data_classification": "regulated",
+    "cloud": "AWS",
+    "region": "eu-west-1",
+    "integration_points": [
+        {"system": "Claims system", "direction": "both", "protocol": "REST"}
+    ],
+    "success_criteria": [
+        {
+            "statement": "Quality on the eval set",
+            "metric": "helpfulness",
+            "comparison": ">=",
+            "target": "0.85",
+        }
+    ],
+}
+
+
+def approve_requirements(project, owner, **changes):
+    """Save complete requirements as the owner and approve them (step 1's sign-off)."""
+    from decimal import Decimal
+
+    from assessments import services
+
+    values = {**COMPLETE_REQUIREMENTS, **changes}
+    for key in (
+        "peak_rps",
+        "error_rate_pct",
+        "uptime_pct",
+        "quality_score_target",
+        "monthly_budget_usd",
+    ):
+        if values.get(key) is not None:
+            values[key] = Decimal(values[key])
+    version = services.requirements_save(project=project, author=owner, values=values)
+    services.requirements_approve(version=version, actor=owner)
+    return version

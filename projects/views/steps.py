@@ -99,6 +99,16 @@ def step_detail(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
     return render(request, template, context)
 
 
+@require_GET
+def current_step(request: AuthedRequest, slug: str) -> HttpResponse:
+    """The Steps tab opens on the project's current step (step 7 once launched)."""
+    project = get_project_for_user(request.user, slug)
+    current = next((s for s in selectors.step_summaries(project) if s.is_current), None)
+    return redirect(
+        "projects:step", slug=project.slug, number=current.number if current else 7
+    )
+
+
 def _item_for(
     request: AuthedRequest, slug: str, pk: int, action: Action
 ) -> ChecklistItem:

@@ -9,7 +9,12 @@ from playwright.sync_api import expect
 
 from projects import services
 from projects.models import ChecklistItem, Framework, ItemState, ProjectStep, StepStatus
-from tests.factories import TEST_PASSWORD, TeamFactory, UserFactory
+from tests.factories import (
+    TEST_PASSWORD,
+    TeamFactory,
+    UserFactory,
+    approve_requirements,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,12 +28,24 @@ def _finish_step_one(project, owner, lead):
                 item=item, actor=lead, url="https://wiki.example.com/req"
             )
         services.item_set_state(item=item, state=ItemState.DONE, actor=lead)
-    step_one = ProjectStep.objects.get(project=project, step__number=1)
-    signoff = services.signoff_request(
-        project_step=step_one, role="owner", signer=owner, actor=lead
+    approve_requirements(project, owner)
+    services.step_mark_done(
+        project_step=ProjectStep.objects.get(project=project, step__number=1)
     )
-    services.signoff_decide(signoff=signoff, approve=True, comment="")
-    services.step_mark_done(project_step=step_one)
+
+
+def _record_assessment_without_gaps(project, lead):
+    from assessments import services as assessment_services
+    from assessments.models import AssessmentCriterion
+
+    assessment_services.assessment_record(
+        project=project,
+        assessor=lead,
+        scores=[
+            assessment_services.ScoreInput(c, 3, 3)
+            for c in AssessmentCriterion.objects.all()
+        ],
+    )
 
 
 @pytest.fixture
@@ -44,6 +61,7 @@ def step_two_almost_done():
         frameworks=Framework.objects.filter(code="hipaa"),
     )
     _finish_step_one(project, owner, lead)
+    _record_assessment_without_gaps(project, lead)
     required = list(
         ChecklistItem.objects.filter(
             project=project, step__number=2, required=True

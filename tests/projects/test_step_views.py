@@ -19,7 +19,7 @@ from projects.models import (
     SignOffStatus,
     StepStatus,
 )
-from tests.factories import UserFactory
+from tests.factories import UserFactory, approve_requirements
 from tests.projects.conftest import step_of
 
 pytestmark = pytest.mark.django_db
@@ -330,24 +330,29 @@ def test_a_step_whose_gate_holds_is_marked_done(as_, people):
                 item=item, actor=people["lead"], url="https://wiki.example.com/req"
             )
         services.item_set_state(item=item, state=ItemState.DONE, actor=people["lead"])
+    refused = as_(people["lead"]).post(done_url(project, 1), **HTMX)
+    assert "has not approved a requirements version" in refused.content.decode()
+    approve_requirements(project, people["owner"])
+    response = as_(people["lead"]).post(done_url(project, 1), **HTMX)
+    assert response.status_code == 200 and response["HX-Refresh"] == "true"
+    assert step_of(project, 1).status == StepStatus.DONE
+
+
+def test_only_the_person_asked_decides_a_sign_off(as_, people):
+    project = people["project"]
     signoff = services.signoff_request(
-        project_step=step_of(project, 1),
-        role="owner",
-        signer=people["owner"],
+        project_step=step_of(project, 3),
+        role="reviewer",
+        signer=people["reviewer"],
         actor=people["lead"],
     )
     decide = reverse(
         "projects:signoff_decide", kwargs={"slug": project.slug, "pk": signoff.pk}
     )
-    assert (
-        as_(people["lead"]).post(decide, {"decision": "approve"}).status_code == 403
-    )  # not the signer
-    as_(people["owner"]).post(decide, {"decision": "approve"})
+    assert as_(people["lead"]).post(decide, {"decision": "approve"}).status_code == 403
+    as_(people["reviewer"]).post(decide, {"decision": "approve"})
     signoff.refresh_from_db()
     assert signoff.status == SignOffStatus.APPROVED
-    response = as_(people["lead"]).post(done_url(project, 1), **HTMX)
-    assert response.status_code == 200 and response["HX-Refresh"] == "true"
-    assert step_of(project, 1).status == StepStatus.DONE
 
 
 def test_a_reviewer_is_asked_to_sign_off_from_the_page(as_, people):

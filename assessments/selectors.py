@@ -1,0 +1,203 @@
+"""Reads of the assessments app, and the targets other apps use as thresholds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from assessments import costs, readiness
+from assessments.models import (
+    CostScenario,
+    CriterionScore,
+    GapAssessment,
+    PartnerScoring,
+    RequirementsDocument,
+    RequirementsVersion,
+    ScenarioTier,
+)
+from assessments.requirements import FIELDS
+from projects.access import visible_projects
+from projects.models import Project
+
+if TYPE_CHECKING:
+    from portal.models import User
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The approved requirements' targets: the single source of truth for thresholds."""
+
+    version: int
+    approved_at: datetime | None
+    p95_latency_ms: int | None
+    error_rate_pct: Decimal | None
+    uptime_pct: Decimal | None
+    quality_score_name: str
+    quality_score_target: Decimal | None
+    monthly_budget_usd: Decimal | None
+    requests_per_day: int | None
+
+
+def approved_targets(project: Project) -> Targets | None:
+    """The targets of the approved requirements version, or None before approval."""
+    document = (
+        RequirementsDocument.objects.select_related("approved_version")
+        .filter(project=project, approved_version__isnull=False)
+        .first()
+    )
+    if document is None or document.approved_version is None:
+        return None
+    v = document.approved_version
+    return Targets(
+        version=v.number,
+        approved_at=document.approved_at,
+        p95_latency_ms=v.p95_latency_ms,
+        error_rate_pct=v.error_rate_pct,
+        uptime_pct=v.uptime_pct,
+        quality_score_name=v.quality_score_name,
+        quality_score_target=v.quality_score_target,
+        monthly_budget_usd=v.monthly_budget_usd,
+        requests_per_day=v.requests_per_day,
+    )
+
+
+def requirements_of(
+    project: Project,
+) -> tuple[RequirementsDocument | None, list[RequirementsVersion]]:
+    document = RequirementsDocument.objects.filter(project=project).first()
+    if document is None:
+        return None, []
+    return document, list(
+        document.versions.select_related("author").order_by("-number")
+    )
+
+
+def version_values(version: RequirementsVersion) -> dict[str, Any]:
+    return {field: getattr(version, field) for field, _ in FIELDS}
+
+
+def assessments_of(project: Project) -> list[GapAssessment]:
+    """The project's assessments, newest first, with their scores and criteria."""
+    return list(
+        GapAssessment.objects.filter(project=project)
+        .select_related("assessor")
+        .prefetch_related(
+            Prefetch(
+                "scores",
+                queryset=CriterionScore.objects.select_related(
+                    "criterion",
+                    "checklist_item",
+                    "checklist_item__assignee",
+                    "checklist_item__step",
+                ),
+            )
+        )
+    )
+
+
+def readiness_of(assessment: GapAssessment) -> readiness.Readiness:
+    return readiness.readiness(
+        [
+            readiness.CriterionScore(
+                s.criterion.area_name, s.criterion.name, s.level, s.target
+            )
+            for s in assessment.scores.all()
+        ]
+    )
+
+
+def scenarios_of(project: Project) -> list[CostScenario]:
+    return list(
+        CostScenario.objects.filter(project=project).prefetch_related(
+            Prefetch("tiers", queryset=ScenarioTier.objects.select_related("model"))
+        )
+    )
+
+
+def projection_of(scenario: CostScenario, budget: Decimal | None) -> costs.Projection:
+    return costs.project_costs(
+        costs.Scenario(
+            requests_per_day=scenario.requests_per_day,
+            input_tokens=scenario.input_tokens,
+            output_tokens=scenario.output_tokens,
+            retrieval_tokens=scenario.retrieval_tokens,
+            tiers=[
+                costs.Tier(
+                    model=t.model.name,
+                    input_price_per_mtok=t.model.input_per_mtok,
+                    output_price_per_mtok=t.model.output_per_mtok,
+                    share=t.share_pct / 100,
+                )
+                for t in scenario.tiers.all()
+            ],
+            monthly_growth=scenario.monthly_growth_pct / 100,
+            budget=budget,
+        )
+    )
+
+
+def portfolio_assessments(
+    user: User, *, team: str = "", outcome: str = "", assessed: str = ""
+) -> tuple[list[Project], list[dict[str, Any]]]:
+    """Per visible project: latest readiness, latest build-vs-partner outcome and open
+    gaps (annotated in the database); plus open gaps counted by area."""
+    latest = GapAssessment.objects.filter(project=OuterRef("pk")).order_by(
+        "-created_at", "-id"
+    )
+    latest_scoring = PartnerScoring.objects.filter(project=OuterRef("pk")).order_by(
+        "-created_at", "-id"
+    )
+    open_gaps = (
+        CriterionScore.objects.filter(
+            assessment=Subquery(latest.values("pk")[:1]), level__lt=F("target")
+        )
+        .filter(Q(checklist_item__isnull=True) | Q(checklist_item__state="open"))
+        .values("assessment")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    projects = (
+        visible_projects(user)
+        .filter(archived_at__isnull=True)
+        .select_related("team")
+        .annotate(
+            readiness=Subquery(latest.values("overall_readiness")[:1]),
+            assessed_at=Subquery(latest.values("created_at")[:1]),
+            outcome=Subquery(latest_scoring.values("outcome")[:1]),
+            open_gaps=Coalesce(Subquery(open_gaps[:1]), Value(0)),
+        )
+        .order_by("name")
+    )
+    if team:
+        projects = projects.filter(team__slug=team)
+    if outcome:
+        projects = projects.filter(outcome=outcome)
+    if assessed == "yes":
+        projects = projects.filter(assessed_at__isnull=False)
+    elif assessed == "no":
+        projects = projects.filter(assessed_at__isnull=True)
+    rows = list(projects)
+    # The latest assessment of each listed project, in one query.
+    latest_per_project: dict[int, int] = {}
+    for assessment_id, project_id in (
+        GapAssessment.objects.filter(project__in=[p.pk for p in rows])
+        .order_by("-created_at", "-id")
+        .values_list("pk", "project_id")
+    ):
+        latest_per_project.setdefault(project_id, assessment_id)
+    by_area = list(
+        CriterionScore.objects.filter(
+            assessment__in=list(latest_per_project.values()), level__lt=F("target")
+        )
+        .filter(Q(checklist_item__isnull=True) | Q(checklist_item__state="open"))
+        .values("criterion__area_name")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    )
+    # Annotated rows are still Projects; the stubs cannot see it.
+    return rows, by_area  # type: ignore[return-value]

@@ -1,0 +1,208 @@
+"""Every write of the assessments app. History is recorded by simple_history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from assessments import readiness, scoring
+from assessments.models import (
+    AssessmentCriterion,
+    CostScenario,
+    CriterionScore,
+    GapAssessment,
+    ModelPrice,
+    PartnerScoring,
+    RequirementsDocument,
+    RequirementsVersion,
+    ScenarioTier,
+)
+from projects import services as project_services
+from projects.models import Project, Step
+
+if TYPE_CHECKING:
+    from portal.models import User
+
+
+@transaction.atomic
+def requirements_save(
+    *, project: Project, author: User, values: Mapping[str, Any], change_note: str = ""
+) -> RequirementsVersion:
+    """Save the requirements as a new version; earlier versions never change."""
+    document, _ = RequirementsDocument.objects.select_for_update().get_or_create(
+        project=project
+    )
+    last = document.versions.order_by("-number").first()
+    return RequirementsVersion.objects.create(
+        document=document,
+        number=(last.number if last else 0) + 1,
+        author=author,
+        change_note=change_note,
+        compliance_needs=sorted(project.frameworks.values_list("name", flat=True)),
+        **values,
+    )
+
+
+@transaction.atomic
+def requirements_approve(
+    *, version: RequirementsVersion, actor: User
+) -> RequirementsDocument:
+    """Record ``version`` as the approved one: step 1's sign-off by the owner."""
+    document = RequirementsDocument.objects.select_for_update().get(
+        pk=version.document_id
+    )
+    document.approved_version = version
+    document.approved_by = actor
+    document.approved_at = timezone.now()
+    document.save()
+    return document
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    criterion: AssessmentCriterion
+    level: int
+    target: int
+    note: str = ""
+
+
+@transaction.atomic
+def assessment_record(
+    *, project: Project, assessor: User, scores: Sequence[ScoreInput], note: str = ""
+) -> GapAssessment:
+    """Record a gap assessment; its readiness follows from the scores."""
+    result = readiness.readiness(
+        [
+            readiness.CriterionScore(
+                s.criterion.area_name, s.criterion.name, s.level, s.target
+            )
+            for s in scores
+        ]
+    )
+    assessment = GapAssessment.objects.create(
+        project=project,
+        assessor=assessor,
+        note=note,
+        overall_readiness=Decimal(str(result.overall)),
+    )
+    CriterionScore.objects.bulk_create(
+        CriterionScore(
+            assessment=assessment,
+            criterion=s.criterion,
+            level=s.level,
+            target=s.target,
+            note=s.note,
+        )
+        for s in scores
+    )
+    return assessment
+
+
+@transaction.atomic
+def gap_to_checklist(
+    *,
+    score: CriterionScore,
+    step_number: int,
+    assignee: User,
+    due_date: date | None,
+    actor: User,
+) -> CriterionScore:
+    """Turn a gap into a checklist item of the chosen step, owned by ``assignee``."""
+    if not score.is_gap:
+        raise ValidationError("This criterion has no gap to close.")
+    if score.checklist_item_id is not None:
+        raise ValidationError("This gap already has a checklist item.")
+    project = score.assessment.project
+    criterion = score.criterion
+    item = project_services.custom_item_add(
+        project=project,
+        step=Step.objects.get(number=step_number),
+        title=f"Close the gap: {criterion.name} (level {score.level} → {score.target})"[
+            :200
+        ],
+        guidance=criterion.remediation,
+        required=True,
+        evidence_required=False,
+    )
+    item = project_services.item_update(
+        item=item, assignee=assignee, due_date=due_date, notes=score.note, actor=actor
+    )
+    score.checklist_item = item
+    score.save(update_fields=["checklist_item"])
+    return score
+
+
+@transaction.atomic
+def partner_scoring_save(
+    *,
+    project: Project,
+    author: User,
+    scores: Mapping[str, int],
+    weights: Mapping[str, int],
+    note: str = "",
+) -> PartnerScoring:
+    result = scoring.score_build_vs_partner(scores, weights)
+    return PartnerScoring.objects.create(
+        project=project,
+        author=author,
+        scores=dict(scores),
+        weights=dict(weights),
+        outcome=result.outcome,
+        build_score=Decimal(str(result.build_score)),
+        reasoning=result.reasoning,
+        note=note,
+    )
+
+
+@transaction.atomic
+def scenario_save(
+    *,
+    project: Project,
+    author: User,
+    name: str,
+    requests_per_day: int,
+    input_tokens: int,
+    output_tokens: int,
+    retrieval_tokens: int,
+    monthly_growth_pct: Decimal,
+    tiers: Sequence[tuple[ModelPrice, Decimal]],
+    scenario: CostScenario | None = None,
+) -> CostScenario:
+    """Create or update a saved cost scenario with its tiers (shares in percent)."""
+    total = sum((share for _, share in tiers), Decimal(0))
+    if not tiers or abs(total - 100) > Decimal("0.01"):
+        raise ValidationError(
+            f"The shares of traffic must add up to 100 % (they add up to {total} %)."
+        )
+    values = {
+        "name": name,
+        "requests_per_day": requests_per_day,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "retrieval_tokens": retrieval_tokens,
+        "monthly_growth_pct": monthly_growth_pct,
+    }
+    if scenario is None:
+        scenario = CostScenario.objects.create(project=project, author=author, **values)
+    else:
+        for field, value in values.items():
+            setattr(scenario, field, value)
+        scenario.save()
+        scenario.tiers.all().delete()
+    ScenarioTier.objects.bulk_create(
+        ScenarioTier(scenario=scenario, model=model, share_pct=share)
+        for model, share in tiers
+    )
+    return scenario
+
+
+@transaction.atomic
+def scenario_delete(*, scenario: CostScenario) -> None:
+    scenario.delete()
