@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments import charts, costs, scoring, selectors, services
 from assessments.forms import PartnerScoringForm, ScenarioForm
-from assessments.models import CostScenario, PartnerScoring
+from assessments.models import CostScenario, ModelPrice, PartnerScoring
 from projects.access import Action, can, get_project_for_user
 from projects.models import Project
 from projects.selectors import with_members
@@ -112,10 +112,23 @@ def _scenario_initial(
     project: Project, scenario: CostScenario | None
 ) -> dict[str, Any]:
     if scenario is None:
+        # A typical routed setup to start from: most traffic on the cheapest small
+        # model, the rest on the dearest large one.
         targets = selectors.approved_targets(project)
+        active = ModelPrice.objects.filter(active=True)
+        small = active.filter(tier="small").order_by("input_per_mtok").first()
+        large = active.filter(tier="large").order_by("-input_per_mtok").first()
         return {
             "name": "Routed setup",
             "requests_per_day": targets.requests_per_day if targets else None,
+            "input_tokens": 1000,
+            "output_tokens": 300,
+            "retrieval_tokens": 0,
+            "monthly_growth_pct": 0,
+            "tier0_model": small.pk if small else None,
+            "tier0_share": 75 if small and large else 100,
+            "tier1_model": large.pk if large else None,
+            "tier1_share": 25 if small and large else None,
         }
     initial: dict[str, Any] = {
         "name": scenario.name,
@@ -180,9 +193,8 @@ def cost_scenarios(
         get_object_or_404(CostScenario, project=project, pk=pk)
     if request.method == "POST":
         project = with_members(get_project_for_user(request.user, slug, Action.EDIT))
-    form = ScenarioForm(
-        request.POST or None, initial=_scenario_initial(project, scenario)
-    )
+    initial = _scenario_initial(project, scenario)
+    form = ScenarioForm(request.POST or None, initial=initial)
     budget = _budget(project)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -210,7 +222,9 @@ def cost_scenarios(
         projection = selectors.projection_of(scenario, budget)
         figure = _figure(projection, scenario.monthly_growth_pct, budget)
     else:
-        projection, figure = None, None
+        # Show what the suggested starting point costs, without showing form errors.
+        preview = ScenarioForm({k: v for k, v in initial.items() if v is not None})
+        projection, figure = _projection(preview, budget)
     return render(
         request,
         "assessments/costs.html",

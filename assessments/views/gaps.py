@@ -119,14 +119,16 @@ def assessment_new(request: AuthedRequest, slug: str) -> HttpResponse:
     rows: list[Row] = []
     for criterion in criteria:
         prior = previous.get(criterion.pk)
-        level = request.POST.get(
-            f"level-{criterion.pk}", str(prior.level) if prior else ""
-        )
-        target = request.POST.get(
-            f"target-{criterion.pk}",
-            str(prior.target if prior else criterion.default_target),
-        )
-        note = request.POST.get(f"note-{criterion.pk}", prior.note if prior else "")
+        if request.method == "POST":
+            # Only what was posted counts: a criterion left out of the post is an
+            # error, never a silent copy of the previous assessment's score.
+            level = request.POST.get(f"level-{criterion.pk}", "")
+            target = request.POST.get(f"target-{criterion.pk}", "")
+            note = request.POST.get(f"note-{criterion.pk}", "")
+        else:
+            level = str(prior.level) if prior else ""
+            target = str(prior.target if prior else criterion.default_target)
+            note = prior.note if prior else ""
         if request.method == "POST" and not (
             level.isdigit()
             and int(level) <= 4
@@ -164,6 +166,14 @@ def assessment_new(request: AuthedRequest, slug: str) -> HttpResponse:
     )
 
 
+def _due_date(text: str) -> date | None:
+    """The posted due date, or None when it is empty or not a real date."""
+    try:
+        return parse_date(text) if text else None
+    except ValueError:  # well formed but impossible, e.g. 2026-02-30
+        return None
+
+
 @require_POST
 def gap_to_item(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
     project = get_project_for_user(request.user, slug, Action.RUN_ASSESSMENT)
@@ -176,15 +186,15 @@ def gap_to_item(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
         user_id=request.POST.get("assignee") or 0
     ).first()
     step = request.POST.get("step", "")
-    due: date | None = (
-        parse_date(request.POST.get("due_date", "") or "")
-        if request.POST.get("due_date")
-        else None
-    )
+    due_text = request.POST.get("due_date", "").strip()
+    due = _due_date(due_text)
     if assignee is None or not step.isdigit() or not 1 <= int(step) <= 7:
         messages.error(
             request, "Choose a step and an owner from the project's members."
         )
+        return redirect("assessments:project", slug=project.slug)
+    if due_text and due is None:
+        messages.error(request, "Give the due date as a date (YYYY-MM-DD), or none.")
         return redirect("assessments:project", slug=project.slug)
     try:
         with transaction.atomic():

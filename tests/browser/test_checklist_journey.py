@@ -16,7 +16,10 @@ from tests.factories import (
     approve_requirements,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def _finish_step_one(project, owner, lead):
