@@ -6,6 +6,7 @@ History rows are the single record of change; this module only reads them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -220,7 +221,20 @@ def project_activity(
     for row, prev in _pairs(signoff_rows):
         add(row, _signoff_text(row, prev, signers), row.step_id)
 
+    for source in _sources:
+        entries.extend(source(project))
     if step is not None:
         entries = [e for e in entries if e.step == step]
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries
+
+
+# Other apps tell their part of a project's story (requirements, assessments...)
+# through sources registered in their AppConfig.ready().
+ActivitySource = Callable[[Project], list[ActivityEntry]]
+_sources: list[ActivitySource] = []
+
+
+def register_source(source: ActivitySource) -> None:
+    if source not in _sources:
+        _sources.append(source)

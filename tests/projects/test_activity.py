@@ -396,3 +396,31 @@ def test_the_activity_query_count_does_not_grow_with_the_changes(as_, people):
     work(items[2:32])
     assert len(activity.project_activity(project)) > 100
     assert count_queries(client, url) == before
+
+
+def test_requirements_and_assessments_join_the_activity(people):
+    from assessments import services as assessment_services
+    from assessments.models import AssessmentCriterion
+    from projects.activity import project_activity
+    from tests.factories import approve_requirements
+
+    project, owner, lead = people["project"], people["owner"], people["lead"]
+    approve_requirements(project, owner)
+    assessment_services.assessment_record(
+        project=project,
+        assessor=lead,
+        scores=[
+            assessment_services.ScoreInput(c, 2, 3)
+            for c in AssessmentCriterion.objects.all()
+        ],
+    )
+    told = [(e.who, e.text, e.step) for e in project_activity(project)]
+    assert (owner.display_name, "saved requirements version 1", 1) in told
+    assert (owner.display_name, "approved requirements version 1", 1) in told
+    assert any(
+        who == lead.display_name
+        and text.startswith("recorded a gap assessment")
+        and s == 2
+        for who, text, s in told
+    )
+    assert all(e.step == 1 for e in project_activity(project, step=1))
