@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
     Exists,
@@ -164,6 +165,20 @@ def portfolio_summary(user: User) -> PortfolioSummary:
     )
     by_status = {row["status"]: row["n"] for row in rows}
     return PortfolioSummary(projects=sum(by_status.values()), by_status=by_status)
+
+
+def project_owners(user: User) -> QuerySet[Any]:
+    """People who own at least one project the user may see (for the owner filter)."""
+    visible = visible_projects(user).filter(archived_at__isnull=True).values("pk")
+    return (
+        get_user_model()
+        .objects.filter(
+            project_memberships__role=ProjectRole.OWNER,
+            project_memberships__project__in=visible,
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "email")
+    )
 
 
 def with_members(project: Project) -> Project:

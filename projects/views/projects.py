@@ -73,6 +73,7 @@ def project_list(request: AuthedRequest) -> HttpResponse:
             "teams": Team.objects.all(),
             "frameworks": Framework.objects.all(),
             "statuses": ProjectStatus.choices,
+            "owners": selectors.project_owners(request.user),
             "steps": range(1, 8),
         },
     )

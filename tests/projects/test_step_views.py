@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -494,3 +495,30 @@ def test_the_lead_refreshes_the_checklist_from_the_catalog_keeping_ticks(as_, pe
     ticked.refresh_from_db()
     assert ticked.state == ItemState.DONE
     assert as_(people["lead"]).get(url).status_code == 405
+
+
+def test_the_list_filters_by_owner_step_and_flags(as_, people):
+    from projects.roles import GlobalRole
+
+    other = services.project_create(
+        name="Other Bot", team=people["project"].team, owner=people["lead"]
+    )
+    executive = UserFactory(roles=[GlobalRole.EXECUTIVE])
+    client = as_(executive)
+    url = reverse("projects:list")
+
+    def names(**params):
+        return [p.name for p in client.get(url, params).context["page"].object_list]
+
+    assert names(owner=people["owner"].pk) == [people["project"].name]
+    assert names(owner=people["lead"].pk) == [other.name]
+    assert set(names(step=1)) == {people["project"].name, other.name}
+    assert names(step=2) == []
+    project_step = step_of(other, 1)
+    project_step.due_date = project_step.due_date or __import__("datetime").date(
+        2020, 1, 1
+    )
+    project_step.save()
+    assert names(flagged=1) == [other.name]
+    owners = client.get(url).context["owners"]
+    assert set(owners) == {people["owner"], people["lead"]}
