@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
