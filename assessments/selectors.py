@@ -152,9 +152,15 @@ def portfolio_assessments(
     latest_scoring = PartnerScoring.objects.filter(project=OuterRef("pk")).order_by(
         "-created_at", "-id"
     )
+    # One level deeper, the project is the outer query's outer query: a plain
+    # OuterRef("pk") there would name the criterion score, not the project.
+    latest_of_project = GapAssessment.objects.filter(
+        project=OuterRef(OuterRef("pk"))
+    ).order_by("-created_at", "-id")
     open_gaps = (
         CriterionScore.objects.filter(
-            assessment=Subquery(latest.values("pk")[:1]), level__lt=F("target")
+            assessment=Subquery(latest_of_project.values("pk")[:1]),
+            level__lt=F("target"),
         )
         .filter(Q(checklist_item__isnull=True) | Q(checklist_item__state="open"))
         .values("assessment")

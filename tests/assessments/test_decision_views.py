@@ -72,7 +72,7 @@ def test_the_preview_returns_only_the_result_for_the_typed_scores(as_, people):
     assert body.lstrip().startswith('<section id="partner-result"')
     assert body.rstrip().endswith("</section>")
     expected = scoring.score_build_vs_partner(SCORES, scoring.DEFAULT_WEIGHTS)
-    assert f"badge-outcome-{expected.outcome}\">{expected.label}</span>" in body
+    assert f'badge-outcome-{expected.outcome}">{expected.label}</span>' in body
     assert f"build score {expected.build_score} / 100" in body
     assert shown(expected.reasoning) in body
     assert expected.flip is not None
@@ -83,7 +83,7 @@ def test_the_preview_returns_only_the_result_for_the_typed_scores(as_, people):
 def test_the_preview_follows_the_weights(as_, people):
     project = people["project"]
     # Only timeline pressure counts, and it is high: a partner.
-    weights = {key: 0 for key in scoring.DEFAULT_WEIGHTS} | {"timeline": 5}
+    weights = dict.fromkeys(scoring.DEFAULT_WEIGHTS, 0) | {"timeline": 5}
     body = (
         as_(people["owner"])
         .post(url(project, "partner_preview"), partner_data(weights=weights))
@@ -139,7 +139,7 @@ def test_the_form_starts_from_the_latest_scoring(as_, people):
 
 
 def test_all_weights_at_zero_is_an_error_and_saves_nothing(as_, people):
-    weights = {key: 0 for key in scoring.DEFAULT_WEIGHTS}
+    weights = dict.fromkeys(scoring.DEFAULT_WEIGHTS, 0)
     response = as_(people["owner"]).post(
         url(people["project"], "partner"), partner_data(weights=weights)
     )
@@ -181,8 +181,7 @@ def test_outsiders_get_404_on_build_vs_partner(as_, people):
     assert client.get(url(project, "partner")).status_code == 404
     assert client.post(url(project, "partner"), partner_data()).status_code == 404
     assert (
-        client.post(url(project, "partner_preview"), partner_data()).status_code
-        == 404
+        client.post(url(project, "partner_preview"), partner_data()).status_code == 404
     )
 
 
@@ -234,10 +233,16 @@ def expected_projection(small, large, budget=None, requests_per_day=20000):
             retrieval_tokens=500,
             tiers=[
                 costs.Tier(
-                    small.name, small.input_per_mtok, small.output_per_mtok, Decimal("0.75")
+                    small.name,
+                    small.input_per_mtok,
+                    small.output_per_mtok,
+                    Decimal("0.75"),
                 ),
                 costs.Tier(
-                    large.name, large.input_per_mtok, large.output_per_mtok, Decimal("0.25")
+                    large.name,
+                    large.input_per_mtok,
+                    large.output_per_mtok,
+                    Decimal("0.25"),
                 ),
             ],
             monthly_growth=Decimal("0.05"),
@@ -264,7 +269,9 @@ def test_the_owner_saves_a_scenario_with_its_tiers(as_, people, small, large):
         scenario.retrieval_tokens,
         scenario.monthly_growth_pct,
     ) == (20000, 1000, 300, 500, Decimal("5"))
-    tiers = {(t.model, t.share_pct) for t in ScenarioTier.objects.filter(scenario=scenario)}
+    tiers = {
+        (t.model, t.share_pct) for t in ScenarioTier.objects.filter(scenario=scenario)
+    }
     assert tiers == {(small, Decimal("75")), (large, Decimal("25"))}
 
 
@@ -322,9 +329,7 @@ def test_the_cost_preview_returns_only_the_result_with_the_projection(
     assert not CostScenario.objects.exists()
 
 
-def test_the_cost_preview_compares_with_the_approved_budget(
-    as_, people, small, large
-):
+def test_the_cost_preview_compares_with_the_approved_budget(as_, people, small, large):
     project, client = people["project"], as_(people["owner"])
     approve_requirements(project, people["owner"])
     within = client.post(url(project, "cost_preview"), scenario_data(small, large))
@@ -342,9 +347,7 @@ def test_the_cost_preview_compares_with_the_approved_budget(
     assert "Over the $8000.00 monthly budget" in body
 
 
-def test_the_cost_preview_of_bad_shares_shows_no_projection(
-    as_, people, small, large
-):
+def test_the_cost_preview_of_bad_shares_shows_no_projection(as_, people, small, large):
     body = (
         as_(people["owner"])
         .post(
@@ -462,7 +465,9 @@ def test_outsiders_get_404_on_costs(as_, people, small, large):
         == 404
     )
     assert (
-        client.post(url(project, "cost_preview"), scenario_data(small, large)).status_code
+        client.post(
+            url(project, "cost_preview"), scenario_data(small, large)
+        ).status_code
         == 404
     )
     assert not CostScenario.objects.exists()
