@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from metrics.fields import EncryptedTextField
+from metrics.vocabulary import Bucket, Metric
+from projects.audit import history_user
+from projects.models import Project
+
+METRIC_CHOICES = [(m.value, m.value) for m in Metric]
+BUCKET_CHOICES = [(b.value, b.value) for b in Bucket]
+
+
+class ConnectedService(models.Model):
+    """A source of metrics: a provider account, an observability project, a Prometheus
+    server, the push API, or the demo generator."""
+
+    class Kind(models.TextChoices):
+        LANGFUSE = "langfuse", "Langfuse"
+        OPENAI = "openai", "OpenAI usage and costs"
+        ANTHROPIC = "anthropic", "Anthropic usage and costs"
+        HELICONE = "helicone", "Helicone"
+        LANGSMITH = "langsmith", "LangSmith"
+        PROMETHEUS = "prometheus", "Prometheus"
+        PUSH = "push", "Push API"
+        DEMO = "demo", "Demo generator"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=120)
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.CASCADE,
+        related_name="services",
+        null=True,
+        blank=True,
+    )
+    base_url = models.URLField(max_length=300, blank=True)
+    # Non-secret settings: provider project ids, filters, PromQL per metric.
+    config = models.JSONField(default=dict, blank=True)
+    # Secrets, as an encrypted JSON object; never shown back, only their last four.
+    credentials = EncryptedTextField(blank=True)
+    credentials_hint = models.CharField(max_length=20, blank=True)
+    environment = models.CharField(max_length=60, default="production")
+    interval_minutes = models.PositiveIntegerField(default=60)
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Deleting keeps the history and the samples, labelled as coming from a removed source.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["credentials"])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class SyncRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+        ABANDONED = "abandoned", "Abandoned"
+
+    service = models.ForeignKey(
+        ConnectedService, on_delete=models.CASCADE, related_name="runs"
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.RUNNING
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    rows_written = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            # Two workers never sync one service at once: the second insert fails.
+            models.UniqueConstraint(
+                fields=["service"],
+                condition=Q(status="running"),
+                name="one_running_sync_per_service",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class MetricSample(models.Model):
+    """A value as the source reported it for one bucket; re-pulling a bucket replaces it."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    service = models.ForeignKey(
+        ConnectedService, on_delete=models.CASCADE, related_name="samples"
+    )
+    metric = models.CharField(max_length=30, choices=METRIC_CHOICES)
+    dimension = models.CharField(max_length=120, blank=True, default="")
+    bucket = models.CharField(max_length=4, choices=BUCKET_CHOICES)
+    bucket_start = models.DateTimeField()
+    value = models.DecimalField(max_digits=20, decimal_places=6)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "metric", "dimension", "bucket", "bucket_start"],
+                name="one_sample_per_bucket",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["project", "metric", "bucket", "bucket_start"],
+                name="sample_lookup",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.bucket_start:%Y-%m-%d %H:%M} = {self.value}"
+
+
+class DailyRollup(models.Model):
+    """One value per day, kept current on every write, so dashboards never scan samples."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    service = models.ForeignKey(
+        ConnectedService, on_delete=models.CASCADE, related_name="rollups"
+    )
+    metric = models.CharField(max_length=30, choices=METRIC_CHOICES)
+    dimension = models.CharField(max_length=120, blank=True, default="")
+    day = models.DateField()
+    value = models.DecimalField(max_digits=20, decimal_places=6)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "metric", "dimension", "day"],
+                name="one_rollup_per_day",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["project", "metric", "day"], name="rollup_lookup")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.day} = {self.value}"

@@ -6,5 +6,26 @@ from metrics import views
 
 app_name = "metrics"
 urlpatterns = [
-    path("", views.index, name="index"),
+    path("metrics/", views.index, name="index"),
+    path("projects/<slug:slug>/metrics/", views.project_metrics, name="project"),
+    path(
+        "projects/<slug:slug>/metrics/connect/<str:kind>/",
+        views.service_connect,
+        name="connect",
+    ),
+    path(
+        "projects/<slug:slug>/metrics/services/<int:pk>/sync/",
+        views.service_sync_now,
+        name="sync",
+    ),
+    path(
+        "projects/<slug:slug>/metrics/services/<int:pk>/status/",
+        views.service_status,
+        name="status",
+    ),
+    path(
+        "projects/<slug:slug>/metrics/services/<int:pk>/remove/",
+        views.service_remove,
+        name="remove",
+    ),
 ]

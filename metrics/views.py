@@ -1,12 +1,26 @@
+"""The Metrics page, and a project's connected services: connect, test, sync, remove."""
+
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HTMX_STOP_POLLING
 
-from projects.selectors import project_list_for_user
+from metrics import selectors, services
+from metrics.connectors import ConnectorError
+from metrics.forms import ADMIN_ONLY_KINDS, DEFAULT_HOSTS, KIND_FIELDS, ServiceForm
+from metrics.models import ConnectedService, SyncRun
+from projects.access import Action, can, get_project_for_user
+from projects.roles import is_admin
+from projects.selectors import with_members
 
 if TYPE_CHECKING:
     from portal.http import AuthedRequest
@@ -14,6 +28,169 @@ if TYPE_CHECKING:
 
 @require_GET
 def index(request: AuthedRequest) -> HttpResponse:
-    """Empty state until this area is built: lists the projects it will cover."""
-    projects = project_list_for_user(request.user)[:50]
-    return render(request, "metrics/index.html", {"projects": projects})
+    """The health of every source the user may see."""
+    services_ = list(selectors.visible_services(request.user))
+    return render(request, "metrics/index.html", {"services": services_})
+
+
+@require_GET
+def project_metrics(request: AuthedRequest, slug: str) -> HttpResponse:
+    project = with_members(get_project_for_user(request.user, slug))
+    may_connect = can(request.user, project, Action.CONNECT_SERVICES)
+    kinds = [
+        (kind, label)
+        for kind, label in ConnectedService.Kind.choices
+        if kind in KIND_FIELDS
+        and (kind not in ADMIN_ONLY_KINDS or is_admin(request.user))
+    ]
+    return render(
+        request,
+        "metrics/project_metrics.html",
+        {
+            "project": project,
+            "tab": "metrics",
+            "services": selectors.services_of(project),
+            "summary": selectors.last_days_summary(project),
+            "may_connect": may_connect,
+            "kinds": kinds,
+            "may_edit": can(request.user, project, Action.EDIT),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def service_connect(request: AuthedRequest, slug: str, kind: str) -> HttpResponse:
+    project = with_members(
+        get_project_for_user(request.user, slug, Action.CONNECT_SERVICES)
+    )
+    if kind not in KIND_FIELDS:
+        return redirect("metrics:project", slug=project.slug)
+    if kind in ADMIN_ONLY_KINDS and not is_admin(request.user):
+        raise PermissionDenied("Organisation-wide provider keys are added by admins.")
+    label = ConnectedService.Kind(kind).label
+    form = ServiceForm(request.POST or None, kind=kind, initial={"name": label})
+    tested = ""
+    if request.method == "POST" and form.is_valid():
+        credentials, config = form.split()
+        base_url = form.cleaned_data["base_url"]
+        if request.POST.get("action") == "test":
+            try:
+                tested = services.connection_test(
+                    kind=kind,
+                    base_url=base_url,
+                    credentials=credentials,
+                    config=config,
+                    environment=form.cleaned_data["environment"],
+                )
+            except ConnectorError as exc:
+                form.add_error(None, exc.message)
+        else:
+            service = services.service_create(
+                project=project,
+                kind=kind,
+                name=form.cleaned_data["name"],
+                created_by=request.user,
+                base_url=base_url,
+                credentials=credentials,
+                config=config,
+                environment=form.cleaned_data["environment"],
+                interval_minutes=form.cleaned_data["interval_minutes"],
+            )
+            messages.success(
+                request, f"{service.name} is connected; the first sync has started."
+            )
+            return redirect("metrics:project", slug=project.slug)
+    return render(
+        request,
+        "metrics/service_form.html",
+        {
+            "project": project,
+            "tab": "metrics",
+            "form": form,
+            "kind": kind,
+            "label": label,
+            "tested": tested,
+            "default_host": DEFAULT_HOSTS.get(kind, ""),
+            "may_edit": can(request.user, project, Action.EDIT),
+        },
+    )
+
+
+def _service(
+    request: AuthedRequest, slug: str, pk: int, action: Action
+) -> ConnectedService:
+    project = get_project_for_user(request.user, slug, action)
+    return get_object_or_404(
+        ConnectedService, project=project, pk=pk, deleted_at__isnull=True
+    )
+
+
+@require_POST
+def service_sync_now(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
+    service = _service(request, slug, pk, Action.CONNECT_SERVICES)
+    if not service.enabled:
+        messages.error(
+            request, f"{service.name} is disabled: {service.disabled_reason}"
+        )
+        return redirect("metrics:project", slug=slug)
+    from metrics.tasks import sync_service
+
+    sync_service.delay_on_commit(service.pk)  # type: ignore[attr-defined]
+    if request.htmx:
+        return _status(request, service, queued=True)
+    messages.success(request, f"Sync of {service.name} started.")
+    return redirect("metrics:project", slug=slug)
+
+
+@require_GET
+def service_status(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
+    """The service's health cell; it polls itself while a sync is running."""
+    service = _service(request, slug, pk, Action.VIEW)
+    return _status(request, service)
+
+
+# How long the status keeps polling for a queued sync that no worker has picked up.
+QUEUE_PATIENCE = timedelta(minutes=2)
+
+
+def _status(
+    request: AuthedRequest, service: ConnectedService, *, queued: bool = False
+) -> HttpResponse:
+    latest = service.runs.first()
+    since = (
+        parse_datetime(request.GET.get("since", "")) if not queued else timezone.now()
+    )
+    waiting = since is not None and (latest is None or latest.started_at < since)
+    if waiting and since is not None and timezone.now() - since > QUEUE_PATIENCE:
+        waiting = False  # stop polling; the cell says the sync is still queued
+    running = (
+        queued
+        or waiting
+        or (latest is not None and latest.status == SyncRun.Status.RUNNING)
+    )
+    response = render(
+        request,
+        "metrics/_service_status.html",
+        {
+            "service": service,
+            "latest": latest,
+            "running": running,
+            "queued_since": since
+            if (latest is None or (since and latest.started_at < since))
+            else None,
+            "project": service.project,
+        },
+    )
+    if request.htmx and not running and request.method == "GET":
+        response.status_code = HTMX_STOP_POLLING
+    return response
+
+
+@require_POST
+def service_remove(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
+    service = _service(request, slug, pk, Action.CONNECT_SERVICES)
+    services.service_delete(service=service)
+    messages.success(
+        request, f"{service.name} is removed. Its data and history stay, labelled."
+    )
+    return redirect("metrics:project", slug=slug)

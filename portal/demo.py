@@ -15,6 +15,7 @@ from assessments import scoring
 from assessments import selectors as assessment_selectors
 from assessments import services as assessment_services
 from assessments.models import AssessmentCriterion, ModelPrice
+from metrics import services as metric_services
 from portal.models import User
 from projects import services
 from projects.audit import acting_as
@@ -387,6 +388,7 @@ def build_portfolio(
             contributor=others[2],
         )
         _decisions(project, rng, owner=owner)
+        _demo_metrics(project, owner=owner, lead=engineering_lead, index=index)
         created += 1
     return created
 
@@ -505,6 +507,29 @@ def _gap_assessments(
                     due_date=timezone.localdate() + timedelta(days=rng.randint(10, 60)),
                     actor=lead,
                 )
+
+
+def _demo_metrics(project: Project, *, owner: User, lead: User, index: int) -> None:
+    """A demo generator source with 90 days of made-up but plausible data."""
+    targets = assessment_selectors.approved_targets(project)
+    with acting_as(lead):
+        service = metric_services.service_create(
+            project=project,
+            kind="demo",
+            name="Demo generator",
+            created_by=lead,
+            config={
+                "seed": project.slug,
+                "requests_per_day": targets.requests_per_day
+                if targets and targets.requests_per_day
+                else 2000 + 150 * index,
+                "quality_score_name": targets.quality_score_name
+                if targets
+                else "helpfulness",
+            },
+            interval_minutes=1440,
+        )
+        metric_services.service_sync(service=service)
 
 
 def _decisions(project: Project, rng: random.Random, *, owner: User) -> None:

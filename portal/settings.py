@@ -380,3 +380,8 @@ RUNWAY_EVIDENCE_EXTENSIONS = env.list(
 
 # The address people use to reach Runway, for links in emails.
 RUNWAY_BASE_URL = env.str("RUNWAY_BASE_URL", default="http://127.0.0.1:8000")
+
+# METRICS CONNECTORS
+# Hosts a connected service may reach although they are internal (plain http or a
+# private address), e.g. a Prometheus inside the company network. Comma-separated.
+RUNWAY_CONNECTOR_ALLOWED_HOSTS = env.list("RUNWAY_CONNECTOR_ALLOWED_HOSTS", default=[])

@@ -43,7 +43,7 @@ urlpatterns = [
     path("projects/", include("projects.urls")),
     path("notifications/", include("projects.notification_urls")),
     path("", include("assessments.urls")),
-    path("metrics/", include("metrics.urls")),
+    path("", include("metrics.urls")),
     path(settings.DJANGO_ADMIN_URL, admin.site.urls),
 ]
 

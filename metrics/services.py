@@ -1,0 +1,362 @@
+"""Every write of the metrics app: services, syncs, samples and their daily rollups."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from metrics.connectors import ConnectorError, connector_class
+from metrics.models import ConnectedService, DailyRollup, MetricSample, SyncRun
+from metrics.vocabulary import METRICS, Bucket, Sample
+from projects.models import Project
+
+if TYPE_CHECKING:
+    from portal.models import User
+
+log = logging.getLogger("runway.metrics")
+
+# How far back the first sync of a new service reaches.
+FIRST_SYNC_DAYS = 90
+# A run still "running" after this is taken to have died with its worker.
+ABANDON_AFTER = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
+
+
+def _hint(credentials: Mapping[str, str]) -> str:
+    """The last four characters of the longest secret, which is what people recognise."""
+    secrets = [v for v in credentials.values() if v]
+    if not secrets:
+        return ""
+    longest = max(secrets, key=len)
+    return f"…{longest[-4:]}" if len(longest) > 8 else "…"
+
+
+@transaction.atomic
+def service_create(
+    *,
+    project: Project | None,
+    kind: str,
+    name: str,
+    created_by: User | None,
+    base_url: str = "",
+    credentials: Mapping[str, str] | None = None,
+    config: Mapping[str, Any] | None = None,
+    environment: str = "production",
+    interval_minutes: int = 60,
+) -> ConnectedService:
+    """Create a service, schedule its syncs and start the first one after commit."""
+    credentials = dict(credentials or {})
+    service = ConnectedService.objects.create(
+        project=project,
+        kind=kind,
+        name=name,
+        base_url=base_url,
+        credentials=json.dumps(credentials) if credentials else "",
+        credentials_hint=_hint(credentials),
+        config=dict(config or {}),
+        environment=environment,
+        interval_minutes=interval_minutes,
+        created_by=created_by,
+    )
+    schedule(service)
+    from metrics.tasks import sync_service
+
+    sync_service.delay_on_commit(service.pk)  # type: ignore[attr-defined]
+    return service
+
+
+@transaction.atomic
+def service_replace_credentials(
+    *, service: ConnectedService, credentials: Mapping[str, str]
+) -> None:
+    """Replace the secrets without ever showing the old ones; re-enables the service."""
+    service.credentials = json.dumps(dict(credentials))
+    service.credentials_hint = _hint(credentials)
+    service.enabled, service.disabled_reason, service.consecutive_failures = True, "", 0
+    service.save()
+    schedule(service)
+
+
+@transaction.atomic
+def service_delete(*, service: ConnectedService) -> None:
+    """Stop syncing and hide the service; its samples and history stay, labelled."""
+    service.deleted_at = timezone.now()
+    service.enabled = False
+    service.disabled_reason = "Removed"
+    service.save()
+    PeriodicTask.objects.filter(name=_task_name(service)).delete()
+
+
+def _task_name(service: ConnectedService) -> str:
+    return f"sync service {service.pk}"
+
+
+def schedule(service: ConnectedService) -> None:
+    """Keep the service's beat row in step with its interval and enabled flag."""
+    if service.kind == ConnectedService.Kind.PUSH:
+        return
+    every, _ = IntervalSchedule.objects.get_or_create(
+        every=service.interval_minutes, period=IntervalSchedule.MINUTES
+    )
+    PeriodicTask.objects.update_or_create(
+        name=_task_name(service),
+        defaults={
+            "task": "metrics.sync_service",
+            "interval": every,
+            "args": json.dumps([service.pk]),
+            "enabled": service.enabled and service.deleted_at is None,
+        },
+    )
+
+
+def _connector(
+    kind: str,
+    *,
+    base_url: str,
+    credentials: Mapping[str, str],
+    config: Mapping[str, Any],
+    environment: str,
+    client: httpx.Client,
+) -> Any:
+    return connector_class(kind)(
+        base_url=base_url,
+        credentials=credentials,
+        config=config,
+        environment=environment,
+        client=client,
+    )
+
+
+def connection_test(
+    *,
+    kind: str,
+    base_url: str,
+    credentials: Mapping[str, str],
+    config: Mapping[str, Any],
+    environment: str,
+) -> str:
+    """Try the values of a form, within ten seconds, saving nothing."""
+    with httpx.Client(timeout=httpx.Timeout(10.0)) as client:
+        connector = _connector(
+            kind,
+            base_url=base_url,
+            credentials=credentials,
+            config=config,
+            environment=environment,
+            client=client,
+        )
+        return str(connector.test())
+
+
+def _day(moment: datetime) -> datetime:
+    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+
+
+def service_sync(*, service: ConnectedService, now: datetime | None = None) -> SyncRun:
+    """Pull the service's window and write it; never two runs of one service at once."""
+    now = now or timezone.now()
+    SyncRun.objects.filter(
+        service=service,
+        status=SyncRun.Status.RUNNING,
+        started_at__lt=now - ABANDON_AFTER,
+    ).update(
+        status=SyncRun.Status.ABANDONED,
+        finished_at=now,
+        error="The worker stopped before the run ended.",
+    )
+    try:
+        with transaction.atomic():
+            run = SyncRun.objects.create(service=service)
+    except IntegrityError:
+        return SyncRun.objects.create(
+            service=service,
+            status=SyncRun.Status.SKIPPED,
+            finished_at=now,
+            error="Another sync of this service was running.",
+        )
+    connector_cls = None
+    try:
+        connector_cls = connector_class(service.kind)
+        since = service.last_success_at or now - timedelta(days=FIRST_SYNC_DAYS)
+        start = _day(since - connector_cls.trailing_window)
+        run.window_start, run.window_end = start, now
+        credentials = json.loads(service.credentials) if service.credentials else {}
+        with httpx.Client() as client:
+            connector = connector_cls(
+                base_url=service.base_url,
+                credentials=credentials,
+                config=service.config,
+                environment=service.environment,
+                client=client,
+            )
+            samples = connector.fetch(start=start, end=now)
+        if service.project is None:
+            raise ConnectorError("This service is not mapped to a project yet.")
+        rows = samples_write(project=service.project, service=service, samples=samples)
+    except ConnectorError as exc:
+        _fail(service, run, exc.message, permanent=exc.permanent)
+    except (
+        Exception
+    ) as exc:  # a bug or an unexpected payload: recorded, never half-written
+        log.exception("sync failed", extra={"service_id": service.pk})
+        _fail(service, run, f"Unexpected error: {type(exc).__name__}", permanent=False)
+    else:
+        finished = timezone.now()
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncRun.Status.SUCCEEDED,
+            finished_at=finished,
+            rows_written=rows,
+            window_start=run.window_start,
+            window_end=run.window_end,
+        )
+        ConnectedService.objects.filter(pk=service.pk).update(
+            last_sync_at=finished,
+            last_success_at=now,
+            last_error="",
+            consecutive_failures=0,
+        )
+    run.refresh_from_db()
+    return run
+
+
+def _fail(
+    service: ConnectedService, run: SyncRun, message: str, *, permanent: bool
+) -> None:
+    finished = timezone.now()
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=finished,
+        error=message,
+        window_start=run.window_start,
+        window_end=run.window_end,
+    )
+    service.refresh_from_db()
+    service.last_sync_at = finished
+    service.last_error = message
+    service.consecutive_failures += 1
+    if permanent:
+        # Bad credentials or an unknown project will not fix themselves.
+        service.enabled = False
+        service.disabled_reason = message[:300]
+    service.save()
+    if permanent:
+        schedule(service)
+        _notify_disabled(service, message)
+    log.warning(
+        "sync failed",
+        extra={"service_id": service.pk, "permanent": permanent, "error": message},
+    )
+
+
+def _notify_disabled(service: ConnectedService, message: str) -> None:
+    from projects.models import Membership, NotificationKind, ProjectRole
+    from projects.notifications import notify
+
+    if service.project is None:
+        return
+    for membership in Membership.objects.filter(
+        project=service.project, role__in=[ProjectRole.OWNER, ProjectRole.LEAD]
+    ).select_related("user"):
+        notify(
+            user=membership.user,
+            kind=NotificationKind.SERVICE_DISABLED,
+            message=f"{service.name} was disabled: {message}"[:300],
+            url=f"/projects/{service.project.slug}/metrics/",
+            project=service.project,
+        )
+
+
+@transaction.atomic
+def samples_write(
+    *, project: Project, service: ConnectedService, samples: Iterable[Sample]
+) -> int:
+    """Upsert samples (a re-pulled bucket replaces its value, never adds to it) and bring
+    the daily rollups of every touched day up to date, in one transaction."""
+    rows: dict[tuple[str, str, str, datetime], Decimal] = {}
+    for s in samples:
+        # The last value reported for a bucket wins, like a source restating it.
+        rows[(s.metric.value, s.dimension, s.bucket.value, s.bucket_start)] = s.value
+    if not rows:
+        return 0
+    now = timezone.now()
+    MetricSample.objects.bulk_create(
+        [
+            MetricSample(
+                project=project,
+                service=service,
+                metric=metric,
+                dimension=dimension,
+                bucket=bucket,
+                bucket_start=start,
+                value=value,
+                updated_at=now,
+            )
+            for (metric, dimension, bucket, start), value in rows.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["service", "metric", "dimension", "bucket", "bucket_start"],
+        update_fields=["value", "updated_at"],
+        batch_size=1000,
+    )
+    touched: dict[tuple[str, str], set[date]] = defaultdict(set)
+    for metric, dimension, _, start in rows:
+        touched[(metric, dimension)].add(start.date())
+    rollups_refresh(project=project, service=service, touched=touched)
+    return len(rows)
+
+
+def rollups_refresh(
+    *,
+    project: Project,
+    service: ConnectedService,
+    touched: Mapping[tuple[str, str], set[date]],
+) -> None:
+    """Recompute the daily value of each touched (metric, dimension, day)."""
+    days = {d for ds in touched.values() for d in ds}
+    start = datetime.combine(min(days), datetime.min.time(), tzinfo=UTC)
+    end = datetime.combine(max(days), datetime.min.time(), tzinfo=UTC) + timedelta(
+        days=1
+    )
+    daily: dict[tuple[str, str, date], Decimal] = {}
+    hourly: dict[tuple[str, str, date], Decimal] = defaultdict(Decimal)
+    for metric, dimension, bucket, bucket_start, value in MetricSample.objects.filter(
+        service=service,
+        metric__in={m for m, _ in touched},
+        bucket_start__gte=start,
+        bucket_start__lt=end,
+    ).values_list("metric", "dimension", "bucket", "bucket_start", "value"):
+        key = (metric, dimension, bucket_start.astimezone(UTC).date())
+        if key[2] not in touched.get((metric, dimension), ()):
+            continue
+        if bucket == Bucket.DAY:
+            daily[key] = value
+        elif METRICS[metric].combine == "sum":  # type: ignore[index]
+            hourly[key] += value
+    values = {**hourly, **daily}  # a day's own value wins over the sum of its hours
+    DailyRollup.objects.bulk_create(
+        [
+            DailyRollup(
+                project=project,
+                service=service,
+                metric=m,
+                dimension=d,
+                day=day,
+                value=v,
+            )
+            for (m, d, day), v in values.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["service", "metric", "dimension", "day"],
+        update_fields=["value"],
+        batch_size=1000,
+    )
