@@ -50,40 +50,38 @@ ADDITIVE = {m for m, info in METRICS.items() if info.combine == "sum"}
 
 
 def last_days_summary(project: Project, days: int = 7) -> list[MetricSummary]:
-    """Per metric over the last ``days`` days: the total for counts and money, the latest
-    daily value for percentiles and scores (never averaged), per source."""
+    """Per metric and source over the last ``days`` days: the total for counts and money
+    (all models together); for percentiles and scores the latest day's value, per score
+    name, as reported (never averaged). Two queries."""
     since = timezone.localdate() - timedelta(days=days)
-    rows = (
-        DailyRollup.objects.filter(
-            project=project, day__gte=since, service__deleted_at__isnull=True
-        )
+    recent = DailyRollup.objects.filter(
+        project=project, day__gte=since, service__deleted_at__isnull=True
+    )
+    totals = (
+        recent.filter(metric__in=[m.value for m in ADDITIVE])
         .values("metric", "service__name")
         .annotate(total=Sum("value"), latest=Max("day"))
-        .order_by("metric", "service__name")
     )
-    latest_values = {
-        (r["metric"], r["service__name"], r["day"]): r["value"]
-        for r in DailyRollup.objects.filter(
-            project=project, day__gte=since, dimension=""
-        ).values("metric", "service__name", "day", "value")
-    }
-    summaries = []
-    for row in rows:
-        metric = Metric(row["metric"])
-        info = METRICS[metric]
-        value = (
-            row["total"]
-            if metric in ADDITIVE
-            else latest_values.get((row["metric"], row["service__name"], row["latest"]))
+    summaries = [
+        MetricSummary(
+            r["metric"],
+            METRICS[Metric(r["metric"])].label,
+            METRICS[Metric(r["metric"])].unit,
+            r["total"],
+            r["service__name"],
+            r["latest"],
         )
-        summaries.append(
-            MetricSummary(
-                metric.value,
-                info.label,
-                info.unit,
-                value,
-                row["service__name"],
-                row["latest"],
-            )
-        )
-    return summaries
+        for r in totals
+    ]
+    latest: dict[tuple[str, str, str], tuple[date, Decimal]] = {}
+    for metric, dimension, source, day, value in (
+        recent.exclude(metric__in=[m.value for m in ADDITIVE])
+        .order_by("day")
+        .values_list("metric", "dimension", "service__name", "day", "value")
+    ):
+        latest[(metric, dimension, source)] = (day, value)
+    for (metric, dimension, source), (day, value) in latest.items():
+        info = METRICS[Metric(metric)]
+        label = f"{info.label} ({dimension})" if dimension else info.label
+        summaries.append(MetricSummary(metric, label, info.unit, value, source, day))
+    return sorted(summaries, key=lambda row: (row.label, row.source))

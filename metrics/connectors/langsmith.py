@@ -1,0 +1,263 @@
+"""LangSmith: a tracing project's root runs, aggregated here into daily samples.
+
+Each root run is one request to the application (its child runs are the LLM and tool
+calls inside it). We page through ``POST /api/v2/runs/query`` (``is_root``, a start-time
+window, ``selects`` so only the fields we need come back, cursor pagination) and
+aggregate in Python. Mapping, per UTC day (``Bucket.DAY``), dimension "" (root runs are
+chains, not one model, so there is no honest per-model split):
+
+==================  =====================================================  =========
+metric              from each root run                                     unit
+==================  =====================================================  =========
+REQUESTS            one per run                                            requests
+ERRORS              ``status == "error"`` or a non-empty ``error``          requests
+INPUT_TOKENS        sum of ``prompt_tokens``                               tokens
+OUTPUT_TOKENS       sum of ``completion_tokens``                           tokens
+COST_OBSERVED_USD   sum of ``total_cost`` (LangSmith's price table)        USD
+LATENCY_P50_MS      nearest-rank p50 of ``latency_seconds`` × 1000         ms
+LATENCY_P95_MS      nearest-rank p95 of ``latency_seconds`` × 1000         ms
+FEEDBACK_POSITIVE   ``feedback_stats[key]``: round(n × avg)                votes
+FEEDBACK_NEGATIVE   ``feedback_stats[key]``: n − positive                   votes
+==================  =====================================================  =========
+
+Feedback is read only when config names a ``feedback_key`` whose scores are thumbs up
+(1) / down (0): then n × avg is the number of ones. Keys with other scales are not
+votes and are left out.
+
+Percentiles are the nearest-rank method (the value at rank ceil(p/100 × n) of the day's
+sorted latencies), computed per day from the runs, never averaged. Runs still pending
+have no latency and are counted as requests only. Missing tokens or cost are left out
+of the sums; a metric with no value at all on a day gives no sample rather than 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from metrics.connectors.base import Connector, ConnectorError, Http
+from metrics.vocabulary import Bucket, Metric, Sample
+
+BASE_URL = "https://api.smith.langchain.com"
+QUERY_PATH = "/api/v2/runs/query"
+PAGE_SIZE = 1000  # the endpoint's maximum
+SELECTS = [
+    "START_TIME",
+    "STATUS",
+    "ERROR",
+    "LATENCY_SECONDS",
+    "PROMPT_TOKENS",
+    "COMPLETION_TOKENS",
+    "TOTAL_TOKENS",
+    "TOTAL_COST",
+    "FEEDBACK_STATS",
+]
+# Guards against a cursor that never ends: 500 pages are 500,000 root runs per window.
+MAX_PAGES = 500
+# test() needs an order of magnitude within seconds.
+TEST_MAX_PAGES = 10
+
+
+def nearest_rank(values: list[float], percentile: float) -> float:
+    """The value at rank ceil(p/100 × n), 1-based, of the sorted values (not empty)."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(percentile / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _number(value: Any) -> Decimal | None:
+    """A finite Decimal from a JSON number or a numeric string (LangSmith sends costs as
+    strings); None for null or junk."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """An aware UTC datetime; LangSmith often sends naive ISO times, which are UTC."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (
+        moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    )
+
+
+def _first_day(start: datetime) -> datetime:
+    """The first whole UTC day at or after ``start``, so no bucket is stored half full."""
+    day = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    return day if day >= start else day + timedelta(days=1)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+
+
+@dataclass
+class _Day:
+    requests: int = 0
+    errors: int = 0
+    sums: dict[Metric, Decimal] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def add(self, metric: Metric, value: Decimal | None) -> None:
+        if value is not None:
+            self.sums[metric] = self.sums.get(metric, Decimal(0)) + value
+
+
+def _votes(stats: Any, key: str) -> tuple[Decimal, Decimal] | None:
+    """(positive, negative) from ``feedback_stats[key] = {"n": …, "avg": …}`` for a 0/1
+    key; None when absent or not a 0–1 average."""
+    if not isinstance(stats, dict) or not isinstance(stats.get(key), dict):
+        return None
+    n, avg = _number(stats[key].get("n")), _number(stats[key].get("avg"))
+    if n is None or avg is None or n < 0 or not 0 <= avg <= 1:
+        return None
+    positive = (n * avg).to_integral_value()
+    return positive, n - positive
+
+
+def aggregate(
+    runs: Iterable[Mapping[str, Any]], *, feedback_key: str = ""
+) -> list[Sample]:
+    """Daily samples from LangSmith root runs (see the module docstring)."""
+    days: dict[datetime, _Day] = defaultdict(_Day)
+    for run in runs:
+        started = _timestamp(run.get("start_time"))
+        if started is None:
+            continue  # a run we cannot place in a day cannot be counted honestly
+        day = days[datetime(started.year, started.month, started.day, tzinfo=UTC)]
+        day.requests += 1
+        day.errors += run.get("status") == "error" or bool(run.get("error"))
+        day.add(Metric.INPUT_TOKENS, _number(run.get("prompt_tokens")))
+        day.add(Metric.OUTPUT_TOKENS, _number(run.get("completion_tokens")))
+        day.add(Metric.COST_OBSERVED_USD, _number(run.get("total_cost")))
+        latency = _number(run.get("latency_seconds"))
+        if latency is not None and latency >= 0:
+            day.latencies_ms.append(float(latency * 1000))
+        if feedback_key and (votes := _votes(run.get("feedback_stats"), feedback_key)):
+            day.add(Metric.FEEDBACK_POSITIVE, votes[0])
+            day.add(Metric.FEEDBACK_NEGATIVE, votes[1])
+
+    samples: list[Sample] = []
+    for start, day in sorted(days.items()):
+        samples.append(
+            Sample(Metric.REQUESTS, start, Bucket.DAY, Decimal(day.requests))
+        )
+        samples.append(Sample(Metric.ERRORS, start, Bucket.DAY, Decimal(day.errors)))
+        samples += [Sample(m, start, Bucket.DAY, v) for m, v in day.sums.items()]
+        if day.latencies_ms:
+            for metric, p in ((Metric.LATENCY_P50_MS, 50), (Metric.LATENCY_P95_MS, 95)):
+                value = Decimal(str(nearest_rank(day.latencies_ms, p)))
+                samples.append(Sample(metric, start, Bucket.DAY, value))
+    return samples
+
+
+class LangSmithConnector(Connector):
+    """A LangSmith tracing project's root runs → daily REQUESTS, ERRORS, tokens, observed
+    cost, latency p50/p95 and (optionally) thumbs feedback.
+
+    credentials: ``{"api_key": "lsv2_…"}``.
+    config: ``{"project_id": "<session uuid>", "workspace_id": "<optional X-Tenant-Id>",
+    "feedback_key": "<optional 0/1 feedback key, e.g. user_score>"}``.
+    """
+
+    kind = "langsmith"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base_url = self.base_url or BASE_URL
+        headers = {"x-api-key": str(self.credentials.get("api_key", ""))}
+        if self.config.get("workspace_id"):
+            # Keys that span several workspaces need to say which one.
+            headers["X-Tenant-Id"] = str(self.config["workspace_id"])
+        self.http = Http(client=self.client, provider="LangSmith", headers=headers)
+
+    @property
+    def project_id(self) -> str:
+        project_id = str(self.config.get("project_id") or "")
+        if not project_id:
+            raise ConnectorError(
+                "LangSmith needs a project id (config “project_id”)", permanent=True
+            )
+        return project_id
+
+    def test(self) -> str:
+        end = datetime.now(UTC)
+        runs, complete = self._collect(
+            end - timedelta(days=7), end, max_pages=TEST_MAX_PAGES
+        )
+        errors = sum(
+            run.get("status") == "error" or bool(run.get("error")) for run in runs
+        )
+        count = f"{len(runs):,}" if complete else f"at least {len(runs):,}"
+        return (
+            f"Connected: {count} root runs in the last 7 days ({errors:,} with errors)"
+        )
+
+    def fetch(self, *, start: datetime, end: datetime) -> list[Sample]:
+        """Daily samples for the whole UTC days starting in [start, end); the last day may
+        be partial (today) and is re-pulled by later syncs."""
+        first = _first_day(start)
+        if first >= end:
+            return []
+        runs, complete = self._collect(first, end, max_pages=MAX_PAGES)
+        if not complete:
+            raise ConnectorError(
+                f"LangSmith returned more than {MAX_PAGES * PAGE_SIZE:,} runs for one window; "
+                "Runway stopped rather than store partial numbers"
+            )
+        return aggregate(runs, feedback_key=str(self.config.get("feedback_key") or ""))
+
+    def _collect(
+        self, start: datetime, end: datetime, *, max_pages: int
+    ) -> tuple[list[Mapping[str, Any]], bool]:
+        """Root runs started in [start, end), following ``next_cursor``; the flag says
+        whether the last page was reached within ``max_pages``."""
+        body: dict[str, Any] = {
+            "project_ids": [self.project_id],
+            "min_start_time": _rfc3339(start),
+            # max_start_time may be inclusive; a run starting exactly at ``end`` belongs
+            # to the next window, so it is dropped below.
+            "max_start_time": _rfc3339(end),
+            "is_root": True,
+            "page_size": PAGE_SIZE,
+            "selects": SELECTS,
+        }
+        runs: list[Mapping[str, Any]] = []
+        for _ in range(max_pages):
+            items, cursor = _page(
+                self.http.request("POST", f"{self.base_url}{QUERY_PATH}", json=body)
+            )
+            runs += [
+                r
+                for r in items
+                if (t := _timestamp(r.get("start_time"))) is None or t < end
+            ]
+            if not cursor:
+                return runs, True
+            body["cursor"] = cursor
+        return runs, False
+
+
+def _page(payload: Any) -> tuple[list[Mapping[str, Any]], str | None]:
+    """The runs and next cursor of one page, or ConnectorError for another shape."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("items", []), list):
+        raise ConnectorError("LangSmith answered with an unexpected body")
+    items: list[Mapping[str, Any]] = [
+        item for item in payload.get("items") or [] if isinstance(item, dict)
+    ]
+    cursor = payload.get("next_cursor")
+    return items, str(cursor) if cursor else None
