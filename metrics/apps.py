@@ -8,6 +8,12 @@ class MetricsConfig(AppConfig):
     verbose_name = "Metrics"
 
     def ready(self) -> None:
+        from metrics.gates import cost_met, errors_met, latency_met, quality_met
+        from projects.gates import register_check
         from projects.tabs import Tab, register_tab
 
         register_tab(Tab("metrics", "Metrics", "metrics:project", 50))
+        register_check({6, 7}, quality_met)
+        register_check({7}, latency_met)
+        register_check({7}, errors_met)
+        register_check({7}, cost_met)

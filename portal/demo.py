@@ -388,7 +388,6 @@ def build_portfolio(
             contributor=others[2],
         )
         _decisions(project, rng, owner=owner)
-        _demo_metrics(project, owner=owner, lead=engineering_lead, index=index)
         created += 1
     return created
 
@@ -509,24 +508,34 @@ def _gap_assessments(
                 )
 
 
-def _demo_metrics(project: Project, *, owner: User, lead: User, index: int) -> None:
-    """A demo generator source with 90 days of made-up but plausible data."""
+def _demo_metrics(project: Project, *, lead: User, launched: bool) -> None:
+    """A demo generator source with 90 days of made-up but plausible data; projects
+    that have passed steps 6 and 7 keep within their approved targets."""
     targets = assessment_selectors.approved_targets(project)
+    config: dict[str, Any] = {
+        "seed": project.slug,
+        "requests_per_day": 2500,
+        "quality_score_name": "helpfulness",
+    }
+    if targets is not None:
+        config.update(
+            requests_per_day=targets.requests_per_day or 2500,
+            quality_score_name=targets.quality_score_name or "helpfulness",
+        )
+        if launched:
+            config.update(
+                quality_min=float(targets.quality_score_target or 0) + 0.01,
+                p95_max_ms=float(targets.p95_latency_ms or 3000),
+                error_max_pct=float(targets.error_rate_pct or 1),
+                daily_cost_max=float(targets.monthly_budget_usd or 0) / 31,
+            )
     with acting_as(lead):
         service = metric_services.service_create(
             project=project,
             kind="demo",
             name="Demo generator",
             created_by=lead,
-            config={
-                "seed": project.slug,
-                "requests_per_day": targets.requests_per_day
-                if targets and targets.requests_per_day
-                else 2000 + 150 * index,
-                "quality_score_name": targets.quality_score_name
-                if targets
-                else "helpfulness",
-            },
+            config=config,
             interval_minutes=1440,
         )
         metric_services.service_sync(service=service)
@@ -596,6 +605,7 @@ def _progress(
         finishing = number < demo.stage
         if number == 1:
             _requirements(project, demo, rng, owner=owner, approve=finishing)
+            _demo_metrics(project, lead=lead, launched=demo.stage >= 7)
         elif number == 2:
             _gap_assessments(
                 project,

@@ -99,3 +99,45 @@ def approve_requirements(project, owner, **changes):
     version = services.requirements_save(project=project, author=owner, values=values)
     services.requirements_approve(version=version, actor=owner)
     return version
+
+
+def record_daily_metrics(project, days=8, **overrides):
+    """Write daily production metrics for the last ``days`` days that meet
+    COMPLETE_REQUIREMENTS' targets unless overridden (values per day)."""
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from metrics import services
+    from metrics.models import ConnectedService
+    from metrics.vocabulary import Bucket, Metric, Sample
+
+    service = ConnectedService.objects.create(
+        project=project, kind="push", name="Push API"
+    )
+    values = {
+        Metric.REQUESTS: Decimal(20000),
+        Metric.ERRORS: Decimal(100),  # 0.5 %
+        Metric.LATENCY_P95_MS: Decimal(2000),
+        Metric.COST_OBSERVED_USD: Decimal(200),  # × 31 days stays under $8,000
+        Metric.QUALITY_SCORE: Decimal("0.9"),
+        **overrides,
+    }
+    today = timezone.localdate()
+    samples = []
+    for n in range(1, days + 1):
+        day = today - timedelta(days=n)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        for metric, value in values.items():
+            if value is None:
+                continue
+            per_day = value(day) if callable(value) else value
+            if per_day is None:
+                continue
+            dimension = "helpfulness" if metric == Metric.QUALITY_SCORE else ""
+            samples.append(
+                Sample(metric, start, Bucket.DAY, Decimal(per_day), dimension)
+            )
+    services.samples_write(project=project, service=service, samples=samples)
+    return service

@@ -63,10 +63,18 @@ class DemoConnector(Connector):
             add(Metric.INPUT_TOKENS, n * rng.randint(900, 1400), model)
             add(Metric.OUTPUT_TOKENS, n * rng.randint(250, 400), model)
             add(Metric.COST_OBSERVED_USD, n * price * rng.uniform(0.9, 1.1), model)
-        add(Metric.ERRORS, int(requests * rng.uniform(0.002, 0.02)))
-        add(Metric.LATENCY_P50_MS, rng.uniform(700, 1100))
-        add(Metric.LATENCY_P95_MS, rng.uniform(1800, 3200))
-        add(Metric.QUALITY_SCORE, min(1.0, rng.uniform(0.78, 0.93)), score_name)
+        # A demo project that has launched keeps within its targets when they are given.
+        error_max = float(self.config.get("error_max_pct", 2)) / 100
+        p95_max = float(self.config.get("p95_max_ms", 3200))
+        quality_min = float(self.config.get("quality_min", 0.78))
+        add(Metric.ERRORS, int(requests * rng.uniform(0.1, 0.9) * error_max))
+        add(Metric.LATENCY_P50_MS, rng.uniform(0.3, 0.45) * p95_max)
+        add(Metric.LATENCY_P95_MS, rng.uniform(0.6, 0.98) * p95_max)
+        add(
+            Metric.QUALITY_SCORE,
+            min(1.0, quality_min + rng.uniform(0.0, 0.08)),
+            score_name,
+        )
         add(Metric.FEEDBACK_POSITIVE, int(requests * 0.03 * rng.uniform(0.8, 1.2)))
         add(Metric.FEEDBACK_NEGATIVE, int(requests * 0.006 * rng.uniform(0.5, 1.5)))
         add(Metric.PIPELINE_FAILURES, rng.choice([0, 0, 0, 1, 2]))

@@ -18,7 +18,7 @@ from projects.models import (
     Step,
     StepStatus,
 )
-from tests.factories import UserFactory, approve_requirements
+from tests.factories import UserFactory, approve_requirements, record_daily_metrics
 from tests.projects.conftest import step_of
 
 pytestmark = pytest.mark.django_db
@@ -318,6 +318,7 @@ def test_a_sign_off_is_invalidated_when_a_required_item_changes_afterwards(peopl
 
 def test_step_seven_needs_the_operating_owner(people):
     project = people["project"]
+    record_daily_metrics(project)  # production meets every target: only the owner is missing
     for number in range(1, 7):
         finish_step(
             project,
