@@ -13,6 +13,7 @@ class MetricsConfig(AppConfig):
         from projects.tabs import Tab, register_tab
 
         register_tab(Tab("metrics", "Metrics", "metrics:project", 50))
+        register_tab(Tab("dashboard", "Dashboard", "metrics:dashboard", 55))
         register_check({6, 7}, quality_met)
         register_check({7}, latency_met)
         register_check({7}, errors_met)

@@ -214,3 +214,10 @@ class ServiceForm(forms.Form):
             else:
                 config[name] = value
         return credentials, config
+
+
+class IngestTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=120,
+        help_text="Where the token is used, e.g. “production API server”.",
+    )

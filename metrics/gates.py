@@ -34,11 +34,11 @@ def _breaches(
     fmt: str,
 ) -> tuple[list[date], list[str]]:
     missing = [d for d in data.days if values.get(d) is None]
-    bad = [
-        f"{d:%Y-%m-%d} ({fmt.format(values[d])})"
-        for d in data.days
-        if values.get(d) is not None and not ok(values[d])
-    ]  # type: ignore[arg-type]
+    bad = []
+    for day in data.days:
+        value = values.get(day)
+        if value is not None and not ok(value):
+            bad.append(f"{day:%Y-%m-%d} ({fmt.format(value)})")
     return missing, bad
 
 

@@ -166,3 +166,77 @@ class DailyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.day} = {self.value}"
+
+
+class IngestToken(models.Model):
+    """A bearer token a project's own code uses to push metrics.
+
+    Only the SHA-256 of the secret is kept: the secret is shown once, when it is made,
+    and a leaked database cannot be replayed against the API.
+    """
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="ingest_tokens"
+    )
+    name = models.CharField(max_length=120)
+    token_hash = models.CharField(max_length=64, unique=True)
+    # The first characters of the secret, so people can tell their tokens apart.
+    prefix = models.CharField(max_length=8)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["token_hash"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class RequestEvent(models.Model):
+    """One request of the project's AI feature, pushed raw; the rollup task turns the
+    events of a day into that day's samples, so percentiles come from the requests."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    service = models.ForeignKey(
+        ConnectedService, on_delete=models.CASCADE, related_name="events"
+    )
+    timestamp = models.DateTimeField()
+    model = models.CharField(max_length=120)
+    latency_ms = models.FloatField()
+    input_tokens = models.PositiveIntegerField()
+    output_tokens = models.PositiveIntegerField()
+    cost_usd = models.DecimalField(max_digits=16, decimal_places=8)
+    error = models.BooleanField(default=False)
+    quality_score_name = models.CharField(max_length=120, blank=True, default="")
+    quality_score = models.FloatField(null=True, blank=True)
+    feedback = models.SmallIntegerField(null=True, blank=True)  # -1, 0 or 1
+    idempotency_key = models.CharField(max_length=120)
+    received_at = models.DateTimeField(auto_now_add=True)
+    # Null until the rollup task has counted the event; a lost task is caught up by
+    # the next one, because it rolls up every day that still has such events.
+    rolled_up_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # A client resending a batch (a retry after a timeout) is not counted twice.
+            models.UniqueConstraint(
+                fields=["project", "idempotency_key"], name="one_event_per_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(feedback__isnull=True) | Q(feedback__in=[-1, 0, 1]),
+                name="event_feedback_is_a_vote",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "timestamp"], name="event_day_lookup"),
+            models.Index(fields=["project", "rolled_up_at"], name="event_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.timestamp:%Y-%m-%d %H:%M:%S} {self.latency_ms} ms"

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Max, QuerySet, Sum
+from django.db.models import F, Max, QuerySet, Sum
 from django.utils import timezone
 
-from metrics.models import ConnectedService, DailyRollup
+from metrics.models import ConnectedService, DailyRollup, IngestToken
 from metrics.vocabulary import METRICS, Metric
 from projects.access import visible_projects
 
@@ -23,6 +23,13 @@ def services_of(project: Project) -> QuerySet[ConnectedService]:
     return ConnectedService.objects.filter(
         project=project, deleted_at__isnull=True
     ).prefetch_related("runs")
+
+
+def tokens_of(project: Project) -> QuerySet[IngestToken]:
+    """The project's push tokens, live ones first, newest first."""
+    return IngestToken.objects.filter(project=project).order_by(
+        F("revoked_at").desc(nulls_first=True), "-created_at", "-id"
+    )
 
 
 def visible_services(user: User) -> QuerySet[ConnectedService]:

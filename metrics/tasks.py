@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.core.cache import cache
 
-from metrics import services
+from metrics import ingest, services
 from metrics.models import ConnectedService
 from projects.audit import acting_as
+from projects.models import Project
 
 
 @shared_task(name="metrics.sync_service")
@@ -18,3 +20,16 @@ def sync_service(service_id: int) -> str:
     with acting_as(None):
         run = services.service_sync(service=service)
     return str(run.status)
+
+
+@shared_task(name="metrics.rollup_events")
+def rollup_events(project_id: int) -> str:
+    """Roll a project's newly pushed events up into daily samples."""
+    # Cleared first, so events that arrive while this runs queue the next rollup.
+    cache.delete(ingest.rollup_key(project_id))
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        return "skipped: the project is gone"
+    with acting_as(None):
+        written = ingest.events_rollup(project=project)
+    return f"{written} samples written"

@@ -2,12 +2,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from metrics import views
+from metrics import dashboard_views, views
 
 app_name = "metrics"
 urlpatterns = [
     path("metrics/", views.index, name="index"),
     path("projects/<slug:slug>/metrics/", views.project_metrics, name="project"),
+    path(
+        "projects/<slug:slug>/dashboard/",
+        dashboard_views.project_dashboard_view,
+        name="dashboard",
+    ),
     path(
         "projects/<slug:slug>/metrics/connect/<str:kind>/",
         views.service_connect,
@@ -27,5 +32,15 @@ urlpatterns = [
         "projects/<slug:slug>/metrics/services/<int:pk>/remove/",
         views.service_remove,
         name="remove",
+    ),
+    path(
+        "projects/<slug:slug>/metrics/tokens/",
+        views.token_create,
+        name="token_create",
+    ),
+    path(
+        "projects/<slug:slug>/metrics/tokens/<int:pk>/revoke/",
+        views.token_revoke,
+        name="token_revoke",
     ),
 ]

@@ -1,4 +1,5 @@
-"""The Metrics page, and a project's connected services: connect, test, sync, remove."""
+"""The Metrics page, a project's connected services (connect, test, sync, remove) and
+its push API tokens."""
 
 from __future__ import annotations
 
@@ -9,16 +10,24 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING
 
-from metrics import selectors, services
+from metrics import ingest, selectors, services
 from metrics.connectors import ConnectorError
-from metrics.forms import ADMIN_ONLY_KINDS, DEFAULT_HOSTS, KIND_FIELDS, ServiceForm
-from metrics.models import ConnectedService, SyncRun
+from metrics.forms import (
+    ADMIN_ONLY_KINDS,
+    DEFAULT_HOSTS,
+    KIND_FIELDS,
+    IngestTokenForm,
+    ServiceForm,
+)
+from metrics.models import ConnectedService, IngestToken, SyncRun
 from projects.access import Action, can, get_project_for_user
+from projects.models import Project
 from projects.roles import is_admin
 from projects.selectors import with_members
 
@@ -36,6 +45,16 @@ def index(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def project_metrics(request: AuthedRequest, slug: str) -> HttpResponse:
     project = with_members(get_project_for_user(request.user, slug))
+    return _metrics_page(request, project)
+
+
+def _metrics_page(
+    request: AuthedRequest,
+    project: Project,
+    *,
+    token_form: IngestTokenForm | None = None,
+    new_secret: str = "",
+) -> HttpResponse:
     may_connect = can(request.user, project, Action.CONNECT_SERVICES)
     kinds = [
         (kind, label)
@@ -43,9 +62,12 @@ def project_metrics(request: AuthedRequest, slug: str) -> HttpResponse:
         if kind in KIND_FIELDS
         and (kind not in ADMIN_ONLY_KINDS or is_admin(request.user))
     ]
+    template = "metrics/project_metrics.html"
+    if request.htmx and request.htmx.target == "push-api":
+        template += "#push-api"
     return render(
         request,
-        "metrics/project_metrics.html",
+        template,
         {
             "project": project,
             "tab": "metrics",
@@ -54,8 +76,41 @@ def project_metrics(request: AuthedRequest, slug: str) -> HttpResponse:
             "may_connect": may_connect,
             "kinds": kinds,
             "may_edit": can(request.user, project, Action.EDIT),
+            "tokens": selectors.tokens_of(project) if may_connect else [],
+            "token_form": token_form or IngestTokenForm(),
+            "new_secret": new_secret,
+            "ingest_url": request.build_absolute_uri(reverse("api:ingest")),
+            "schema_url": request.build_absolute_uri(reverse("api:openapi-json")),
         },
     )
+
+
+@require_POST
+def token_create(request: AuthedRequest, slug: str) -> HttpResponse:
+    """Make a push token and show its secret once. The page is rendered in answer to
+    the POST rather than after a redirect, so the secret never passes through the
+    session or a cookie."""
+    project = with_members(
+        get_project_for_user(request.user, slug, Action.CONNECT_SERVICES)
+    )
+    form = IngestTokenForm(request.POST)
+    if not form.is_valid():
+        return _metrics_page(request, project, token_form=form)
+    _, secret = ingest.token_create(
+        project=project, name=form.cleaned_data["name"], created_by=request.user
+    )
+    return _metrics_page(request, project, new_secret=secret)
+
+
+@require_POST
+def token_revoke(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
+    project = get_project_for_user(request.user, slug, Action.CONNECT_SERVICES)
+    token = get_object_or_404(IngestToken, project=project, pk=pk)
+    ingest.token_revoke(token=token)
+    messages.success(
+        request, f"The token “{token.name}” is revoked; it no longer works."
+    )
+    return redirect("metrics:project", slug=slug)
 
 
 @require_http_methods(["GET", "POST"])
@@ -128,6 +183,10 @@ def _service(
 @require_POST
 def service_sync_now(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
     service = _service(request, slug, pk, Action.CONNECT_SERVICES)
+    if service.kind == ConnectedService.Kind.PUSH:
+        # Nothing to pull: a sync would fail for want of a connector and disable it.
+        messages.info(request, f"{service.name} receives data; it has nothing to sync.")
+        return redirect("metrics:project", slug=slug)
     if not service.enabled:
         messages.error(
             request, f"{service.name} is disabled: {service.disabled_reason}"

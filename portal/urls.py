@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from metrics.api import api
 from portal.views import health, home, invitations, people
 
 # The Django admin signs in through allauth, so it gets the same rate limits and MFA.
@@ -44,6 +45,7 @@ urlpatterns = [
     path("notifications/", include("projects.notification_urls")),
     path("", include("assessments.urls")),
     path("", include("metrics.urls")),
+    path("api/v1/", api.urls),
     path(settings.DJANGO_ADMIN_URL, admin.site.urls),
 ]
 

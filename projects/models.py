@@ -438,7 +438,10 @@ class NotificationKind(models.TextChoices):
     STEP_ASSIGNED = "step_assigned", "A step is assigned to me"
     SIGNOFF_REQUESTED = "signoff_requested", "I am asked for a sign-off"
     SIGNOFF_DECIDED = "signoff_decided", "A sign-off I asked for is decided"
-    SERVICE_DISABLED = "service_disabled", "A connected service of my project stops working"
+    SERVICE_DISABLED = (
+        "service_disabled",
+        "A connected service of my project stops working",
+    )
 
 
 class Notification(models.Model):

@@ -9,127 +9,366 @@ import metrics.fields
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('projects', '0005_notifications'),
+        ("projects", "0005_notifications"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConnectedService',
+            name="ConnectedService",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('langfuse', 'Langfuse'), ('openai', 'OpenAI usage and costs'), ('anthropic', 'Anthropic usage and costs'), ('helicone', 'Helicone'), ('langsmith', 'LangSmith'), ('prometheus', 'Prometheus'), ('push', 'Push API'), ('demo', 'Demo generator')], max_length=20)),
-                ('name', models.CharField(max_length=120)),
-                ('base_url', models.URLField(blank=True, max_length=300)),
-                ('config', models.JSONField(blank=True, default=dict)),
-                ('credentials', metrics.fields.EncryptedTextField(blank=True)),
-                ('credentials_hint', models.CharField(blank=True, max_length=20)),
-                ('environment', models.CharField(default='production', max_length=60)),
-                ('interval_minutes', models.PositiveIntegerField(default=60)),
-                ('enabled', models.BooleanField(default=True)),
-                ('disabled_reason', models.CharField(blank=True, max_length=300)),
-                ('last_sync_at', models.DateTimeField(blank=True, null=True)),
-                ('last_success_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('consecutive_failures', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='services', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("langfuse", "Langfuse"),
+                            ("openai", "OpenAI usage and costs"),
+                            ("anthropic", "Anthropic usage and costs"),
+                            ("helicone", "Helicone"),
+                            ("langsmith", "LangSmith"),
+                            ("prometheus", "Prometheus"),
+                            ("push", "Push API"),
+                            ("demo", "Demo generator"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("base_url", models.URLField(blank=True, max_length=300)),
+                ("config", models.JSONField(blank=True, default=dict)),
+                ("credentials", metrics.fields.EncryptedTextField(blank=True)),
+                ("credentials_hint", models.CharField(blank=True, max_length=20)),
+                ("environment", models.CharField(default="production", max_length=60)),
+                ("interval_minutes", models.PositiveIntegerField(default=60)),
+                ("enabled", models.BooleanField(default=True)),
+                ("disabled_reason", models.CharField(blank=True, max_length=300)),
+                ("last_sync_at", models.DateTimeField(blank=True, null=True)),
+                ("last_success_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("consecutive_failures", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="services",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalConnectedService',
+            name="HistoricalConnectedService",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('langfuse', 'Langfuse'), ('openai', 'OpenAI usage and costs'), ('anthropic', 'Anthropic usage and costs'), ('helicone', 'Helicone'), ('langsmith', 'LangSmith'), ('prometheus', 'Prometheus'), ('push', 'Push API'), ('demo', 'Demo generator')], max_length=20)),
-                ('name', models.CharField(max_length=120)),
-                ('base_url', models.URLField(blank=True, max_length=300)),
-                ('config', models.JSONField(blank=True, default=dict)),
-                ('credentials_hint', models.CharField(blank=True, max_length=20)),
-                ('environment', models.CharField(default='production', max_length=60)),
-                ('interval_minutes', models.PositiveIntegerField(default=60)),
-                ('enabled', models.BooleanField(default=True)),
-                ('disabled_reason', models.CharField(blank=True, max_length=300)),
-                ('last_sync_at', models.DateTimeField(blank=True, null=True)),
-                ('last_success_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('consecutive_failures', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='projects.project')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("langfuse", "Langfuse"),
+                            ("openai", "OpenAI usage and costs"),
+                            ("anthropic", "Anthropic usage and costs"),
+                            ("helicone", "Helicone"),
+                            ("langsmith", "LangSmith"),
+                            ("prometheus", "Prometheus"),
+                            ("push", "Push API"),
+                            ("demo", "Demo generator"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("base_url", models.URLField(blank=True, max_length=300)),
+                ("config", models.JSONField(blank=True, default=dict)),
+                ("credentials_hint", models.CharField(blank=True, max_length=20)),
+                ("environment", models.CharField(default="production", max_length=60)),
+                ("interval_minutes", models.PositiveIntegerField(default=60)),
+                ("enabled", models.BooleanField(default=True)),
+                ("disabled_reason", models.CharField(blank=True, max_length=300)),
+                ("last_sync_at", models.DateTimeField(blank=True, null=True)),
+                ("last_success_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("consecutive_failures", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")],
+                        max_length=1,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical connected service',
-                'verbose_name_plural': 'historical connected services',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical connected service",
+                "verbose_name_plural": "historical connected services",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='DailyRollup',
+            name="DailyRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('metric', models.CharField(choices=[('requests', 'requests'), ('errors', 'errors'), ('latency_p50_ms', 'latency_p50_ms'), ('latency_p95_ms', 'latency_p95_ms'), ('input_tokens', 'input_tokens'), ('output_tokens', 'output_tokens'), ('cost_billed_usd', 'cost_billed_usd'), ('cost_observed_usd', 'cost_observed_usd'), ('quality_score', 'quality_score'), ('feedback_positive', 'feedback_positive'), ('feedback_negative', 'feedback_negative'), ('pipeline_failures', 'pipeline_failures')], max_length=30)),
-                ('dimension', models.CharField(blank=True, default='', max_length=120)),
-                ('day', models.DateField()),
-                ('value', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='projects.project')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rollups', to='metrics.connectedservice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "metric",
+                    models.CharField(
+                        choices=[
+                            ("requests", "requests"),
+                            ("errors", "errors"),
+                            ("latency_p50_ms", "latency_p50_ms"),
+                            ("latency_p95_ms", "latency_p95_ms"),
+                            ("input_tokens", "input_tokens"),
+                            ("output_tokens", "output_tokens"),
+                            ("cost_billed_usd", "cost_billed_usd"),
+                            ("cost_observed_usd", "cost_observed_usd"),
+                            ("quality_score", "quality_score"),
+                            ("feedback_positive", "feedback_positive"),
+                            ("feedback_negative", "feedback_negative"),
+                            ("pipeline_failures", "pipeline_failures"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("dimension", models.CharField(blank=True, default="", max_length=120)),
+                ("day", models.DateField()),
+                ("value", models.DecimalField(decimal_places=6, max_digits=20)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="projects.project",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rollups",
+                        to="metrics.connectedservice",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['project', 'metric', 'day'], name='rollup_lookup')],
-                'constraints': [models.UniqueConstraint(fields=('service', 'metric', 'dimension', 'day'), name='one_rollup_per_day')],
+                "indexes": [
+                    models.Index(
+                        fields=["project", "metric", "day"], name="rollup_lookup"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("service", "metric", "dimension", "day"),
+                        name="one_rollup_per_day",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MetricSample',
+            name="MetricSample",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('metric', models.CharField(choices=[('requests', 'requests'), ('errors', 'errors'), ('latency_p50_ms', 'latency_p50_ms'), ('latency_p95_ms', 'latency_p95_ms'), ('input_tokens', 'input_tokens'), ('output_tokens', 'output_tokens'), ('cost_billed_usd', 'cost_billed_usd'), ('cost_observed_usd', 'cost_observed_usd'), ('quality_score', 'quality_score'), ('feedback_positive', 'feedback_positive'), ('feedback_negative', 'feedback_negative'), ('pipeline_failures', 'pipeline_failures')], max_length=30)),
-                ('dimension', models.CharField(blank=True, default='', max_length=120)),
-                ('bucket', models.CharField(choices=[('hour', 'hour'), ('day', 'day')], max_length=4)),
-                ('bucket_start', models.DateTimeField()),
-                ('value', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='projects.project')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='samples', to='metrics.connectedservice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "metric",
+                    models.CharField(
+                        choices=[
+                            ("requests", "requests"),
+                            ("errors", "errors"),
+                            ("latency_p50_ms", "latency_p50_ms"),
+                            ("latency_p95_ms", "latency_p95_ms"),
+                            ("input_tokens", "input_tokens"),
+                            ("output_tokens", "output_tokens"),
+                            ("cost_billed_usd", "cost_billed_usd"),
+                            ("cost_observed_usd", "cost_observed_usd"),
+                            ("quality_score", "quality_score"),
+                            ("feedback_positive", "feedback_positive"),
+                            ("feedback_negative", "feedback_negative"),
+                            ("pipeline_failures", "pipeline_failures"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("dimension", models.CharField(blank=True, default="", max_length=120)),
+                (
+                    "bucket",
+                    models.CharField(
+                        choices=[("hour", "hour"), ("day", "day")], max_length=4
+                    ),
+                ),
+                ("bucket_start", models.DateTimeField()),
+                ("value", models.DecimalField(decimal_places=6, max_digits=20)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="projects.project",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="samples",
+                        to="metrics.connectedservice",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['project', 'metric', 'bucket', 'bucket_start'], name='sample_lookup')],
-                'constraints': [models.UniqueConstraint(fields=('service', 'metric', 'dimension', 'bucket', 'bucket_start'), name='one_sample_per_bucket')],
+                "indexes": [
+                    models.Index(
+                        fields=["project", "metric", "bucket", "bucket_start"],
+                        name="sample_lookup",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=(
+                            "service",
+                            "metric",
+                            "dimension",
+                            "bucket",
+                            "bucket_start",
+                        ),
+                        name="one_sample_per_bucket",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SyncRun',
+            name="SyncRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('skipped', 'Skipped'), ('abandoned', 'Abandoned')], default='running', max_length=20)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('window_start', models.DateTimeField(blank=True, null=True)),
-                ('window_end', models.DateTimeField(blank=True, null=True)),
-                ('rows_written', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='metrics.connectedservice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("skipped", "Skipped"),
+                            ("abandoned", "Abandoned"),
+                        ],
+                        default="running",
+                        max_length=20,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("window_start", models.DateTimeField(blank=True, null=True)),
+                ("window_end", models.DateTimeField(blank=True, null=True)),
+                ("rows_written", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="metrics.connectedservice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'running')), fields=('service',), name='one_running_sync_per_service')],
+                "ordering": ["-started_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "running")),
+                        fields=("service",),
+                        name="one_running_sync_per_service",
+                    )
+                ],
             },
         ),
     ]

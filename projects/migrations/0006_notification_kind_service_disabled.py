@@ -4,25 +4,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0005_notifications'),
+        ("projects", "0005_notifications"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalnotificationpreference',
-            name='kind',
-            field=models.CharField(choices=[('item_assigned', 'A checklist item is assigned to me'), ('step_assigned', 'A step is assigned to me'), ('signoff_requested', 'I am asked for a sign-off'), ('signoff_decided', 'A sign-off I asked for is decided'), ('service_disabled', 'A connected service of my project stops working')], max_length=30),
+            model_name="historicalnotificationpreference",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("item_assigned", "A checklist item is assigned to me"),
+                    ("step_assigned", "A step is assigned to me"),
+                    ("signoff_requested", "I am asked for a sign-off"),
+                    ("signoff_decided", "A sign-off I asked for is decided"),
+                    (
+                        "service_disabled",
+                        "A connected service of my project stops working",
+                    ),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('item_assigned', 'A checklist item is assigned to me'), ('step_assigned', 'A step is assigned to me'), ('signoff_requested', 'I am asked for a sign-off'), ('signoff_decided', 'A sign-off I asked for is decided'), ('service_disabled', 'A connected service of my project stops working')], max_length=30),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("item_assigned", "A checklist item is assigned to me"),
+                    ("step_assigned", "A step is assigned to me"),
+                    ("signoff_requested", "I am asked for a sign-off"),
+                    ("signoff_decided", "A sign-off I asked for is decided"),
+                    (
+                        "service_disabled",
+                        "A connected service of my project stops working",
+                    ),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.AlterField(
-            model_name='notificationpreference',
-            name='kind',
-            field=models.CharField(choices=[('item_assigned', 'A checklist item is assigned to me'), ('step_assigned', 'A step is assigned to me'), ('signoff_requested', 'I am asked for a sign-off'), ('signoff_decided', 'A sign-off I asked for is decided'), ('service_disabled', 'A connected service of my project stops working')], max_length=30),
+            model_name="notificationpreference",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("item_assigned", "A checklist item is assigned to me"),
+                    ("step_assigned", "A step is assigned to me"),
+                    ("signoff_requested", "I am asked for a sign-off"),
+                    ("signoff_decided", "A sign-off I asked for is decided"),
+                    (
+                        "service_disabled",
+                        "A connected service of my project stops working",
+                    ),
+                ],
+                max_length=30,
+            ),
         ),
     ]

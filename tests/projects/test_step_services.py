@@ -318,7 +318,8 @@ def test_a_sign_off_is_invalidated_when_a_required_item_changes_afterwards(peopl
 
 def test_step_seven_needs_the_operating_owner(people):
     project = people["project"]
-    record_daily_metrics(project)  # production meets every target: only the owner is missing
+    # Production meets every target: only the operating owner is missing.
+    record_daily_metrics(project)
     for number in range(1, 7):
         finish_step(
             project,

@@ -1,0 +1,295 @@
+"""The push API: a project's own code sends per-request events and pre-bucketed
+samples with a bearer token made on the project's Metrics tab.
+
+A batch is validated as a whole before anything is written: one bad item rejects the
+batch (422, naming the item's index and field) and nothing of it is stored, so a
+client can fix and resend it without double counting. Unknown fields are rejected,
+so a misspelt optional field is an error rather than silently dropped.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver
+from django.utils import timezone
+from ninja import NinjaAPI, Status
+from ninja.security import HttpBearer
+from ninja.throttling import SimpleRateThrottle
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from metrics import ingest
+from metrics.models import IngestToken
+from metrics.vocabulary import Bucket, Metric, Sample
+
+MAX_ITEMS = 1000
+RATE = "120/m"  # per token: a batch a second, with room for bursts
+FUTURE_SLACK = timedelta(minutes=5)  # clocks drift
+MAX_AGE = timedelta(days=400)  # beyond a year of history plus a margin
+# Served only to signed-in people: like every page of Runway, apart from the
+# ingest endpoint itself, which authenticates by token.
+SIGNED_IN_URL_NAMES = {"openapi-json", "openapi-view", "api-root"}
+
+
+class RunwayAPI(NinjaAPI):
+    @property
+    def urls(self) -> tuple[list[URLResolver | URLPattern], str, str]:
+        patterns, app_name, namespace = super().urls
+        for pattern in patterns:
+            # LoginRequiredMiddleware would send a script to the sign-in page; the
+            # operations answer 401 themselves when the bearer token is missing.
+            if isinstance(pattern, URLPattern) and (
+                pattern.name not in SIGNED_IN_URL_NAMES
+            ):
+                login_not_required(pattern.callback)
+        return patterns, app_name, namespace
+
+
+# docs_url=None: the interactive docs load scripts from a CDN, which our CSP refuses;
+# the schema itself is at openapi.json.
+api = RunwayAPI(urls_namespace="api", version="1", title="Runway API", docs_url=None)
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> IngestToken | None:
+        return ingest.token_authenticate(token)
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    """Requests per token (not per address: many services share a NAT)."""
+
+    scope = "ingest"
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        token = getattr(request, "auth", None)
+        if not isinstance(token, IngestToken):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": token.pk}
+
+
+throttle = TokenRateThrottle(RATE)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"detail": f"The body is too large; send at most {MAX_ITEMS} items a batch."},
+        status=413,
+    )
+
+
+def _storable(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and lone surrogates cannot be encoded.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text") from exc
+    return value
+
+
+def _iso_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 string with a time zone")
+    return value
+
+
+def _recent(value: datetime) -> datetime:
+    try:
+        moment = value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ValueError("is out of range") from exc
+    now = timezone.now()
+    if moment > now + FUTURE_SLACK:
+        raise ValueError("is more than 5 minutes in the future")
+    if moment < now - MAX_AGE:
+        raise ValueError("is more than 400 days in the past")
+    return moment
+
+
+Name = Annotated[
+    str, Field(strict=True, min_length=1, max_length=120), AfterValidator(_storable)
+]
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_recent)]
+
+
+class EventIn(BaseModel):
+    """One request of the project's AI feature."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timestamp: Moment
+    model: Name
+    latency_ms: Annotated[
+        float, Field(strict=True, ge=0, le=86_400_000, allow_inf_nan=False)
+    ]
+    input_tokens: Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
+    output_tokens: Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
+    cost_usd: Annotated[
+        Decimal,
+        Field(
+            ge=0,
+            le=1_000_000,
+            allow_inf_nan=False,
+            description="USD, as a number or a decimal string",
+        ),
+    ]
+    error: StrictBool
+    quality_score_name: Name | None = None
+    quality_score: Annotated[
+        float | None,
+        Field(strict=True, ge=0, le=1, allow_inf_nan=False, validate_default=True),
+    ] = None
+    feedback: Annotated[int | None, Field(strict=True, ge=-1, le=1)] = None
+    idempotency_key: Name
+
+    @field_validator("quality_score")
+    @classmethod
+    def _score_has_a_name(
+        cls, value: float | None, info: ValidationInfo
+    ) -> float | None:
+        # A score means nothing without the name of the evaluation that gave it.
+        if (value is None) != (info.data.get("quality_score_name") is None):
+            raise ValueError(
+                "quality_score and quality_score_name come together or not at all"
+            )
+        return value
+
+
+class SampleIn(BaseModel):
+    """A value the project has already bucketed (an hour or a UTC day)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: Metric
+    bucket: Bucket
+    bucket_start: Moment
+    value: Annotated[Decimal, Field(ge=0, le=10**12, allow_inf_nan=False)]
+    dimension: Annotated[
+        str, Field(strict=True, max_length=120), AfterValidator(_storable)
+    ] = ""
+
+    @field_validator("bucket_start")
+    @classmethod
+    def _aligned(cls, value: datetime, info: ValidationInfo) -> datetime:
+        aligned = value.replace(minute=0, second=0, microsecond=0)
+        if info.data.get("bucket") == Bucket.DAY:
+            aligned = aligned.replace(hour=0)
+        if value != aligned:
+            raise ValueError(
+                f"must be the start of a UTC {info.data.get('bucket', 'bucket')}"
+                f" (e.g. {aligned.isoformat()})"
+            )
+        return value
+
+    @field_validator("value")
+    @classmethod
+    def _score_in_range(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        if info.data.get("metric") == Metric.QUALITY_SCORE and value > 1:
+            raise ValueError("a quality score is between 0 and 1")
+        return value
+
+
+class IngestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[EventIn] = Field(default_factory=list, max_length=MAX_ITEMS)
+    samples: list[SampleIn] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _at_most_a_thousand(cls, data: Any) -> Any:
+        # Counted before the items are validated, so an oversized batch costs little.
+        if isinstance(data, dict):
+            count = sum(
+                len(data[k])
+                for k in ("events", "samples")
+                if isinstance(data.get(k), list)
+            )
+            if count > MAX_ITEMS:
+                raise ValueError(
+                    f"a batch holds at most {MAX_ITEMS:,} events and samples "
+                    f"together; this one has {count:,}: split it"
+                )
+        return data
+
+
+class IngestOut(BaseModel):
+    accepted_events: int = Field(description="New events stored")
+    accepted_samples: int = Field(description="Sample buckets written or replaced")
+    duplicates: int = Field(description="Events whose idempotency key was seen before")
+
+
+class Message(BaseModel):
+    detail: str
+
+
+@api.post(
+    "/ingest",
+    auth=TokenAuth(),
+    throttle=[throttle],
+    response={202: IngestOut, 401: Message, 413: Message, 429: Message},
+    url_name="ingest",
+    summary="Push events and samples",
+)
+def ingest_batch(request: HttpRequest, payload: IngestIn) -> Status[IngestOut]:
+    """Store per-request events (rolled up into daily metrics within a minute) and
+    pre-bucketed samples for the token's project. At most 1,000 items a batch; a
+    batch with any invalid item is rejected whole. Resending a batch is safe: events
+    count once per idempotency_key, samples replace their bucket."""
+    token: IngestToken = request.auth  # type: ignore[attr-defined]
+    result = ingest.batch_ingest(
+        token=token,
+        events=[
+            ingest.PushedEvent(
+                timestamp=e.timestamp,
+                model=e.model,
+                latency_ms=e.latency_ms,
+                input_tokens=e.input_tokens,
+                output_tokens=e.output_tokens,
+                cost_usd=e.cost_usd,
+                error=e.error,
+                idempotency_key=e.idempotency_key,
+                quality_score_name=e.quality_score_name or "",
+                quality_score=e.quality_score,
+                feedback=e.feedback,
+            )
+            for e in payload.events
+        ],
+        samples=[
+            Sample(
+                s.metric,
+                s.bucket_start,
+                s.bucket,
+                s.value.quantize(ingest.SIX_PLACES),
+                s.dimension,
+            )
+            for s in payload.samples
+        ],
+    )
+    return Status(
+        202,
+        IngestOut(
+            accepted_events=result.accepted_events,
+            accepted_samples=result.accepted_samples,
+            duplicates=result.duplicates,
+        ),
+    )

@@ -1,0 +1,84 @@
+"""Plotly figure dicts for the project dashboard: plain data in, dicts out (no ORM).
+
+Actuals in the main colour, targets as a dashed line, budgets as a dashed red line;
+axis titles carry units; dates are days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import plotly.graph_objects as go
+
+PRIMARY, SECOND, TARGET, RED = "#1d4ed8", "#93c5fd", "#6b7280", "#a40e26"
+FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12}
+
+
+def _layout(unit: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "template": "none",
+        "font": FONT,
+        "height": 260,
+        "margin": {"l": 56, "r": 12, "t": 12, "b": 40},
+        "legend": {"orientation": "h", "y": -0.25},
+        "xaxis": {"type": "date", "tickformat": "%d %b"},
+        "yaxis": {"title": {"text": unit}, "rangemode": "tozero"},
+        **extra,
+    }
+
+
+def _floats(values: Sequence[Decimal | None]) -> list[float | None]:
+    return [float(v) if v is not None else None for v in values]
+
+
+def _dict(figure: go.Figure) -> dict[str, Any]:
+    result: dict[str, Any] = figure.to_plotly_json()
+    return result
+
+
+def line_chart(
+    days: Sequence[date],
+    series: Mapping[str, Sequence[Decimal | None]],
+    *,
+    unit: str,
+    target: Decimal | None = None,
+    target_label: str = "Target",
+    bars: bool = False,
+) -> dict[str, Any]:
+    """One or more daily series (bars or lines) with an optional dashed target line."""
+    x = [d.isoformat() for d in days]
+    colours = [PRIMARY, SECOND, "#0f766e", "#b45309"]
+    data: list[Any] = []
+    for n, (name, values) in enumerate(series.items()):
+        colour = colours[n % len(colours)]
+        if bars:
+            data.append(go.Bar(name=name, x=x, y=_floats(values), marker_color=colour))
+        else:
+            data.append(
+                go.Scatter(
+                    name=name,
+                    x=x,
+                    y=_floats(values),
+                    mode="lines+markers",
+                    line={"color": colour},
+                )
+            )
+    if target is not None:
+        data.append(
+            go.Scatter(
+                name=target_label,
+                x=x,
+                y=[float(target)] * len(x),
+                mode="lines",
+                line={
+                    "color": RED if "udget" in target_label else TARGET,
+                    "dash": "dash",
+                },
+            )
+        )
+    return _dict(
+        go.Figure(data=data, layout=_layout(unit, barmode="stack" if bars else None))
+    )

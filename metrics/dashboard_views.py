@@ -1,0 +1,412 @@
+"""The project dashboard: tiles and charts over a chosen range, refreshed every minute."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.views.decorators.http import require_GET
+
+from metrics import charts
+from metrics.dashboard import DashboardData, Series, error_rates, project_dashboard
+from metrics.health import State, against_target, budget_forecast, days_in_month
+from metrics.vocabulary import Metric
+from projects.access import Action, can, get_project_for_user
+from projects.selectors import with_members
+
+if TYPE_CHECKING:
+    from portal.http import AuthedRequest
+
+RANGES = {"7": 7, "30": 30, "90": 90}
+
+
+@dataclass(frozen=True)
+class Tile:
+    label: str
+    value: str
+    target: str
+    state: State
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    figure: dict[str, Any]
+    summary: str
+    source: str
+    last_synced: Any
+    rows: list[tuple[date, list[str]]]
+    columns: list[str]
+
+
+def _range(request: AuthedRequest) -> tuple[str, date, date]:
+    today = timezone.localdate()
+    key = request.GET.get("range", "30")
+    if key == "custom":
+        start, end = (
+            parse_date(request.GET.get("start", "") or ""),
+            parse_date(request.GET.get("end", "") or ""),
+        )
+        if start and end and start <= end <= today and (end - start).days <= 366:
+            return key, start, end
+        key = "30"
+    days = RANGES.get(key, 30)
+    return (key if key in RANGES else "30"), today - timedelta(days=days - 1), today
+
+
+def _fmt(
+    value: Decimal | None, places: int = 0, prefix: str = "", suffix: str = ""
+) -> str:
+    if value is None:
+        return "—"
+    return f"{prefix}{value:,.{places}f}{suffix}"
+
+
+def _latest(
+    series: Series | None, days: list[date], dimension: str | None = None
+) -> tuple[date | None, Decimal | None]:
+    if series is None:
+        return None, None
+    for day in reversed(days):
+        value = (
+            series.values.get(day, {}).get(dimension)
+            if dimension is not None
+            else series.total(day)
+        )
+        if value is not None:
+            return day, value
+    return None, None
+
+
+def _tiles(data: DashboardData) -> list[Tile]:
+    t = data.targets
+    today = timezone.localdate()
+    cost = data.cost()
+    month_days = [today.replace(day=n) for n in range(1, today.day + 1)]
+    mtd = (
+        sum((cost.total(d) or Decimal(0) for d in month_days), Decimal(0))
+        if cost
+        else None
+    )
+    last7 = [
+        v
+        for d in (today - timedelta(days=n) for n in range(1, 8))
+        if cost and (v := cost.total(d)) is not None
+    ]
+    forecast = (
+        budget_forecast(month_to_date=mtd or Decimal(0), last_7_days=last7, today=today)
+        if cost
+        else None
+    )
+    budget = t.monthly_budget_usd if t else None
+    requests = data.series.get(Metric.REQUESTS)
+    total_requests = (
+        sum((requests.total(d) or Decimal(0) for d in data.days), Decimal(0))
+        if requests
+        else Decimal(0)
+    )
+    total_cost = (
+        sum((cost.total(d) or Decimal(0) for d in data.days), Decimal(0))
+        if cost
+        else None
+    )
+    per_1k = (
+        total_cost / total_requests * 1000
+        if total_cost is not None and total_requests
+        else None
+    )
+    _, p95 = _latest(data.series.get(Metric.LATENCY_P95_MS), data.days)
+    errors = data.series.get(Metric.ERRORS)
+    total_errors = (
+        sum((errors.total(d) or Decimal(0) for d in data.days), Decimal(0))
+        if errors
+        else None
+    )
+    rate = (
+        total_errors / total_requests * 100
+        if total_errors is not None and total_requests
+        else None
+    )
+    score = t.quality_score_name if t and t.quality_score_name else None
+    quality_series = data.series.get(Metric.QUALITY_SCORE)
+    if score is None and quality_series is not None:
+        score = next(iter(quality_series.dimensions()), None)
+    _, quality = _latest(quality_series, data.days, score or "")
+    return [
+        Tile(
+            "Cost this month",
+            _fmt(mtd, 0, "$"),
+            f"forecast {_fmt(forecast, 0, '$')} of {_fmt(budget, 0, '$')}"
+            if budget
+            else f"forecast {_fmt(forecast, 0, '$')}",
+            against_target(forecast, budget, higher_is_better=False)
+            if budget is not None
+            else State("none", "no budget"),
+        ),
+        Tile(
+            "Cost per 1,000 requests",
+            _fmt(per_1k, 2, "$"),
+            "over the range",
+            State("none", ""),
+        ),
+        Tile(
+            "Latency p95 (latest day)",
+            _fmt(p95, 0, suffix=" ms"),
+            f"target ≤ {t.p95_latency_ms:,} ms"
+            if t and t.p95_latency_ms
+            else "no target",
+            against_target(
+                p95,
+                Decimal(t.p95_latency_ms) if t and t.p95_latency_ms else None,
+                higher_is_better=False,
+            ),
+        ),
+        Tile(
+            "Error rate",
+            _fmt(rate, 2, suffix=" %"),
+            f"target ≤ {t.error_rate_pct} %"
+            if t and t.error_rate_pct is not None
+            else "no target",
+            against_target(
+                rate, t.error_rate_pct if t else None, higher_is_better=False
+            ),
+        ),
+        Tile(
+            f"Quality ({score or 'score'}, latest day)",
+            _fmt(quality, 3),
+            f"target ≥ {t.quality_score_target}"
+            if t and t.quality_score_target is not None
+            else "no target",
+            against_target(
+                quality, t.quality_score_target if t else None, higher_is_better=True
+            ),
+        ),
+    ]
+
+
+def _chart(
+    data: DashboardData,
+    key: str,
+    title: str,
+    series: dict[str, list[Decimal | None]],
+    *,
+    unit: str,
+    source: Series | None,
+    target: Decimal | None = None,
+    target_label: str = "Target",
+    bars: bool = False,
+    places: int = 0,
+) -> Chart | None:
+    if source is None:
+        return None
+    figure = charts.line_chart(
+        data.days,
+        series,
+        unit=unit,
+        target=target,
+        target_label=target_label,
+        bars=bars,
+    )
+    known = [v for values in series.values() for v in values if v is not None]
+    summary = f"{title}, {data.start:%Y-%m-%d} to {data.end:%Y-%m-%d}: "
+    summary += (
+        f"from {min(known):,.{places}f} to {max(known):,.{places}f} {unit}"
+        if known
+        else "no data"
+    )
+    if target is not None:
+        summary += f"; {target_label.lower()} {target:,.{places}f} {unit}"
+    rows = [
+        (day, [_fmt(values[n], places) for values in series.values()])
+        for n, day in enumerate(data.days)
+    ]
+    return Chart(
+        key,
+        title,
+        figure,
+        summary + ".",
+        source.source,
+        source.last_synced,
+        rows,
+        list(series),
+    )
+
+
+def _charts(data: DashboardData) -> list[Chart]:
+    t = data.targets
+    days = data.days
+    s = data.series
+    cost = data.cost()
+    budget_per_day = (
+        t.monthly_budget_usd / days_in_month(timezone.localdate())
+        if t and t.monthly_budget_usd
+        else None
+    )
+    rates = error_rates(data)
+    quality = s.get(Metric.QUALITY_SCORE)
+    score_names = quality.dimensions() if quality else []
+    found = [
+        _chart(
+            data,
+            "cost",
+            "Daily cost"
+            + (
+                " (billed)"
+                if cost and cost.metric == Metric.COST_BILLED_USD
+                else " (observed)"
+            ),
+            {"Cost": [cost.total(d) for d in days] if cost else []},
+            unit="USD",
+            source=cost,
+            target=budget_per_day,
+            target_label="Budget per day",
+            places=2,
+        ),
+        _chart(
+            data,
+            "latency",
+            "Latency p95",
+            {"p95": [s[Metric.LATENCY_P95_MS].total(d) for d in days]}
+            if Metric.LATENCY_P95_MS in s
+            else {},
+            unit="ms",
+            source=s.get(Metric.LATENCY_P95_MS),
+            target=Decimal(t.p95_latency_ms) if t and t.p95_latency_ms else None,
+        ),
+        _chart(
+            data,
+            "errors",
+            "Error rate",
+            {"Error rate": [rates.get(d) for d in days]},
+            unit="%",
+            source=s.get(Metric.ERRORS),
+            target=t.error_rate_pct if t else None,
+            places=2,
+        ),
+        _chart(
+            data,
+            "quality",
+            "Quality score",
+            {
+                name: [quality.values.get(d, {}).get(name) for d in days]
+                for name in score_names
+            }
+            if quality
+            else {},
+            unit="score",
+            source=quality,
+            target=t.quality_score_target if t else None,
+            places=3,
+        ),
+        _chart(
+            data,
+            "tokens",
+            "Tokens by model",
+            {
+                f"{m} ({kind})": [s[metric].values.get(d, {}).get(m) for d in days]
+                for metric, kind in (
+                    (Metric.INPUT_TOKENS, "in"),
+                    (Metric.OUTPUT_TOKENS, "out"),
+                )
+                if metric in s
+                for m in s[metric].dimensions()
+            },
+            unit="tokens",
+            source=s.get(Metric.INPUT_TOKENS),
+            bars=True,
+        ),
+        _chart(
+            data,
+            "requests",
+            "Requests",
+            {"Requests": [s[Metric.REQUESTS].total(d) for d in days]}
+            if Metric.REQUESTS in s
+            else {},
+            unit="requests",
+            source=s.get(Metric.REQUESTS),
+            bars=True,
+        ),
+        _chart(
+            data,
+            "feedback",
+            "User feedback",
+            {
+                label: [s[m].total(d) for d in days]
+                for m, label in (
+                    (Metric.FEEDBACK_POSITIVE, "Positive"),
+                    (Metric.FEEDBACK_NEGATIVE, "Negative"),
+                )
+                if m in s
+            },
+            unit="votes",
+            source=s.get(Metric.FEEDBACK_POSITIVE) or s.get(Metric.FEEDBACK_NEGATIVE),
+            bars=True,
+        ),
+        _chart(
+            data,
+            "pipelines",
+            "Pipeline failures",
+            {"Failures": [s[Metric.PIPELINE_FAILURES].total(d) for d in days]}
+            if Metric.PIPELINE_FAILURES in s
+            else {},
+            unit="failures",
+            source=s.get(Metric.PIPELINE_FAILURES),
+            bars=True,
+        ),
+    ]
+    return [c for c in found if c is not None]
+
+
+def _reconciliation(data: DashboardData) -> list[tuple[date, str, str, str, bool]]:
+    """Billed vs observed per day, with the difference flagged above 10 %."""
+    billed, observed = (
+        data.series.get(Metric.COST_BILLED_USD),
+        data.series.get(Metric.COST_OBSERVED_USD),
+    )
+    if billed is None or observed is None:
+        return []
+    rows = []
+    for day in data.days:
+        b, o = billed.total(day), observed.total(day)
+        if b is None and o is None:
+            continue
+        diff = (b or Decimal(0)) - (o or Decimal(0))
+        flagged = bool(b) and abs(diff) > abs(b or Decimal(0)) * Decimal("0.10")
+        rows.append(
+            (day, _fmt(b, 2, "$"), _fmt(o, 2, "$"), _fmt(diff, 2, "$"), flagged)
+        )
+    return rows
+
+
+@require_GET
+def project_dashboard_view(request: AuthedRequest, slug: str) -> HttpResponse:
+    project = with_members(get_project_for_user(request.user, slug))
+    key, start, end = _range(request)
+    data = project_dashboard(project, start=start, end=end)
+    template = "metrics/dashboard.html"
+    if request.htmx and request.htmx.target == "dashboard-body":
+        template += "#dashboard-body"
+    return render(
+        request,
+        template,
+        {
+            "project": project,
+            "tab": "dashboard",
+            "range": key,
+            "start": start,
+            "end": end,
+            "data": data,
+            "tiles": _tiles(data),
+            "charts": _charts(data),
+            "reconciliation": _reconciliation(data),
+            "may_edit": can(request.user, project, Action.EDIT),
+            "query": request.GET.urlencode(),
+        },
+    )

@@ -1,0 +1,309 @@
+"""Writes of the push API: ingest tokens, accepting a batch, and rolling pushed
+per-request events up into daily samples.
+
+Pushed samples go straight into ``samples_write``; pushed events are stored raw and
+a debounced task recomputes the days they touched, so Runway computes the daily
+percentiles itself from the requests (never from averages).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import TYPE_CHECKING
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Avg, Count, Q, Sum
+from django.utils import timezone
+
+from metrics.models import ConnectedService, IngestToken, RequestEvent
+from metrics.percentiles import nearest_rank
+from metrics.services import samples_write
+from metrics.vocabulary import Bucket, Metric, Sample
+from projects.models import Project
+
+if TYPE_CHECKING:
+    from portal.models import User
+
+# The secret's visible start tells people (and secret scanners) what it is.
+SECRET_PREFIX = "rwy_"
+PREFIX_LENGTH = 8
+# last_used_at is a hint for people, not an audit trail: one write a minute is enough.
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+PUSH_SERVICE_NAME = "Push API"
+# The rollup waits this long after the first event of a burst, so a busy client
+# pushing many batches a minute causes one rollup, and data shows within a minute.
+ROLLUP_DELAY_SECONDS = 30
+ROLLUP_PENDING_TIMEOUT = 60
+SIX_PLACES = Decimal("0.000001")
+EIGHT_PLACES = Decimal("0.00000001")
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@transaction.atomic
+def token_create(
+    *, project: Project, name: str, created_by: User | None
+) -> tuple[IngestToken, str]:
+    """Make a token and return it with its secret, which is not stored anywhere and
+    so can be shown only this once."""
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    token = IngestToken.objects.create(
+        project=project,
+        name=name,
+        token_hash=_hash(secret),
+        prefix=secret[:PREFIX_LENGTH],
+        created_by=created_by,
+    )
+    return token, secret
+
+
+@transaction.atomic
+def token_revoke(*, token: IngestToken) -> None:
+    """Stop the token working at once; the row stays so its history can be read."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+def token_authenticate(secret: str) -> IngestToken | None:
+    """The live token whose secret this is, or None. Looking the token up by the hash
+    of the secret means no stored secret is ever compared character by character."""
+    token = (
+        IngestToken.objects.select_related("project")
+        .filter(token_hash=_hash(secret), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
+        # update() rather than save(): a use is not a change worth a history row.
+        IngestToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def push_service(project: Project) -> ConnectedService:
+    """The project's push source, made on first use."""
+    found = _live_push_service(project)
+    if found is not None:
+        return found
+    # Two first pushes at once must not make two push sources: the second waits for
+    # the first's lock on the project row, then finds its service.
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    return _live_push_service(project) or ConnectedService.objects.create(
+        project=project,
+        kind=ConnectedService.Kind.PUSH,
+        name=PUSH_SERVICE_NAME,
+        interval_minutes=0,
+    )
+
+
+def _live_push_service(project: Project) -> ConnectedService | None:
+    return (
+        ConnectedService.objects.filter(
+            project=project, kind=ConnectedService.Kind.PUSH, deleted_at__isnull=True
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class PushedEvent:
+    """One request as the project's code reports it (validated by the API)."""
+
+    timestamp: datetime
+    model: str
+    latency_ms: float
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Decimal
+    error: bool
+    idempotency_key: str
+    quality_score_name: str = ""
+    quality_score: float | None = None
+    feedback: int | None = None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    accepted_events: int
+    accepted_samples: int
+    duplicates: int
+
+
+@transaction.atomic
+def batch_ingest(
+    *,
+    token: IngestToken,
+    events: Sequence[PushedEvent],
+    samples: Sequence[Sample],
+) -> IngestResult:
+    """Write a whole, already validated batch in one transaction: samples are upserted
+    (a re-sent bucket replaces its value) and events stored once per idempotency key
+    (a re-sent event is a duplicate, not a second request)."""
+    project = token.project
+    service = push_service(project)
+    accepted_samples = (
+        samples_write(project=project, service=service, samples=samples)
+        if samples
+        else 0
+    )
+    unique: dict[str, PushedEvent] = {}
+    for event in events:
+        unique.setdefault(event.idempotency_key, event)  # the first one sent wins
+    seen = set(
+        RequestEvent.objects.filter(
+            project=project, idempotency_key__in=list(unique)
+        ).values_list("idempotency_key", flat=True)
+    )
+    new = [e for key, e in unique.items() if key not in seen]
+    # ignore_conflicts covers a concurrent request carrying the same keys.
+    RequestEvent.objects.bulk_create(
+        [_event_row(project, service, e) for e in new],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+    now = timezone.now()
+    ConnectedService.objects.filter(pk=service.pk).update(
+        last_sync_at=now, last_success_at=now, last_error="", consecutive_failures=0
+    )
+    if new:
+        transaction.on_commit(partial(rollup_schedule, project.pk))
+    return IngestResult(
+        accepted_events=len(new),
+        accepted_samples=accepted_samples,
+        duplicates=len(events) - len(new),
+    )
+
+
+def _event_row(
+    project: Project, service: ConnectedService, e: PushedEvent
+) -> RequestEvent:
+    return RequestEvent(
+        project=project,
+        service=service,
+        timestamp=e.timestamp,
+        model=e.model,
+        latency_ms=e.latency_ms,
+        input_tokens=e.input_tokens,
+        output_tokens=e.output_tokens,
+        cost_usd=e.cost_usd.quantize(EIGHT_PLACES),
+        error=e.error,
+        quality_score_name=e.quality_score_name,
+        quality_score=e.quality_score,
+        feedback=e.feedback,
+        idempotency_key=e.idempotency_key,
+    )
+
+
+def rollup_key(project_id: int) -> str:
+    return f"rollup-pending:{project_id}"
+
+
+def rollup_schedule(project_id: int) -> None:
+    """Queue one rollup of the project unless one is already waiting.
+
+    Runs after commit (so the task sees the events, and a rolled-back batch never
+    leaves the debounce key set with no task behind it). ``cache.add`` is atomic,
+    so of many requests at once only one queues the task. The key expires by
+    itself, so a lost task is replaced by the next push after a minute; the events
+    it missed are still marked pending and are rolled up then.
+    """
+    from metrics.tasks import rollup_events
+
+    if cache.add(rollup_key(project_id), "1", timeout=ROLLUP_PENDING_TIMEOUT):
+        rollup_events.apply_async((project_id,), countdown=ROLLUP_DELAY_SECONDS)
+
+
+def events_rollup(*, project: Project) -> int:
+    """Recompute the daily samples of every (push source, day) that has events not
+    yet rolled up, from all of that day's events, and write them with
+    ``samples_write``: running it again replaces the same values, never adds."""
+    pending = list(
+        RequestEvent.objects.filter(
+            project=project, rolled_up_at__isnull=True
+        ).values_list("pk", "service_id", "timestamp")
+    )
+    if not pending:
+        return 0
+    days: dict[int, set[date]] = defaultdict(set)
+    for _, service_id, moment in pending:
+        days[service_id].add(moment.astimezone(UTC).date())
+    written = 0
+    for service in ConnectedService.objects.filter(pk__in=days):
+        samples = [s for day in sorted(days[service.pk]) for s in _day(service, day)]
+        written += samples_write(project=project, service=service, samples=samples)
+    now = timezone.now()
+    pks = [pk for pk, _, _ in pending]
+    # Only the events counted here are marked; later arrivals wait for their own run.
+    for start in range(0, len(pks), 500):
+        RequestEvent.objects.filter(pk__in=pks[start : start + 500]).update(
+            rolled_up_at=now
+        )
+    return written
+
+
+def _decimal(value: float | Decimal | int | None) -> Decimal:
+    return Decimal(str(value or 0)).quantize(SIX_PLACES)
+
+
+def _day(service: ConnectedService, day: date) -> list[Sample]:
+    """The samples of one UTC day of one push source's events."""
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    events = RequestEvent.objects.filter(
+        service=service, timestamp__gte=start, timestamp__lt=start + timedelta(days=1)
+    )
+    samples: list[Sample] = []
+
+    def add(metric: Metric, value: float | Decimal | int | None, dim: str = "") -> None:
+        samples.append(Sample(metric, start, Bucket.DAY, _decimal(value), dim))
+
+    for row in (
+        events.values("model")
+        .annotate(
+            requests=Count("id"),
+            errors=Count("id", filter=Q(error=True)),
+            input_tokens=Sum("input_tokens"),
+            output_tokens=Sum("output_tokens"),
+            cost=Sum("cost_usd"),
+        )
+        .order_by("model")
+    ):
+        add(Metric.REQUESTS, row["requests"], row["model"])
+        add(Metric.ERRORS, row["errors"], row["model"])
+        add(Metric.INPUT_TOKENS, row["input_tokens"], row["model"])
+        add(Metric.OUTPUT_TOKENS, row["output_tokens"], row["model"])
+        add(Metric.COST_OBSERVED_USD, row["cost"], row["model"])
+    latencies = list(events.values_list("latency_ms", flat=True))
+    if latencies:
+        add(Metric.LATENCY_P50_MS, nearest_rank(latencies, 50))
+        add(Metric.LATENCY_P95_MS, nearest_rank(latencies, 95))
+    for score in (
+        events.filter(quality_score__isnull=False)
+        .values("quality_score_name")
+        .annotate(mean=Avg("quality_score"))
+        .order_by("quality_score_name")
+    ):
+        add(Metric.QUALITY_SCORE, score["mean"], score["quality_score_name"])
+    votes = events.aggregate(
+        voted=Count("id", filter=Q(feedback__isnull=False)),
+        positive=Count("id", filter=Q(feedback=1)),
+        negative=Count("id", filter=Q(feedback=-1)),
+    )
+    # A day with no votes at all says nothing about feedback, so it writes no zeros.
+    if votes["voted"]:
+        add(Metric.FEEDBACK_POSITIVE, votes["positive"])
+        add(Metric.FEEDBACK_NEGATIVE, votes["negative"])
+    return samples

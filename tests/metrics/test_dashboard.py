@@ -1,0 +1,138 @@
+"""The project dashboard: tiles against the approved targets, charts, range, refresh."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from metrics.vocabulary import Metric
+from tests.factories import approve_requirements, record_daily_metrics
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def as_(client):
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+def url(project, **params):
+    base = reverse("metrics:dashboard", kwargs={"slug": project.slug})
+    return base + (
+        "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
+    )
+
+
+def test_members_see_the_dashboard_and_outsiders_get_404(as_, people):
+    record_daily_metrics(people["project"])
+    assert as_(people["viewer"]).get(url(people["project"])).status_code == 200
+    assert as_(people["outsider"]).get(url(people["project"])).status_code == 404
+    assert as_(people["viewer"]).post(url(people["project"])).status_code == 405
+
+
+def test_without_approved_requirements_it_asks_for_them(as_, people):
+    record_daily_metrics(people["project"])
+    body = as_(people["owner"]).get(url(people["project"])).content.decode()
+    assert "No approved requirements yet" in body
+    assert "Latency p95" in body  # the charts still show
+
+
+def test_tiles_compare_with_the_approved_targets_in_words(as_, people):
+    approve_requirements(people["project"], people["owner"])
+    record_daily_metrics(people["project"], **{Metric.LATENCY_P95_MS: 2600})
+    body = as_(people["owner"]).get(url(people["project"])).content.decode()
+    assert re.search(
+        r"2,600 ms</p>\s*<p class=\"tile-state\"><strong>at risk</strong> · target ≤ 2,500 ms",
+        body,
+    )
+    assert re.search(r"<strong>on target</strong> · target ≥ 0\.850", body)
+
+
+def test_charts_carry_their_figure_source_summary_and_table(as_, people):
+    approve_requirements(people["project"], people["owner"])
+    record_daily_metrics(people["project"])
+    body = as_(people["owner"]).get(url(people["project"], range=7)).content.decode()
+    figure = json.loads(
+        re.search(
+            r'<script id="chart-latency" type="application/json">(.*?)</script>', body
+        ).group(1)
+    )
+    names = [trace["name"] for trace in figure["data"]]
+    assert names == ["p95", "Target"]
+    assert figure["data"][1]["y"][0] == 2500.0
+    assert "Source: Push API" in body
+    assert "Latency p95, " in body and "target 2,500 ms" in body
+    assert "<script>" not in body  # no inline scripts (CSP)
+
+
+def test_the_range_partial_is_returned_for_htmx_and_keeps_polling_the_same_range(
+    as_, people
+):
+    record_daily_metrics(people["project"])
+    response = as_(people["owner"]).get(
+        url(people["project"], range=90),
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="dashboard-body",
+    )
+    body = response.content.decode()
+    assert "<html" not in body
+    assert 'hx-get="?range=90"' in body and 'hx-trigger="every 60s"' in body
+
+
+def test_billed_and_observed_cost_are_reconciled(as_, people):
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from metrics import services
+    from metrics.models import ConnectedService
+    from metrics.vocabulary import Bucket, Sample
+
+    project = people["project"]
+    record_daily_metrics(project, **{Metric.COST_OBSERVED_USD: 100})
+    provider = ConnectedService.objects.create(
+        project=project, kind="openai", name="OpenAI"
+    )
+    day = timezone.localdate() - timedelta(days=1)
+    services.samples_write(
+        project=project,
+        service=provider,
+        samples=[
+            Sample(
+                Metric.COST_BILLED_USD,
+                datetime(day.year, day.month, day.day, tzinfo=UTC),
+                Bucket.DAY,
+                Decimal(130),
+            )
+        ],
+    )
+    body = as_(people["owner"]).get(url(project, range=7)).content.decode()
+    assert "Billed vs observed cost" in body
+    assert (
+        "$130.00" in body
+        and "$100.00" in body
+        and "$30.00" in body
+        and "over 10 %" in body
+    )
+    assert "Daily cost (billed)" in body
+
+
+def test_the_dashboard_query_count_does_not_grow_with_the_range(as_, people):
+    record_daily_metrics(people["project"], days=90)
+    client = as_(people["owner"])
+    client.get(url(people["project"], range=7))
+    with CaptureQueriesContext(connection) as short:
+        client.get(url(people["project"], range=7))
+    with CaptureQueriesContext(connection) as long:
+        client.get(url(people["project"], range=90))
+    assert len(long.captured_queries) == len(short.captured_queries)
