@@ -7,15 +7,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from metrics import charts
+from metrics import alerts, charts
 from metrics.dashboard import DashboardData, Series, error_rates, project_dashboard
 from metrics.health import State, against_target, budget_forecast, days_in_month
+from metrics.models import Alert
 from metrics.vocabulary import Metric
 from projects.access import Action, can, get_project_for_user
 from projects.selectors import with_members
@@ -390,6 +392,11 @@ def project_dashboard_view(request: AuthedRequest, slug: str) -> HttpResponse:
     project = with_members(get_project_for_user(request.user, slug))
     key, start, end = _range(request)
     data = project_dashboard(project, start=start, end=end)
+    alerts = list(
+        Alert.objects.filter(project=project).select_related(
+            "acknowledged_by", "service"
+        )[:50]
+    )
     template = "metrics/dashboard.html"
     if request.htmx and request.htmx.target == "dashboard-body":
         template += "#dashboard-body"
@@ -406,7 +413,19 @@ def project_dashboard_view(request: AuthedRequest, slug: str) -> HttpResponse:
             "tiles": _tiles(data),
             "charts": _charts(data),
             "reconciliation": _reconciliation(data),
+            "open_alerts": [a for a in alerts if a.status == Alert.Status.OPEN],
+            "alert_history": alerts,
+            "may_acknowledge": can(request.user, project, Action.ACKNOWLEDGE_ALERTS),
             "may_edit": can(request.user, project, Action.EDIT),
             "query": request.GET.urlencode(),
         },
     )
+
+
+@require_POST
+def alert_acknowledge(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
+    project = get_project_for_user(request.user, slug, Action.ACKNOWLEDGE_ALERTS)
+    alert = get_object_or_404(Alert, project=project, pk=pk)
+    alerts.alert_acknowledge(alert=alert, actor=request.user)
+    messages.success(request, f"{alert.get_kind_display()} alert acknowledged.")
+    return redirect("metrics:dashboard", slug=project.slug)

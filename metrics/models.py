@@ -240,3 +240,61 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} {self.timestamp:%Y-%m-%d %H:%M:%S} {self.latency_ms} ms"
+
+
+class Alert(models.Model):
+    """A target broken for long enough to tell people; it resolves itself on recovery."""
+
+    class Kind(models.TextChoices):
+        BUDGET = "budget", "Budget forecast"
+        LATENCY = "latency", "Latency p95"
+        ERROR_RATE = "error_rate", "Error rate"
+        QUALITY = "quality", "Quality score"
+        SYNC = "sync", "Sync failing"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="alerts"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # For sync alerts: the failing service; empty for metric alerts.
+    service = models.ForeignKey(
+        ConnectedService,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    message = models.CharField(max_length=400)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "kind", "service"],
+                condition=Q(status="open"),
+                name="one_open_alert_per_kind",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} alert on {self.project}: {self.status}"

@@ -226,6 +226,10 @@ def service_sync(*, service: ConnectedService, now: datetime | None = None) -> S
             consecutive_failures=0,
         )
     run.refresh_from_db()
+    if service.project is not None:
+        from metrics.alerts import alerts_evaluate
+
+        alerts_evaluate(project=service.project)
     return run
 
 

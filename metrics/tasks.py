@@ -33,3 +33,19 @@ def rollup_events(project_id: int) -> str:
     with acting_as(None):
         written = ingest.events_rollup(project=project)
     return f"{written} samples written"
+
+
+@shared_task(name="metrics.evaluate_alerts")
+def evaluate_alerts() -> int:
+    """Beat's sweep over every project with a source: alerts open and resolve even when
+    no sync runs (a source that stopped answering, a month running out of budget)."""
+    from metrics.alerts import alerts_evaluate
+    from projects.models import Project
+
+    opened = 0
+    with acting_as(None):
+        for project in Project.objects.filter(
+            archived_at__isnull=True, services__isnull=False
+        ).distinct():
+            opened += len(alerts_evaluate(project=project))
+    return opened

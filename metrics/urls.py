@@ -14,6 +14,11 @@ urlpatterns = [
         name="dashboard",
     ),
     path(
+        "projects/<slug:slug>/alerts/<int:pk>/acknowledge/",
+        dashboard_views.alert_acknowledge,
+        name="alert_acknowledge",
+    ),
+    path(
         "projects/<slug:slug>/metrics/connect/<str:kind>/",
         views.service_connect,
         name="connect",

@@ -442,6 +442,7 @@ class NotificationKind(models.TextChoices):
         "service_disabled",
         "A connected service of my project stops working",
     )
+    ALERT_OPENED = "alert_opened", "A metric of my project breaks its target"
 
 
 class Notification(models.Model):

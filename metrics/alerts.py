@@ -1,0 +1,199 @@
+"""Opening, resolving and acknowledging alerts (writes), from the pure rules in alerting.py."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from metrics.alerting import (
+    OPEN_AFTER,
+    RESOLVE_AFTER,
+    Verdict,
+    budget_verdict,
+    daily_verdict,
+)
+from metrics.dashboard import error_rates, project_dashboard, recent_window
+from metrics.health import budget_forecast
+from metrics.models import Alert, ConnectedService
+from metrics.vocabulary import Metric
+from projects.models import Membership, NotificationKind, Project, ProjectRole
+from projects.notifications import notify
+
+if TYPE_CHECKING:
+    from portal.models import User
+
+# A source is "failing" once it has had no successful sync for this long.
+SYNC_FAILING_AFTER = timedelta(days=1)
+
+
+def _verdicts(project: Project) -> dict[tuple[str, int | None], Verdict]:
+    """What each metric rule says about the project today, keyed like open alerts."""
+    from assessments.selectors import approved_targets
+
+    targets = approved_targets(project)
+    verdicts: dict[tuple[str, int | None], Verdict] = {}
+    if targets is None:
+        return verdicts
+    open_kinds = set(
+        Alert.objects.filter(project=project, status=Alert.Status.OPEN).values_list(
+            "kind", flat=True
+        )
+    )
+    start, end = recent_window(OPEN_AFTER + RESOLVE_AFTER)
+    data = project_dashboard(project, start=start, end=end)
+    if targets.p95_latency_ms is not None and Metric.LATENCY_P95_MS in data.series:
+        series = data.series[Metric.LATENCY_P95_MS]
+        verdicts[(Alert.Kind.LATENCY, None)] = daily_verdict(
+            [(d, series.total(d)) for d in data.days],
+            Decimal(targets.p95_latency_ms),
+            higher_is_better=False,
+            what="p95 latency",
+            unit=" ms",
+            is_open=Alert.Kind.LATENCY in open_kinds,
+        )
+    if targets.error_rate_pct is not None and Metric.ERRORS in data.series:
+        rates = error_rates(data)
+        verdicts[(Alert.Kind.ERROR_RATE, None)] = daily_verdict(
+            [(d, rates.get(d)) for d in data.days],
+            targets.error_rate_pct,
+            higher_is_better=False,
+            what="The error rate",
+            unit=" %",
+            is_open=Alert.Kind.ERROR_RATE in open_kinds,
+        )
+    quality = data.series.get(Metric.QUALITY_SCORE)
+    if (
+        targets.quality_score_target is not None
+        and quality is not None
+        and targets.quality_score_name
+    ):
+        verdicts[(Alert.Kind.QUALITY, None)] = daily_verdict(
+            [
+                (d, quality.values.get(d, {}).get(targets.quality_score_name))
+                for d in data.days
+            ],
+            targets.quality_score_target,
+            higher_is_better=True,
+            what=f"The {targets.quality_score_name} score",
+            unit="",
+            is_open=Alert.Kind.QUALITY in open_kinds,
+        )
+    if targets.monthly_budget_usd is not None:
+        today = timezone.localdate()
+        month = project_dashboard(
+            project,
+            start=min(today.replace(day=1), today - timedelta(days=7)),
+            end=today,
+        )
+        cost = month.cost()
+        if cost is not None:
+            mtd = sum(
+                (
+                    cost.total(d) or Decimal(0)
+                    for d in month.days
+                    if d.month == today.month
+                ),
+                Decimal(0),
+            )
+            last7 = [
+                v
+                for d in month.days
+                if d < today
+                and d >= today - timedelta(days=7)
+                and (v := cost.total(d)) is not None
+            ]
+            verdicts[(Alert.Kind.BUDGET, None)] = budget_verdict(
+                forecast=budget_forecast(
+                    month_to_date=mtd, last_7_days=last7, today=today
+                ),
+                budget=targets.monthly_budget_usd,
+                is_open=Alert.Kind.BUDGET in open_kinds,
+            )
+    return verdicts
+
+
+def _sync_verdicts(project: Project) -> dict[tuple[str, int | None], Verdict]:
+    now = timezone.now()
+    verdicts: dict[tuple[str, int | None], Verdict] = {}
+    for service in ConnectedService.objects.filter(
+        project=project, deleted_at__isnull=True
+    ).exclude(kind="push"):
+        since = service.last_success_at or service.created_at
+        failing = service.consecutive_failures > 0 and now - since > SYNC_FAILING_AFTER
+        if failing:
+            verdicts[(Alert.Kind.SYNC, service.pk)] = Verdict(
+                True,
+                f"{service.name} has not synced successfully since {since:%Y-%m-%d %H:%M} UTC: {service.last_error}"[
+                    :400
+                ],
+            )
+        elif (
+            service.last_success_at
+            and now - service.last_success_at <= SYNC_FAILING_AFTER
+        ):
+            verdicts[(Alert.Kind.SYNC, service.pk)] = Verdict(
+                False, f"{service.name} syncs again."
+            )
+    return verdicts
+
+
+@transaction.atomic
+def alerts_evaluate(*, project: Project) -> list[Alert]:
+    """Open the alerts whose rule now breaks and resolve those that recovered; returns the
+    newly opened ones. Safe to run as often as wanted."""
+    opened: list[Alert] = []
+    open_alerts = {
+        (a.kind, a.service_id): a
+        for a in Alert.objects.select_for_update().filter(
+            project=project, status=Alert.Status.OPEN
+        )
+    }
+    for key, verdict in {**_verdicts(project), **_sync_verdicts(project)}.items():
+        kind, service_id = key
+        current = open_alerts.get(key)
+        if verdict.breached and current is None:
+            alert = Alert.objects.create(
+                project=project,
+                kind=kind,
+                service_id=service_id,
+                message=verdict.message,
+            )
+            opened.append(alert)
+            _notify(alert)
+        elif (
+            verdict.breached
+            and current is not None
+            and current.message != verdict.message
+        ):
+            current.message = verdict.message
+            current.save(update_fields=["message"])
+        elif verdict.breached is False and current is not None:
+            current.status = Alert.Status.RESOLVED
+            current.resolved_at = timezone.now()
+            current.save(update_fields=["status", "resolved_at"])
+    return opened
+
+
+def _notify(alert: Alert) -> None:
+    for membership in Membership.objects.filter(
+        project=alert.project, role__in=[ProjectRole.OWNER, ProjectRole.LEAD]
+    ).select_related("user"):
+        notify(
+            user=membership.user,
+            kind=NotificationKind.ALERT_OPENED,
+            message=f"{alert.project.name}: {alert.message}"[:300],
+            url=f"/projects/{alert.project.slug}/dashboard/",
+            project=alert.project,
+        )
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, actor: User) -> Alert:
+    alert.acknowledged_by = actor
+    alert.acknowledged_at = timezone.now()
+    alert.save(update_fields=["acknowledged_by", "acknowledged_at"])
+    return alert
