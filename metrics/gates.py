@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-from django.conf import settings
 from django.utils import timezone
 
 from metrics.dashboard import (
@@ -23,7 +22,7 @@ from projects.models import Project
 
 
 def _window(project: Project) -> DashboardData:
-    start, end = recent_window(settings.RUNWAY_GATE_WINDOW_DAYS)
+    start, end = recent_window(project.metric_gate_window_days)
     return project_dashboard(project, start=start, end=end)
 
 
@@ -43,9 +42,14 @@ def _breaches(
 
 
 def _verdict(
-    name: str, missing: list[date], bad: list[str], what: str, target: str
+    name: str,
+    data: DashboardData,
+    missing: list[date],
+    bad: list[str],
+    what: str,
+    target: str,
 ) -> CheckResult:
-    days = settings.RUNWAY_GATE_WINDOW_DAYS
+    days = len(data.days)
     if missing:
         return CheckResult(
             name,
@@ -86,7 +90,7 @@ def quality_met(project: Project, step_number: int) -> CheckResult:
     }
     target = targets.quality_score_target
     missing, bad = _breaches(data, values, lambda v: v >= target, "{:.3f}")
-    return _verdict(name, missing, bad, f"the {score} score", f"≥ {target}")
+    return _verdict(name, data, missing, bad, f"the {score} score", f"≥ {target}")
 
 
 def latency_met(project: Project, step_number: int) -> CheckResult:
@@ -100,7 +104,7 @@ def latency_met(project: Project, step_number: int) -> CheckResult:
     values = {d: (series.total(d) if series else None) for d in data.days}
     target = Decimal(data.targets.p95_latency_ms)
     missing, bad = _breaches(data, values, lambda v: v <= target, "{:.0f} ms")
-    return _verdict(name, missing, bad, "p95 latency", f"≤ {target} ms")
+    return _verdict(name, data, missing, bad, "p95 latency", f"≤ {target} ms")
 
 
 def errors_met(project: Project, step_number: int) -> CheckResult:
@@ -113,7 +117,7 @@ def errors_met(project: Project, step_number: int) -> CheckResult:
     rates: dict[date, Decimal | None] = dict(error_rates(data))
     target = data.targets.error_rate_pct
     missing, bad = _breaches(data, rates, lambda v: v <= target, "{:.2f} %")
-    return _verdict(name, missing, bad, "the error rate", f"≤ {target} %")
+    return _verdict(name, data, missing, bad, "the error rate", f"≤ {target} %")
 
 
 def cost_met(project: Project, step_number: int) -> CheckResult:

@@ -385,5 +385,3 @@ RUNWAY_BASE_URL = env.str("RUNWAY_BASE_URL", default="http://127.0.0.1:8000")
 # Hosts a connected service may reach although they are internal (plain http or a
 # private address), e.g. a Prometheus inside the company network. Comma-separated.
 RUNWAY_CONNECTOR_ALLOWED_HOSTS = env.list("RUNWAY_CONNECTOR_ALLOWED_HOSTS", default=[])
-# Steps 6 and 7 need their targets met on each of this many complete days of production data.
-RUNWAY_GATE_WINDOW_DAYS = env.int("RUNWAY_GATE_WINDOW_DAYS", default=7)

@@ -112,6 +112,12 @@ class ProjectForm(ProjectDetailsMixin):
         required=False,
         help_text="Runs the system in production; needed before step 7 can be done.",
     )
+    metric_gate_window_days = forms.IntegerField(
+        min_value=1,
+        max_value=90,
+        label="Metric gate window (days)",
+        help_text="Steps 6 and 7 need production metrics on target on each of this many recent days.",
+    )
 
     field_order = ["name", "summary", "team", "status"]
 
@@ -129,6 +135,7 @@ class ProjectForm(ProjectDetailsMixin):
                 "frameworks": list(project.frameworks.all()),
                 "target_launch_date": project.target_launch_date,
                 "operating_owner": project.operating_owner_id,
+                "metric_gate_window_days": project.metric_gate_window_days,
             },
         )
         super().__init__(*args, **kwargs)

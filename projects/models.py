@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -118,6 +119,12 @@ class Project(models.Model):
         on_delete=models.SET_NULL,
         related_name="operated_projects",
         help_text="Runs the system in production; must be named before step 7 is done.",
+    )
+    # Steps 6 and 7 need production metrics on target on each of this many complete days.
+    metric_gate_window_days = models.PositiveSmallIntegerField(
+        "metric gate window (days)",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
     )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

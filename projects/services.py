@@ -130,6 +130,7 @@ def project_update(
     status: str,
     target_launch_date: date | None,
     operating_owner: User | None,
+    metric_gate_window_days: int = 7,
 ) -> ChecklistRefresh:
     """Save the project's details; a change of frameworks or data classification
     refreshes its checklist (ticks already made are kept)."""
@@ -142,6 +143,7 @@ def project_update(
     project.status = status
     project.target_launch_date = target_launch_date
     project.operating_owner = operating_owner
+    project.metric_gate_window_days = metric_gate_window_days
     project.save()
     project.frameworks.set(frameworks)
     return checklist_refresh(project=project)

@@ -116,3 +116,34 @@ def test_billed_cost_counts_over_observed_cost(approved):
         samples.append(Sample(Metric.COST_BILLED_USD, start, Bucket.DAY, Decimal(400)))
     services.samples_write(project=approved, service=provider, samples=samples)
     assert check(approved, 7, "Cost within budget").passed is False
+
+
+def test_the_window_is_set_per_project(approved):
+    record_daily_metrics(approved, days=3)
+    assert check(approved, 6, "Quality score met").passed is False  # 7 days by default
+    approved.metric_gate_window_days = 3
+    approved.save()
+    result = check(approved, 6, "Quality score met")
+    assert result.passed is True and "each of the last 3 days" in result.reason
+
+
+def test_the_owner_sets_the_window_in_the_project_settings(client, people):
+    from django.urls import reverse
+
+    project = people["project"]
+    client.force_login(people["owner"])
+    page = client.get(reverse("projects:edit", kwargs={"slug": project.slug}))
+    data = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    data["frameworks"] = [f.pk for f in data.get("frameworks", [])]
+    data["team"] = project.team_id
+    data["metric_gate_window_days"] = 14
+    client.post(reverse("projects:edit", kwargs={"slug": project.slug}), data)
+    project.refresh_from_db()
+    assert project.metric_gate_window_days == 14
+    data["metric_gate_window_days"] = 0
+    response = client.post(
+        reverse("projects:edit", kwargs={"slug": project.slug}), data
+    )
+    assert response.status_code == 200
+    project.refresh_from_db()
+    assert project.metric_gate_window_days == 14

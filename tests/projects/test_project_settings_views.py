@@ -54,6 +54,7 @@ def details(project, **changes):
         "frameworks": [f.pk for f in project.frameworks.all()],
         "target_launch_date": project.target_launch_date or "",
         "operating_owner": project.operating_owner_id or "",
+        "metric_gate_window_days": project.metric_gate_window_days,
     }
     data.update(changes)
     return data
