@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -366,15 +368,34 @@ def _charts(data: DashboardData) -> list[Chart]:
     return [c for c in found if c is not None]
 
 
-def _reconciliation(data: DashboardData) -> list[tuple[date, str, str, str, bool]]:
-    """Billed vs observed per day, with the difference flagged above 10 %."""
+def _reconciliation(data: DashboardData) -> list[tuple[str, str, str, str, bool]]:
+    """Billed vs observed per month and per day, the difference flagged above 10 %."""
     billed, observed = (
         data.series.get(Metric.COST_BILLED_USD),
         data.series.get(Metric.COST_OBSERVED_USD),
     )
     if billed is None or observed is None:
         return []
-    rows = []
+    rows: list[tuple[str, str, str, str, bool]] = []
+    months: dict[str, tuple[Decimal, Decimal]] = {}
+    for day in data.days:
+        key = f"{day:%Y-%m}"
+        month_billed, month_observed = months.get(key, (Decimal(0), Decimal(0)))
+        months[key] = (
+            month_billed + (billed.total(day) or Decimal(0)),
+            month_observed + (observed.total(day) or Decimal(0)),
+        )
+    for month, (month_billed, month_observed) in months.items():
+        gap = month_billed - month_observed
+        rows.append(
+            (
+                f"{month} (month)",
+                _fmt(month_billed, 2, "$"),
+                _fmt(month_observed, 2, "$"),
+                _fmt(gap, 2, "$"),
+                bool(month_billed) and abs(gap) > abs(month_billed) * Decimal("0.10"),
+            )
+        )
     for day in data.days:
         b, o = billed.total(day), observed.total(day)
         if b is None and o is None:
@@ -382,7 +403,13 @@ def _reconciliation(data: DashboardData) -> list[tuple[date, str, str, str, bool
         diff = (b or Decimal(0)) - (o or Decimal(0))
         flagged = bool(b) and abs(diff) > abs(b or Decimal(0)) * Decimal("0.10")
         rows.append(
-            (day, _fmt(b, 2, "$"), _fmt(o, 2, "$"), _fmt(diff, 2, "$"), flagged)
+            (
+                f"{day:%Y-%m-%d}",
+                _fmt(b, 2, "$"),
+                _fmt(o, 2, "$"),
+                _fmt(diff, 2, "$"),
+                flagged,
+            )
         )
     return rows
 
@@ -429,3 +456,41 @@ def alert_acknowledge(request: AuthedRequest, slug: str, pk: int) -> HttpRespons
     alerts.alert_acknowledge(alert=alert, actor=request.user)
     messages.success(request, f"{alert.get_kind_display()} alert acknowledged.")
     return redirect("metrics:dashboard", slug=project.slug)
+
+
+@require_GET
+def project_metrics_csv(request: AuthedRequest, slug: str) -> StreamingHttpResponse:
+    """The project's daily metrics for the chosen range, one row per day, metric and model."""
+    project = get_project_for_user(request.user, slug, Action.EXPORT)
+    _, start, end = _range(request)
+    data = project_dashboard(project, start=start, end=end)
+
+    def rows() -> Iterator[list[str]]:
+        yield ["day", "metric", "dimension", "value", "unit", "source"]
+        for metric, series in data.series.items():
+            for day in data.days:
+                for dimension, value in sorted(series.values.get(day, {}).items()):
+                    yield [
+                        day.isoformat(),
+                        metric.value,
+                        dimension,
+                        str(value),
+                        series.unit,
+                        series.source,
+                    ]
+
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rows()), content_type="text/csv"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{project.slug}-metrics-{start}-{end}.csv"'
+    )
+    return response
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv rows."""
+
+    def write(self, value: str) -> str:
+        return value

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
+from django.db.models import QuerySet
 
 from metrics.models import ConnectedService
 from metrics.vocabulary import Metric
@@ -129,10 +130,18 @@ class ServiceForm(forms.Form):
         label="Sync",
     )
 
-    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, kind: str, organisation: bool = False, **kwargs: Any
+    ) -> None:
+        """``organisation``: an organisation-wide provider service, which holds only the
+        admin key; the provider project or workspace is chosen per project, on mapping."""
         super().__init__(*args, **kwargs)
         self.kind = kind
+        if organisation:
+            del self.fields["environment"], self.fields["interval_minutes"]
         for name, label, secret, help_text in KIND_FIELDS.get(kind, []):
+            if organisation and not secret:
+                continue
             if name == "queries":
                 field: forms.Field = forms.CharField(
                     label=label,
@@ -214,6 +223,58 @@ class ServiceForm(forms.Form):
             else:
                 config[name] = value
         return credentials, config
+
+
+class CredentialsForm(forms.Form):
+    """New secrets for a service: the kind's secret fields as empty password inputs."""
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label, secret, help_text in KIND_FIELDS.get(kind, []):
+            if secret:
+                self.fields[name] = forms.CharField(
+                    label=f"New {label[0].lower()}{label[1:]}",
+                    help_text=help_text,
+                    widget=forms.PasswordInput(
+                        render_value=False, attrs={"autocomplete": "new-password"}
+                    ),
+                )
+
+    def credentials(self) -> dict[str, str]:
+        return {name: str(value) for name, value in self.cleaned_data.items() if value}
+
+
+class OrgMappingForm(forms.Form):
+    """Map a project to its provider project or workspace under an org-wide service."""
+
+    org_service = forms.ModelChoiceField(
+        queryset=ConnectedService.objects.none(),
+        label="Organisation account",
+        empty_label=None,
+    )
+    scope_id = forms.CharField(max_length=120)
+    name = forms.CharField(max_length=120)
+    environment = ServiceForm.base_fields["environment"]
+    interval_minutes = ServiceForm.base_fields["interval_minutes"]
+
+    def __init__(
+        self,
+        *args: Any,
+        kind: str,
+        org_services: QuerySet[ConnectedService],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["org_service"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = org_services
+        for _, label, secret, help_text in KIND_FIELDS.get(kind, []):
+            if not secret:
+                scope = self.fields["scope_id"]
+                scope.label, scope.help_text = label, help_text
+                # Anthropic: empty means the whole organisation, as when connected directly.
+                scope.required = kind == Kind.OPENAI
+                break
 
 
 class IngestTokenForm(forms.Form):

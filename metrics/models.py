@@ -288,12 +288,18 @@ class Alert(models.Model):
     class Meta:
         ordering = ["-opened_at", "-id"]
         constraints = [
+            # One open alert per metric rule of a project...
+            models.UniqueConstraint(
+                fields=["project", "kind"],
+                condition=Q(status="open", service__isnull=True),
+                name="one_open_metric_alert",
+            ),
+            # ...and one per failing source.
             models.UniqueConstraint(
                 fields=["project", "kind", "service"],
-                condition=Q(status="open"),
-                name="one_open_alert_per_kind",
-                nulls_distinct=False,
-            )
+                condition=Q(status="open", service__isnull=False),
+                name="one_open_sync_alert",
+            ),
         ]
 
     def __str__(self) -> str:

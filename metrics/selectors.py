@@ -33,7 +33,8 @@ def tokens_of(project: Project) -> QuerySet[IngestToken]:
 
 
 def visible_services(user: User) -> QuerySet[ConnectedService]:
-    """Services of the projects the user may see, plus unmapped ones for admins."""
+    """Services of the projects the user may see; organisation-wide ones (no project)
+    are listed apart, for admins, by ``org_services``."""
     return (
         ConnectedService.objects.filter(
             deleted_at__isnull=True, project__in=visible_projects(user)
@@ -41,6 +42,36 @@ def visible_services(user: User) -> QuerySet[ConnectedService]:
         .select_related("project")
         .order_by("project__name", "name")
     )
+
+
+def org_services(kind: str | None = None) -> QuerySet[ConnectedService]:
+    """The live organisation-wide provider services, optionally of one kind."""
+    found = ConnectedService.objects.filter(
+        project__isnull=True, deleted_at__isnull=True
+    )
+    return found.filter(kind=kind) if kind else found
+
+
+def mapped_services(org_service: ConnectedService) -> QuerySet[ConnectedService]:
+    """The live project services that sync with ``org_service``'s key."""
+    return ConnectedService.objects.filter(
+        project__isnull=False,
+        deleted_at__isnull=True,
+        config__org_service=org_service.pk,
+    )
+
+
+def mapped_counts(org: list[ConnectedService]) -> dict[int, int]:
+    """How many live project services use each org-wide service's key; one query."""
+    pks = {s.pk for s in org}
+    counts: dict[int, int] = {}
+    for config in ConnectedService.objects.filter(
+        project__isnull=False, deleted_at__isnull=True, config__has_key="org_service"
+    ).values_list("config", flat=True):
+        pk = config.get("org_service")
+        if pk in pks:
+            counts[pk] = counts.get(pk, 0) + 1
+    return counts
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from metrics.connectors import ConnectorError, connector_class
 from metrics.models import ConnectedService, DailyRollup, MetricSample, SyncRun
+from metrics.selectors import mapped_services, org_services
 from metrics.vocabulary import METRICS, Bucket, Sample
 from projects.models import Project
 
@@ -54,7 +55,10 @@ def service_create(
     environment: str = "production",
     interval_minutes: int = 60,
 ) -> ConnectedService:
-    """Create a service, schedule its syncs and start the first one after commit."""
+    """Create a service, schedule its syncs and start the first one after commit.
+
+    An organisation-wide service (``project=None``) only holds the provider's admin key:
+    it is never synced itself; the project services mapped to it are."""
     credentials = dict(credentials or {})
     service = ConnectedService.objects.create(
         project=project,
@@ -68,6 +72,8 @@ def service_create(
         interval_minutes=interval_minutes,
         created_by=created_by,
     )
+    if project is None:
+        return service
     schedule(service)
     from metrics.tasks import sync_service
 
@@ -75,26 +81,104 @@ def service_create(
     return service
 
 
+# The config key that names the provider project or workspace, per org-wide kind.
+ORG_SCOPE_KEYS: dict[str, str] = {
+    ConnectedService.Kind.OPENAI: "project_id",
+    ConnectedService.Kind.ANTHROPIC: "workspace_id",
+}
+
+
+@transaction.atomic
+def service_map_to_org(
+    *,
+    project: Project,
+    org_service: ConnectedService,
+    scope_id: str,
+    name: str,
+    created_by: User | None,
+    environment: str = "production",
+    interval_minutes: int = 60,
+) -> ConnectedService:
+    """Map the project to its provider project or workspace under an organisation-wide
+    service. The project row keeps only the mapping; the key stays on the org service
+    and is read at sync time."""
+    if org_service.project is not None or org_service.deleted_at is not None:
+        raise ValueError("Only a live organisation-wide service can be mapped.")
+    config: dict[str, Any] = {"org_service": org_service.pk}
+    if scope_id:
+        config[ORG_SCOPE_KEYS[org_service.kind]] = scope_id
+    return service_create(
+        project=project,
+        kind=org_service.kind,
+        name=name,
+        created_by=created_by,
+        config=config,
+        environment=environment,
+        interval_minutes=interval_minutes,
+    )
+
+
 @transaction.atomic
 def service_replace_credentials(
     *, service: ConnectedService, credentials: Mapping[str, str]
 ) -> None:
-    """Replace the secrets without ever showing the old ones; re-enables the service."""
+    """Replace the secrets without ever showing the old ones; re-enables the service.
+
+    For an organisation-wide service, the project services mapped to it that a
+    rejected key disabled are re-enabled too."""
     service.credentials = json.dumps(dict(credentials))
     service.credentials_hint = _hint(credentials)
     service.enabled, service.disabled_reason, service.consecutive_failures = True, "", 0
     service.save()
+    if service.project is None:
+        for mapped in mapped_services(service).filter(enabled=False):
+            mapped.enabled, mapped.disabled_reason = True, ""
+            mapped.consecutive_failures = 0
+            mapped.save()
+            schedule(mapped)
+        return
     schedule(service)
 
 
 @transaction.atomic
 def service_delete(*, service: ConnectedService) -> None:
-    """Stop syncing and hide the service; its samples and history stay, labelled."""
+    """Stop syncing and hide the service; its samples and history stay, labelled.
+
+    Removing an organisation-wide service disables the project services mapped to it,
+    with the reason, and tells their leads and owners."""
     service.deleted_at = timezone.now()
     service.enabled = False
     service.disabled_reason = "Removed"
     service.save()
     PeriodicTask.objects.filter(name=_task_name(service)).delete()
+    if service.project is not None:
+        return
+    reason = (
+        f"The organisation's {service.get_kind_display()} service “{service.name}” "
+        "was removed; map the project to another one."
+    )[:300]
+    for mapped in mapped_services(service).select_related("project"):
+        mapped.enabled, mapped.disabled_reason = False, reason
+        mapped.save()
+        schedule(mapped)
+        _notify_disabled(mapped, reason)
+
+
+def _org_source(service: ConnectedService) -> tuple[str, dict[str, str]]:
+    """The base URL and credentials a service syncs with: its own, or, when it is mapped
+    to an organisation-wide service, that service's (read now, never copied)."""
+    org_pk = service.config.get("org_service") if service.config else None
+    if not org_pk:
+        credentials = json.loads(service.credentials) if service.credentials else {}
+        return service.base_url, credentials
+    org = org_services(service.kind).filter(pk=org_pk).first()
+    if org is None:
+        raise ConnectorError(
+            "The organisation-wide service this project was mapped to was removed.",
+            permanent=True,
+        )
+    credentials = json.loads(org.credentials) if org.credentials else {}
+    return org.base_url, credentials
 
 
 def _task_name(service: ConnectedService) -> str:
@@ -190,10 +274,10 @@ def service_sync(*, service: ConnectedService, now: datetime | None = None) -> S
         since = service.last_success_at or now - timedelta(days=FIRST_SYNC_DAYS)
         start = _day(since - connector_cls.trailing_window)
         run.window_start, run.window_end = start, now
-        credentials = json.loads(service.credentials) if service.credentials else {}
+        base_url, credentials = _org_source(service)
         with httpx.Client() as client:
             connector = connector_cls(
-                base_url=service.base_url,
+                base_url=base_url,
                 credentials=credentials,
                 config=service.config,
                 environment=service.environment,
@@ -364,3 +448,14 @@ def rollups_refresh(
         update_fields=["value"],
         batch_size=1000,
     )
+
+
+def hourly_samples_prune(*, now: datetime | None = None) -> int:
+    """Delete HOUR samples older than RUNWAY_HOURLY_RETENTION_DAYS; returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(
+        days=settings.RUNWAY_HOURLY_RETENTION_DAYS
+    )
+    deleted, _ = MetricSample.objects.filter(
+        bucket=Bucket.HOUR, bucket_start__lt=cutoff
+    ).delete()
+    return deleted

@@ -49,3 +49,11 @@ def evaluate_alerts() -> int:
         ).distinct():
             opened += len(alerts_evaluate(project=project))
     return opened
+
+
+@shared_task(name="metrics.prune_hourly_samples")
+def prune_hourly_samples() -> int:
+    """Delete hourly samples past the retention; the daily rollups keep the history."""
+    from metrics.services import hourly_samples_prune
+
+    return hourly_samples_prune()

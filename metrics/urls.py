@@ -7,11 +7,27 @@ from metrics import dashboard_views, views
 app_name = "metrics"
 urlpatterns = [
     path("metrics/", views.index, name="index"),
+    path("metrics/organisation/add/<str:kind>/", views.org_service_add, name="org_add"),
+    path(
+        "metrics/organisation/<int:pk>/replace-key/",
+        views.org_service_replace_key,
+        name="org_replace_key",
+    ),
+    path(
+        "metrics/organisation/<int:pk>/remove/",
+        views.org_service_remove,
+        name="org_remove",
+    ),
     path("projects/<slug:slug>/metrics/", views.project_metrics, name="project"),
     path(
         "projects/<slug:slug>/dashboard/",
         dashboard_views.project_dashboard_view,
         name="dashboard",
+    ),
+    path(
+        "projects/<slug:slug>/dashboard/export.csv",
+        dashboard_views.project_metrics_csv,
+        name="project_csv",
     ),
     path(
         "projects/<slug:slug>/alerts/<int:pk>/acknowledge/",
@@ -22,6 +38,16 @@ urlpatterns = [
         "projects/<slug:slug>/metrics/connect/<str:kind>/",
         views.service_connect,
         name="connect",
+    ),
+    path(
+        "projects/<slug:slug>/metrics/use-organisation/<str:kind>/",
+        views.service_map,
+        name="map",
+    ),
+    path(
+        "projects/<slug:slug>/metrics/services/<int:pk>/replace-key/",
+        views.service_replace_key,
+        name="replace_key",
     ),
     path(
         "projects/<slug:slug>/metrics/services/<int:pk>/sync/",

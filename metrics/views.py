@@ -22,7 +22,9 @@ from metrics.forms import (
     ADMIN_ONLY_KINDS,
     DEFAULT_HOSTS,
     KIND_FIELDS,
+    CredentialsForm,
     IngestTokenForm,
+    OrgMappingForm,
     ServiceForm,
 )
 from metrics.models import ConnectedService, IngestToken, SyncRun
@@ -39,7 +41,136 @@ if TYPE_CHECKING:
 def index(request: AuthedRequest) -> HttpResponse:
     """The health of every source the user may see."""
     services_ = list(selectors.visible_services(request.user))
-    return render(request, "metrics/index.html", {"services": services_})
+    admin = is_admin(request.user)
+    org = []
+    if admin:
+        org = list(selectors.org_services())
+        counts = selectors.mapped_counts(org)
+        for service in org:
+            service.mapped_count = counts.get(service.pk, 0)  # type: ignore[attr-defined]
+            service.replace_form = _credentials_form(service)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "metrics/index.html",
+        {
+            "services": services_,
+            "is_admin": admin,
+            "org_services": org,
+            "org_kinds": [(k, ConnectedService.Kind(k).label) for k in ORG_KINDS],
+        },
+    )
+
+
+# Organisation-wide provider kinds, in the order they are offered.
+ORG_KINDS = [k for k, _ in ConnectedService.Kind.choices if k in ADMIN_ONLY_KINDS]
+
+
+def _credentials_form(service: ConnectedService) -> CredentialsForm:
+    """An empty "Replace key" form; ids carry the service so several fit on one page."""
+    return CredentialsForm(kind=service.kind, auto_id=f"id_s{service.pk}_%s")
+
+
+def _require_admin(request: AuthedRequest) -> None:
+    if not is_admin(request.user):
+        raise PermissionDenied("Organisation-wide services are managed by admins.")
+
+
+@require_http_methods(["GET", "POST"])
+def org_service_add(request: AuthedRequest, kind: str) -> HttpResponse:
+    """An admin adds an organisation's provider admin key, for projects to map to."""
+    _require_admin(request)
+    if kind not in ORG_KINDS:
+        return redirect("metrics:index")
+    label = ConnectedService.Kind(kind).label
+    form = ServiceForm(
+        request.POST or None, kind=kind, organisation=True, initial={"name": label}
+    )
+    tested = ""
+    if request.method == "POST" and form.is_valid():
+        credentials, _ = form.split()
+        base_url = form.cleaned_data["base_url"]
+        if request.POST.get("action") == "test":
+            try:
+                tested = services.connection_test(
+                    kind=kind,
+                    base_url=base_url,
+                    credentials=credentials,
+                    config={},
+                    environment="production",
+                )
+            except ConnectorError as exc:
+                form.add_error(None, exc.message)
+        else:
+            service = services.service_create(
+                project=None,
+                kind=kind,
+                name=form.cleaned_data["name"],
+                created_by=request.user,
+                base_url=base_url,
+                credentials=credentials,
+            )
+            messages.success(
+                request,
+                f"{service.name} is added. Project leads and owners can now map "
+                "their projects to it.",
+            )
+            return redirect("metrics:index")
+    return render(
+        request,
+        "metrics/org_service_form.html",
+        {
+            "form": form,
+            "label": label,
+            "tested": tested,
+            "default_host": DEFAULT_HOSTS.get(kind, ""),
+        },
+    )
+
+
+def _org_service(request: AuthedRequest, pk: int) -> ConnectedService:
+    _require_admin(request)
+    return get_object_or_404(selectors.org_services(), pk=pk)
+
+
+@require_POST
+def org_service_replace_key(request: AuthedRequest, pk: int) -> HttpResponse:
+    service = _org_service(request, pk)
+    _replace_key(request, service)
+    return redirect("metrics:index")
+
+
+@require_POST
+def org_service_remove(request: AuthedRequest, pk: int) -> HttpResponse:
+    service = _org_service(request, pk)
+    services.service_delete(service=service)
+    messages.success(
+        request,
+        f"{service.name} is removed; the projects mapped to it are disabled until "
+        "they are mapped to another account.",
+    )
+    return redirect("metrics:index")
+
+
+def _replace_key(request: AuthedRequest, service: ConnectedService) -> None:
+    """Store the posted secrets in place of the service's, or say what was wrong."""
+    if not service.credentials or service.config.get("org_service"):
+        messages.error(request, f"{service.name} has no key of its own to replace.")
+        return
+    form = CredentialsForm(request.POST, kind=service.kind)
+    if not form.fields or not form.is_valid():
+        messages.error(
+            request, f"The key of {service.name} was not replaced: fill in every field."
+        )
+        return
+    was_disabled = not service.enabled
+    services.service_replace_credentials(
+        service=service, credentials=form.credentials()
+    )
+    messages.success(
+        request,
+        f"The key of {service.name} is replaced; the old one is gone"
+        + (" and the service is enabled again." if was_disabled else "."),
+    )
 
 
 @require_GET
@@ -62,6 +193,21 @@ def _metrics_page(
         if kind in KIND_FIELDS
         and (kind not in ADMIN_ONLY_KINDS or is_admin(request.user))
     ]
+    services_ = list(selectors.services_of(project))
+    org_by_pk = {s.pk: s for s in selectors.org_services()}
+    for service in services_:
+        org_pk = service.config.get("org_service") if service.config else None
+        service.org_service = org_by_pk.get(org_pk) if org_pk else None  # type: ignore[attr-defined]
+        service.replace_form = (  # type: ignore[attr-defined]
+            _credentials_form(service)
+            if may_connect and service.credentials and not org_pk
+            else None
+        )
+    org_kinds = [
+        (kind, ConnectedService.Kind(kind).label)
+        for kind in ORG_KINDS
+        if any(s.kind == kind for s in org_by_pk.values())
+    ]
     template = "metrics/project_metrics.html"
     if request.htmx and request.htmx.target == "push-api":
         template += "#push-api"
@@ -71,10 +217,11 @@ def _metrics_page(
         {
             "project": project,
             "tab": "metrics",
-            "services": selectors.services_of(project),
+            "services": services_,
             "summary": selectors.last_days_summary(project),
             "may_connect": may_connect,
             "kinds": kinds,
+            "org_kinds": org_kinds,
             "may_edit": can(request.user, project, Action.EDIT),
             "tokens": selectors.tokens_of(project) if may_connect else [],
             "token_form": token_form or IngestTokenForm(),
@@ -169,6 +316,62 @@ def service_connect(request: AuthedRequest, slug: str, kind: str) -> HttpRespons
             "may_edit": can(request.user, project, Action.EDIT),
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+def service_map(request: AuthedRequest, slug: str, kind: str) -> HttpResponse:
+    """Use the organisation's provider account: choose it and name the provider project
+    (OpenAI) or workspace (Anthropic) that is this project."""
+    project = with_members(
+        get_project_for_user(request.user, slug, Action.CONNECT_SERVICES)
+    )
+    if kind not in ORG_KINDS:
+        return redirect("metrics:project", slug=project.slug)
+    label = ConnectedService.Kind(kind).label
+    accounts = selectors.org_services(kind)
+    if not accounts.exists():
+        messages.error(request, f"No organisation-wide {label} account is set up yet.")
+        return redirect("metrics:project", slug=project.slug)
+    form = OrgMappingForm(
+        request.POST or None,
+        kind=kind,
+        org_services=accounts,
+        initial={"name": label, "environment": "production", "interval_minutes": 60},
+    )
+    if request.method == "POST" and form.is_valid():
+        service = services.service_map_to_org(
+            project=project,
+            org_service=form.cleaned_data["org_service"],
+            scope_id=form.cleaned_data["scope_id"],
+            name=form.cleaned_data["name"],
+            created_by=request.user,
+            environment=form.cleaned_data["environment"],
+            interval_minutes=form.cleaned_data["interval_minutes"],
+        )
+        messages.success(
+            request,
+            f"{service.name} now uses the organisation's account; the first sync has "
+            "started.",
+        )
+        return redirect("metrics:project", slug=project.slug)
+    return render(
+        request,
+        "metrics/service_map_form.html",
+        {
+            "project": project,
+            "tab": "metrics",
+            "form": form,
+            "label": label,
+            "may_edit": can(request.user, project, Action.EDIT),
+        },
+    )
+
+
+@require_POST
+def service_replace_key(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
+    service = _service(request, slug, pk, Action.CONNECT_SERVICES)
+    _replace_key(request, service)
+    return redirect("metrics:project", slug=slug)
 
 
 def _service(

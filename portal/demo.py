@@ -508,9 +508,15 @@ def _gap_assessments(
                 )
 
 
-def _demo_metrics(project: Project, *, lead: User, launched: bool) -> None:
-    """A demo generator source with 90 days of made-up but plausible data; projects
-    that have passed steps 6 and 7 keep within their approved targets."""
+# Demo stories told by the metrics: one project runs over its budget (an open alert on
+# the portfolio), one at step 7 is too slow (its gate names latency).
+OVER_BUDGET = "Invoice Extraction"
+TOO_SLOW = "Knowledge Base Search"
+
+
+def _demo_metrics(project: Project, *, lead: User, stage: int) -> None:
+    """A demo generator source with 90 days of made-up but plausible data, within the
+    approved targets except for the two stories; ``stage`` is the project's current step."""
     targets = assessment_selectors.approved_targets(project)
     config: dict[str, Any] = {
         "seed": project.slug,
@@ -522,13 +528,22 @@ def _demo_metrics(project: Project, *, lead: User, launched: bool) -> None:
             requests_per_day=targets.requests_per_day or 2500,
             quality_score_name=targets.quality_score_name or "helpfulness",
         )
-        if launched:
+        # Demo projects keep within their targets, so that alerts and gates tell
+        # the two stories below rather than random noise.
+        config.update(
+            quality_min=float(targets.quality_score_target or 0) + 0.01,
+            p95_max_ms=float(targets.p95_latency_ms or 3000),
+            error_max_pct=float(targets.error_rate_pct or 1),
+            daily_cost_max=float(targets.monthly_budget_usd or 0) / 31,
+        )
+        if project.name == TOO_SLOW:
+            # Every day well above the latency target.
             config.update(
-                quality_min=float(targets.quality_score_target or 0) + 0.01,
-                p95_max_ms=float(targets.p95_latency_ms or 3000),
-                error_max_pct=float(targets.error_rate_pct or 1),
-                daily_cost_max=float(targets.monthly_budget_usd or 0) / 31,
+                p95_max_ms=float(targets.p95_latency_ms or 3000) * 1.6,
+                p95_min_share=0.7,
             )
+        if project.name == OVER_BUDGET:
+            config.update(daily_cost_min=float(targets.monthly_budget_usd or 0) / 24)
     with acting_as(lead):
         service = metric_services.service_create(
             project=project,
@@ -605,7 +620,7 @@ def _progress(
         finishing = number < demo.stage
         if number == 1:
             _requirements(project, demo, rng, owner=owner, approve=finishing)
-            _demo_metrics(project, lead=lead, launched=demo.stage >= 7)
+            _demo_metrics(project, lead=lead, stage=demo.stage)
         elif number == 2:
             _gap_assessments(
                 project,

@@ -385,3 +385,5 @@ RUNWAY_BASE_URL = env.str("RUNWAY_BASE_URL", default="http://127.0.0.1:8000")
 # Hosts a connected service may reach although they are internal (plain http or a
 # private address), e.g. a Prometheus inside the company network. Comma-separated.
 RUNWAY_CONNECTOR_ALLOWED_HOSTS = env.list("RUNWAY_CONNECTOR_ALLOWED_HOSTS", default=[])
+# Hourly samples older than this are deleted by a daily job; the daily rollups stay.
+RUNWAY_HOURLY_RETENTION_DAYS = env.int("RUNWAY_HOURLY_RETENTION_DAYS", default=90)

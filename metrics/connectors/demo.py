@@ -54,6 +54,7 @@ class DemoConnector(Connector):
                 )
             )
 
+        costs: dict[str, float] = {}
         for model, share, price in (
             (MODELS[0], 0.75, 0.0006),
             (MODELS[1], 0.25, 0.009),
@@ -62,14 +63,25 @@ class DemoConnector(Connector):
             add(Metric.REQUESTS, n, model)
             add(Metric.INPUT_TOKENS, n * rng.randint(900, 1400), model)
             add(Metric.OUTPUT_TOKENS, n * rng.randint(250, 400), model)
-            add(Metric.COST_OBSERVED_USD, n * price * rng.uniform(0.9, 1.1), model)
-        # A demo project that has launched keeps within its targets when they are given.
+            costs[model] = n * price * rng.uniform(0.9, 1.1)
+        # Keep the daily cost between the configured bounds (a budget, or a story of
+        # a project running over it).
+        total = sum(costs.values())
+        cap = float(self.config.get("daily_cost_max", 0)) * rng.uniform(0.7, 0.95)
+        floor = float(self.config.get("daily_cost_min", 0)) * rng.uniform(1.0, 1.2)
+        scale = min(1.0, cap / total) if cap and total else 1.0
+        if floor and total and total * scale < floor:
+            scale = floor / total
+        for model, cost in costs.items():
+            add(Metric.COST_OBSERVED_USD, cost * scale, model)
+        # Within the targets, when they are given.
         error_max = float(self.config.get("error_max_pct", 2)) / 100
         p95_max = float(self.config.get("p95_max_ms", 3200))
         quality_min = float(self.config.get("quality_min", 0.78))
         add(Metric.ERRORS, int(requests * rng.uniform(0.1, 0.9) * error_max))
         add(Metric.LATENCY_P50_MS, rng.uniform(0.3, 0.45) * p95_max)
-        add(Metric.LATENCY_P95_MS, rng.uniform(0.6, 0.98) * p95_max)
+        p95_min_share = float(self.config.get("p95_min_share", 0.6))
+        add(Metric.LATENCY_P95_MS, rng.uniform(p95_min_share, 0.98) * p95_max)
         add(
             Metric.QUALITY_SCORE,
             min(1.0, quality_min + rng.uniform(0.0, 0.08)),

@@ -136,3 +136,23 @@ def test_the_dashboard_query_count_does_not_grow_with_the_range(as_, people):
     with CaptureQueriesContext(connection) as long:
         client.get(url(people["project"], range=90))
     assert len(long.captured_queries) == len(short.captured_queries)
+
+
+def test_the_metrics_export_as_csv_for_the_range(as_, people):
+    record_daily_metrics(people["project"], days=10)
+    response = as_(people["viewer"]).get(
+        reverse("metrics:project_csv", kwargs={"slug": people["project"].slug})
+        + "?range=7"
+    )
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv"
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0] == "day,metric,dimension,value,unit,source"
+    days = {line.split(",")[0] for line in lines[1:]}
+    assert len(days) == 6  # seven days ending today; today has no data yet
+    assert any(",latency_p95_ms,,2000" in line for line in lines)
+    assert (
+        as_(people["outsider"])
+        .get(reverse("metrics:project_csv", kwargs={"slug": people["project"].slug}))
+        .status_code
+        == 404
+    )

@@ -273,3 +273,22 @@ def test_rotation_re_encrypts_under_the_newest_key(project, owner, settings):
         ]
         == "sk-lf-rotate-me-please"
     )
+
+
+def test_hourly_samples_past_their_retention_are_pruned_and_rollups_stay(
+    service, project, settings
+):
+    settings.RUNWAY_HOURLY_RETENTION_DAYS = 30
+    old = [
+        Sample(Metric.REQUESTS, at(0, h), Bucket.HOUR, Decimal(1)) for h in range(24)
+    ]
+    recent = [
+        Sample(Metric.REQUESTS, at(40, h), Bucket.HOUR, Decimal(2)) for h in range(24)
+    ]
+    services.samples_write(project=project, service=service, samples=old + recent)
+    deleted = services.hourly_samples_prune(now=at(45))
+    assert deleted == 24
+    assert (
+        MetricSample.objects.filter(service=service, bucket=Bucket.HOUR).count() == 24
+    )
+    assert rollup(service, Metric.REQUESTS, 0) == Decimal(24)  # the day's history stays
