@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from assessments.selectors import Targets, approved_targets
-from metrics.models import ConnectedService, DailyRollup
+from metrics.models import ConnectedService, DailyRollup, MetricSource
 from metrics.vocabulary import METRICS, Metric
 from projects.models import Project
 
@@ -75,7 +75,8 @@ class DashboardData:
 
 
 def project_dashboard(project: Project, *, start: date, end: date) -> DashboardData:
-    """Every metric's daily series for [start, end], from the source that counts. Two queries."""
+    """Every metric's daily series for [start, end], from the source that counts: the
+    project's choice, else the default order. Three queries."""
     services = {
         s.pk: s
         for s in ConnectedService.objects.filter(
@@ -89,20 +90,25 @@ def project_dashboard(project: Project, *, start: date, end: date) -> DashboardD
         project=project, day__gte=start, day__lte=end, service_id__in=list(services)
     ).values_list("metric", "service_id", "dimension", "day", "value"):
         by_source[(metric, service_id)][day][dimension] = value
+    chosen_by_project = dict(
+        MetricSource.objects.filter(project=project).values_list("metric", "service_id")
+    )
     series: dict[Metric, Series] = {}
     for metric in Metric:
         candidates = [sid for (m, sid) in by_source if m == metric.value]
         if not candidates:
             continue
         order = PRIORITY.get(metric, OBSERVABILITY)
-        chosen = min(
-            candidates,
-            key=lambda sid: (
-                order.index(services[sid].kind)
-                if services[sid].kind in order
-                else len(order)
-            ),
-        )
+        chosen = chosen_by_project.get(metric.value)
+        if chosen not in candidates:
+            chosen = min(
+                candidates,
+                key=lambda sid: (
+                    order.index(services[sid].kind)
+                    if services[sid].kind in order
+                    else len(order)
+                ),
+            )
         service = services[chosen]
         series[metric] = Series(
             metric,

@@ -304,3 +304,25 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} alert on {self.project}: {self.status}"
+
+
+class MetricSource(models.Model):
+    """The project's own choice of which source counts for one metric (else the default)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    metric = models.CharField(max_length=30, choices=METRIC_CHOICES)
+    service = models.ForeignKey(
+        ConnectedService, on_delete=models.CASCADE, related_name="+"
+    )
+
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "metric"], name="one_source_per_metric"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} of {self.project} from {self.service}"

@@ -123,3 +123,28 @@ def last_days_summary(project: Project, days: int = 7) -> list[MetricSummary]:
         label = f"{info.label} ({dimension})" if dimension else info.label
         summaries.append(MetricSummary(metric, label, info.unit, value, source, day))
     return sorted(summaries, key=lambda row: (row.label, row.source))
+
+
+def source_choices(
+    project: Project,
+) -> list[tuple[str, str, list[ConnectedService], int | None]]:
+    """For each metric fed by several sources: (metric, label, the sources, the chosen one)."""
+    from metrics.models import MetricSource
+
+    services = {s.pk: s for s in services_of(project)}
+    fed: dict[str, list[ConnectedService]] = {}
+    for metric, service_id in (
+        DailyRollup.objects.filter(project=project, service_id__in=list(services))
+        .values_list("metric", "service_id")
+        .distinct()
+        .order_by("metric", "service_id")
+    ):
+        fed.setdefault(metric, []).append(services[service_id])
+    chosen = dict(
+        MetricSource.objects.filter(project=project).values_list("metric", "service_id")
+    )
+    return [
+        (metric, METRICS[Metric(metric)].label, sources, chosen.get(metric))
+        for metric, sources in fed.items()
+        if len(sources) > 1
+    ]

@@ -459,3 +459,18 @@ def hourly_samples_prune(*, now: datetime | None = None) -> int:
         bucket=Bucket.HOUR, bucket_start__lt=cutoff
     ).delete()
     return deleted
+
+
+@transaction.atomic
+def metric_source_set(
+    *, project: Project, metric: str, service: ConnectedService | None
+) -> None:
+    """Choose the source that counts for ``metric`` (None: back to the default order)."""
+    from metrics.models import MetricSource
+
+    if service is None:
+        MetricSource.objects.filter(project=project, metric=metric).delete()
+        return
+    MetricSource.objects.update_or_create(
+        project=project, metric=metric, defaults={"service": service}
+    )

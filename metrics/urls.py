@@ -20,6 +20,11 @@ urlpatterns = [
     ),
     path("projects/<slug:slug>/metrics/", views.project_metrics, name="project"),
     path(
+        "projects/<slug:slug>/metrics/sources/",
+        views.metric_sources,
+        name="sources",
+    ),
+    path(
         "projects/<slug:slug>/dashboard/",
         dashboard_views.project_dashboard_view,
         name="dashboard",

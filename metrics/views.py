@@ -219,6 +219,7 @@ def _metrics_page(
             "tab": "metrics",
             "services": services_,
             "summary": selectors.last_days_summary(project),
+            "source_choices": selectors.source_choices(project),
             "may_connect": may_connect,
             "kinds": kinds,
             "org_kinds": org_kinds,
@@ -456,3 +457,18 @@ def service_remove(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
         request, f"{service.name} is removed. Its data and history stay, labelled."
     )
     return redirect("metrics:project", slug=slug)
+
+
+@require_POST
+def metric_sources(request: AuthedRequest, slug: str) -> HttpResponse:
+    """Save which source counts for each metric fed by several sources."""
+    project = get_project_for_user(request.user, slug, Action.CONNECT_SERVICES)
+    for metric, _, sources, _ in selectors.source_choices(project):
+        value = request.POST.get(f"source-{metric}", "")
+        chosen = next((s for s in sources if str(s.pk) == value), None)
+        if value and chosen is None:
+            messages.error(request, "Choose one of the sources that feed the metric.")
+            return redirect("metrics:project", slug=project.slug)
+        services.metric_source_set(project=project, metric=metric, service=chosen)
+    messages.success(request, "The sources that count are saved.")
+    return redirect("metrics:project", slug=project.slug)
