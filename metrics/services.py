@@ -6,6 +6,8 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -221,6 +223,10 @@ def _connector(
     )
 
 
+# "Test connection" answers within this many seconds, retries included.
+CONNECTION_TEST_SECONDS = 10.0
+
+
 def connection_test(
     *,
     kind: str,
@@ -229,17 +235,30 @@ def connection_test(
     config: Mapping[str, Any],
     environment: str,
 ) -> str:
-    """Try the values of a form, within ten seconds, saving nothing."""
-    with httpx.Client(timeout=httpx.Timeout(10.0)) as client:
-        connector = _connector(
-            kind,
-            base_url=base_url,
-            credentials=credentials,
-            config=config,
-            environment=environment,
-            client=client,
-        )
-        return str(connector.test())
+    """Try the values of a form, saving nothing. Retries on 429/5xx could take longer
+    than a person should wait, so the whole test has a hard deadline."""
+
+    def attempt() -> str:
+        with httpx.Client(timeout=httpx.Timeout(CONNECTION_TEST_SECONDS)) as client:
+            connector = _connector(
+                kind,
+                base_url=base_url,
+                credentials=credentials,
+                config=config,
+                environment=environment,
+                client=client,
+            )
+            return str(connector.test())
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(attempt).result(timeout=CONNECTION_TEST_SECONDS)
+    except FuturesTimeout:
+        raise ConnectorError(
+            f"No answer within {CONNECTION_TEST_SECONDS:.0f} seconds; check the address."
+        ) from None
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _day(moment: datetime) -> datetime:

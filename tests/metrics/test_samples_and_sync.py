@@ -292,3 +292,25 @@ def test_hourly_samples_past_their_retention_are_pruned_and_rollups_stay(
         MetricSample.objects.filter(service=service, bucket=Bucket.HOUR).count() == 24
     )
     assert rollup(service, Metric.REQUESTS, 0) == Decimal(24)  # the day's history stays
+
+
+def test_test_connection_gives_up_after_its_deadline(monkeypatch):
+    import time as time_module
+
+    class SlowConnector(Connector):
+        kind = "slow"
+
+        def test(self):
+            time_module.sleep(1.0)
+            return "too late"
+
+    monkeypatch.setattr(services, "connector_class", lambda kind: SlowConnector)
+    monkeypatch.setattr(services, "CONNECTION_TEST_SECONDS", 0.2)
+    with pytest.raises(ConnectorError, match="No answer within"):
+        services.connection_test(
+            kind="slow",
+            base_url="",
+            credentials={},
+            config={},
+            environment="production",
+        )
