@@ -14,6 +14,7 @@ admin.site.site_header = "Runway administration"
 
 portal_patterns = [
     path("", home.home, name="home"),
+    path("portfolio.csv", home.portfolio_csv, name="portfolio_csv"),
     path("manage/people/", people.user_list, name="user_list"),
     path("manage/people/invite/", people.user_invite, name="user_invite"),
     path("manage/people/<int:pk>/", people.user_detail, name="user_detail"),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import (
+    Case,
     Count,
     Exists,
     OuterRef,
@@ -17,6 +18,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
@@ -78,8 +80,22 @@ def _with_step_facts(projects: QuerySet[Project]) -> QuerySet[Project]:
     )
     current = not_done.order_by("step__number")
     return projects.annotate(
+        # Launched only once step 7 is done; a project without step rows is at step 1.
         current_step=Coalesce(
-            Subquery(current.values("step__number")[:1]), Value(LAUNCHED)
+            Subquery(current.values("step__number")[:1]),
+            Case(
+                When(
+                    Exists(
+                        ProjectStep.objects.filter(
+                            project=OuterRef("pk"),
+                            step__number=7,
+                            status=StepStatus.DONE,
+                        )
+                    ),
+                    then=Value(LAUNCHED),
+                ),
+                default=Value(1),
+            ),
         ),
         current_step_status=Subquery(current.values("status")[:1]),
         current_activity=Subquery(

@@ -1,22 +1,68 @@
 from __future__ import annotations
 
-from django.http import HttpResponse
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+import plotly.graph_objects as go
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from metrics.models import Alert
 from portal.http import AuthedRequest
+from portal.selectors import (
+    AT_RISK,
+    Overview,
+    portfolio_overview,
+    portfolio_projects,
+    risk_reasons,
+)
 from projects.access import visible_projects
-from projects.models import ProjectStatus
 from projects.roles import may_create_projects, sees_all_projects
-from projects.selectors import portfolio_summary, project_list_for_user
+from projects.selectors import LAUNCHED
+
+TABLE_SIZE = 50
+
+
+def _funnel_figure(overview: Overview) -> dict[str, Any]:
+    """Projects per transition step as horizontal bars (the cartesian bundle has no funnel)."""
+    labels = [f"{n}. {name}" if n <= 7 else name for n, name, _ in overview.funnel]
+    counts = [count for _, _, count in overview.funnel]
+    figure = go.Figure(
+        data=[
+            go.Bar(
+                x=counts,
+                y=labels,
+                orientation="h",
+                marker_color="#1d4ed8",
+                text=counts,
+                textposition="auto",
+            )
+        ],
+        layout={
+            "template": "none",
+            "height": 300,
+            "margin": {"l": 170, "r": 16, "t": 8, "b": 32},
+            "yaxis": {"autorange": "reversed"},
+            "xaxis": {"title": {"text": "projects"}, "dtick": 1},
+            "font": {
+                "family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
+                "size": 12,
+            },
+        },
+    )
+    result: dict[str, Any] = figure.to_plotly_json()
+    return result
 
 
 @require_GET
 def home(request: AuthedRequest) -> HttpResponse:
     """The portfolio: every project for executives and admins, one's own for others."""
-    summary = portfolio_summary(request.user)
-    projects = project_list_for_user(request.user)[:50]
+    overview = portfolio_overview(request.user)
+    projects = list(portfolio_projects(request.user)[:TABLE_SIZE])
+    for project in projects:
+        project.risk_reasons = risk_reasons(project)  # type: ignore[attr-defined]
     open_alerts = (
         Alert.objects.filter(
             status=Alert.Status.OPEN,
@@ -29,13 +75,63 @@ def home(request: AuthedRequest) -> HttpResponse:
         request,
         "portal/home.html",
         {
-            "summary": summary,
+            "overview": overview,
             "projects": projects,
             "open_alerts": open_alerts,
-            "statuses": ProjectStatus,
+            "funnel": _funnel_figure(overview),
+            "funnel_summary": "; ".join(
+                f"{name}: {count}" for _, name, count in overview.funnel
+            ),
             "sees_all": sees_all_projects(request.user),
             "may_create": may_create_projects(request.user),
-            "at_risk": summary.by_status.get(ProjectStatus.AT_RISK, 0)
-            + summary.by_status.get(ProjectStatus.BLOCKED, 0),
+            "more": overview.in_flight + overview.funnel[-1][2] > TABLE_SIZE,
         },
     )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+def portfolio_csv(request: AuthedRequest) -> StreamingHttpResponse:
+    """The portfolio table as CSV, streamed; everyone gets the projects they may see."""
+    projects = portfolio_projects(request.user)
+    if request.GET.get("at_risk") == "1":
+        projects = projects.filter(AT_RISK)
+
+    def rows() -> Iterator[list[str]]:
+        yield [
+            "project",
+            "team",
+            "step",
+            "status",
+            "owner",
+            "engineering lead",
+            "at risk because",
+            "target launch",
+        ]
+        for project in projects:
+            members = {m.role: m.user.display_name for m in project.memberships.all()}
+            current = getattr(project, "current_step", 1)  # annotated by the selector
+            step = "launched" if current == LAUNCHED else str(current)
+            yield [
+                project.name,
+                project.team.name,
+                step,
+                project.get_status_display(),
+                members.get("owner", ""),
+                members.get("lead", ""),
+                "; ".join(risk_reasons(project)),
+                project.target_launch_date.isoformat()
+                if project.target_launch_date
+                else "",
+            ]
+
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rows()), content_type="text/csv"
+    )
+    response["Content-Disposition"] = 'attachment; filename="runway-portfolio.csv"'
+    return response

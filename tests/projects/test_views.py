@@ -363,7 +363,7 @@ def test_the_portfolio_shows_only_the_users_projects(
     assert response.status_code == 200
     assert [p.name for p in response.context["projects"]] == ["Support Copilot"]
     assert "Hidden Helper" not in response.text
-    assert response.context["summary"].projects == 1
+    assert response.context["overview"].in_flight == 1
 
 
 def test_the_portfolio_shows_executives_every_project(
@@ -376,8 +376,8 @@ def test_the_portfolio_shows_executives_every_project(
         "Hidden Helper",
         "Support Copilot",
     ]
-    assert response.context["summary"].projects == 2
-    assert response.context["at_risk"] == 1
+    assert response.context["overview"].in_flight == 2
+    assert response.context["overview"].at_risk == 1
     assert "Every AI project in the company" in response.text
 
 
@@ -385,7 +385,7 @@ def test_the_portfolio_counts_a_project_once_however_many_members_it_has(
     signed_in, owner, lead, viewer
 ):
     response = signed_in(owner).get("/")
-    assert response.context["summary"].projects == 1
+    assert response.context["overview"].in_flight == 1
 
 
 def test_the_portfolio_is_empty_for_someone_with_no_projects(
@@ -394,7 +394,7 @@ def test_the_portfolio_is_empty_for_someone_with_no_projects(
     response = signed_in(outsider).get("/")
     assert response.status_code == 200
     assert list(response.context["projects"]) == []
-    assert response.context["summary"].projects == 0
+    assert response.context["overview"].in_flight == 0
     assert "No projects yet" in response.text
     assert "Hidden Helper" not in response.text
 
