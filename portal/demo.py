@@ -514,9 +514,9 @@ OVER_BUDGET = "Invoice Extraction"
 TOO_SLOW = "Knowledge Base Search"
 
 
-def _demo_metrics(project: Project, *, lead: User, stage: int) -> None:
+def _demo_metrics(project: Project, *, lead: User) -> None:
     """A demo generator source with 90 days of made-up but plausible data, within the
-    approved targets except for the two stories; ``stage`` is the project's current step."""
+    approved targets except for the two stories."""
     targets = assessment_selectors.approved_targets(project)
     config: dict[str, Any] = {
         "seed": project.slug,
@@ -620,7 +620,7 @@ def _progress(
         finishing = number < demo.stage
         if number == 1:
             _requirements(project, demo, rng, owner=owner, approve=finishing)
-            _demo_metrics(project, lead=lead, stage=demo.stage)
+            _demo_metrics(project, lead=lead)
         elif number == 2:
             _gap_assessments(
                 project,
