@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,6 +21,7 @@ from metrics.health import State, against_target, budget_forecast, days_in_month
 from metrics.models import Alert
 from metrics.vocabulary import Metric
 from projects.access import Action, can, get_project_for_user
+from projects.exports import csv_response
 from projects.selectors import with_members
 
 if TYPE_CHECKING:
@@ -479,18 +479,4 @@ def project_metrics_csv(request: AuthedRequest, slug: str) -> StreamingHttpRespo
                         series.source,
                     ]
 
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows()), content_type="text/csv"
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="{project.slug}-metrics-{start}-{end}.csv"'
-    )
-    return response
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv rows."""
-
-    def write(self, value: str) -> str:
-        return value
+    return csv_response(rows(), f"{project.slug}-metrics-{start}-{end}.csv")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from portal.selectors import (
     risk_reasons,
 )
 from projects.access import visible_projects
+from projects.exports import csv_response
 from projects.roles import may_create_projects, sees_all_projects
 from projects.selectors import LAUNCHED
 
@@ -89,11 +89,6 @@ def home(request: AuthedRequest) -> HttpResponse:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @require_GET
 def portfolio_csv(request: AuthedRequest) -> StreamingHttpResponse:
     """The portfolio table as CSV, streamed; everyone gets the projects they may see."""
@@ -129,9 +124,4 @@ def portfolio_csv(request: AuthedRequest) -> StreamingHttpResponse:
                 else "",
             ]
 
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows()), content_type="text/csv"
-    )
-    response["Content-Disposition"] = 'attachment; filename="runway-portfolio.csv"'
-    return response
+    return csv_response(rows(), "runway-portfolio.csv")
