@@ -33,8 +33,12 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The harness drops and re-creates its own database (never DATABASE_URL's): see bench/README.md.
+SCALE ?= default
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/runway_bench
+BENCH_OUTPUT ?= bench
 bench: install
-	@echo "The benchmark harness is not built yet (see bench/README.md)."
+	SCALE=$(SCALE) $(BIN)/python -m bench.run --database-url "$(BENCH_DATABASE_URL)" --output "$(BENCH_OUTPUT)"
 
 # Re-resolve every pinned version from pyproject.toml into requirements.lock.
 lock:

@@ -1,0 +1,1 @@
+"""The benchmark harness: a realistic portfolio generator and timed runs (see README)."""
