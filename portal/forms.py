@@ -64,3 +64,26 @@ class TeamForm(forms.ModelForm):  # type: ignore[type-arg]
             members.queryset = User.objects.filter(
                 Q(is_active=True) | Q(teams=self.instance)
             ).distinct()
+
+
+TOKEN_LIFETIMES: dict[str, int | None] = {"30": 30, "90": 90, "365": 365, "never": None}
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=120,
+        help_text="What the token is for, e.g. “BI dashboard refresh”.",
+    )
+    expires = forms.ChoiceField(
+        label="Expires",
+        choices=[
+            ("30", "in 30 days"),
+            ("90", "in 90 days"),
+            ("365", "in a year"),
+            ("never", "never"),
+        ],
+        initial="90",
+    )
+
+    def lifetime_days(self) -> int | None:
+        return TOKEN_LIFETIMES[self.cleaned_data["expires"]]

@@ -66,3 +66,30 @@ class User(AbstractUser):
     @property
     def has_accepted_invitation(self) -> bool:
         return self.has_usable_password() or self.last_login is not None
+
+
+class PersonalAccessToken(models.Model):
+    """A bearer token for the read-only API, acting as its owner.
+
+    It carries no rights of its own: every request reads only what the owner may see
+    at that moment. Only the SHA-256 of the secret is kept (as for push tokens), so the
+    secret is shown once, when it is made.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=120)
+    token_hash = models.CharField(max_length=64, unique=True)
+    # The first characters of the secret, so people can tell their tokens apart.
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["token_hash"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

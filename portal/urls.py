@@ -8,11 +8,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from metrics.api import api
-from portal.views import health, home, invitations, people
+from portal.api import router as read_router
+from portal.views import health, home, invitations, people, tokens
 
 # The Django admin signs in through allauth, so it gets the same rate limits and MFA.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = "Runway administration"
+api.add_router("/", read_router)  # the read-only API, beside the push API
 
 portal_patterns = [
     path("", home.home, name="home"),
@@ -29,6 +31,11 @@ portal_patterns = [
         "manage/people/<int:pk>/reactivate/",
         people.user_reactivate,
         name="user_reactivate",
+    ),
+    path("account/tokens/", tokens.token_list, name="api_tokens"),
+    path("account/tokens/new/", tokens.token_create, name="api_token_create"),
+    path(
+        "account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="api_token_revoke"
     ),
     path("manage/teams/", people.team_list, name="team_list"),
     path("manage/teams/new/", people.team_edit, name="team_create"),
