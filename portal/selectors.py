@@ -1,42 +1,203 @@
 """Reads for the portfolio: everything aggregated in the database, whatever the number of
-projects (no per-project queries, no Python loops over querysets)."""
+projects (no per-project queries, no Python loops over querysets).
+
+Every read takes the same ``PortfolioFilters`` so the tiles, charts, lists and the table
+always describe the same set of projects.
+"""
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Least, TruncWeek
 from django.utils import timezone
 
-from assessments.models import RequirementsDocument
+from assessments.models import AssessmentCriterion, CriterionScore, GapAssessment
 from metrics.models import Alert, DailyRollup
 from metrics.vocabulary import Metric
-from projects.models import Project, ProjectStatus, ProjectStep, Step, StepStatus
-from projects.selectors import LAUNCHED, project_list_for_user
+from projects.models import (
+    Project,
+    ProjectStatus,
+    ProjectStep,
+    Step,
+    StepStatus,
+)
+from projects.selectors import LAUNCHED, ProjectFilters, project_list_for_user
 
 if TYPE_CHECKING:
     from portal.models import User
+
+QUALITY_WINDOW_DAYS = 30  # a project's quality is the mean daily score of this window
+TREND_WEEKS = 12  # the spend and quality charts look back this many weeks
+UPCOMING_DAYS = 90  # launches planned within this many days are "upcoming"
+LIST_SIZE = 10  # rows in the upcoming-launches and stalled lists
+HEAT_MAP_SIZE = 30  # projects in the readiness heat map, least ready first
+
+
+@dataclass(frozen=True)
+class PortfolioFilters:
+    """The portfolio's filters and sort, as they appear in the URL."""
+
+    team: str = ""
+    framework: str = ""
+    status: str = ""  # a ProjectStatus value, or "launched"
+    step: int | None = None
+    at_risk: bool = False
+    sort: str = "name"
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.team or self.framework or self.status or self.step or self.at_risk
+        )
+
+
+def _nulls_last(name: str) -> Any:
+    return (
+        F(name[1:]).desc(nulls_last=True)
+        if name.startswith("-")
+        else F(name).asc(nulls_last=True)
+    )
+
+
+# Sort key in the URL -> ordering; each has a descending twin with a leading "-".
+SORT_FIELDS = {
+    "name": "name",
+    "team": "team__name",
+    "step": "current_step",
+    "status": "status",
+    "readiness": "readiness",
+    "spend": "spend_month_to_date",
+    "quality": "quality",
+    "alerts": "open_alerts",
+    "days": "days_in_step",
+    "launch": "target_launch_date",
+}
+
+
+def _ordering(sort: str) -> list[Any]:
+    key = sort.removeprefix("-")
+    field = SORT_FIELDS.get(key, "name")
+    descending = sort.startswith("-") and key in SORT_FIELDS
+    return [_nulls_last(("-" if descending else "") + field), "name", "pk"]
 
 
 def quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
-def portfolio_projects(user: User) -> QuerySet[Project]:
-    """The visible projects with their step facts and why each one is at risk."""
-    stalled_before = timezone.now() - timedelta(days=settings.RUNWAY_STALLED_AFTER_DAYS)
-    return project_list_for_user(user).annotate(
+def _cost_subquery(metric: Metric, since: date, until: date) -> Subquery:
+    return Subquery(
+        DailyRollup.objects.filter(
+            project=OuterRef("pk"),
+            metric=metric,
+            day__gte=since,
+            day__lte=until,
+            service__deleted_at__isnull=True,
+        )
+        .order_by()
+        .values("project")
+        .annotate(total=Sum("value"))
+        .values("total")[:1],
+        output_field=DecimalField(max_digits=20, decimal_places=6),
+    )
+
+
+def portfolio_projects(
+    user: User, filters: PortfolioFilters | None = None, today: date | None = None
+) -> QuerySet[Any]:
+    """The visible projects matching ``filters``, with everything the table shows:
+    step facts, why each one is at risk, readiness, spend this month against the
+    approved budget, quality against its target, open alerts and days in the step."""
+    filters = filters or PortfolioFilters()
+    today = today or timezone.localdate()
+    now = timezone.now()
+    stalled_before = now - timedelta(days=settings.RUNWAY_STALLED_AFTER_DAYS)
+    approved = "requirements__approved_version__"
+    current_step = ProjectStep.objects.filter(project=OuterRef("pk")).exclude(
+        status=StepStatus.DONE
+    )
+    latest_assessment = GapAssessment.objects.filter(project=OuterRef("pk")).order_by(
+        "-created_at", "-id"
+    )
+    month_start = today.replace(day=1)
+    projects = project_list_for_user(
+        user,
+        filters=ProjectFilters(
+            step=filters.step,
+            status=filters.status,
+            team=filters.team,
+            framework=filters.framework,
+        ),
+    ).annotate(
+        open_alerts=Coalesce(
+            Subquery(
+                Alert.objects.filter(project=OuterRef("pk"), status=Alert.Status.OPEN)
+                .order_by()
+                .values("project")
+                .annotate(n=Count("id"))
+                .values("n")[:1]
+            ),
+            Value(0),
+        ),
         has_open_alert=Exists(
             Alert.objects.filter(project=OuterRef("pk"), status=Alert.Status.OPEN)
         ),
         owner_says_at_risk=Q(status__in=[ProjectStatus.AT_RISK, ProjectStatus.BLOCKED]),
         stalled=Q(current_activity__lt=stalled_before, current_step__lt=LAUNCHED)
         & ~Q(current_step_status=StepStatus.NOT_STARTED),
+        step_started_at=Subquery(
+            current_step.order_by("step__number").values("started_at")[:1]
+        ),
+        readiness=Subquery(latest_assessment.values("overall_readiness")[:1]),
+        budget=F(f"{approved}monthly_budget_usd"),
+        quality_target=F(f"{approved}quality_score_target"),
+        quality_name=F(f"{approved}quality_score_name"),
+        # Billed cost where a provider reports it for the project, observed cost otherwise.
+        spend_month_to_date=Coalesce(
+            _cost_subquery(Metric.COST_BILLED_USD, month_start, today),
+            _cost_subquery(Metric.COST_OBSERVED_USD, month_start, today),
+        ),
+        quality=Subquery(
+            DailyRollup.objects.filter(
+                project=OuterRef("pk"),
+                metric=Metric.QUALITY_SCORE,
+                dimension=OuterRef("quality_name"),
+                day__gt=today - timedelta(days=QUALITY_WINDOW_DAYS),
+                day__lte=today,
+                service__deleted_at__isnull=True,
+            )
+            .order_by()
+            .values("project")
+            .annotate(mean=Avg("value"))
+            .values("mean")[:1],
+            output_field=DecimalField(max_digits=20, decimal_places=6),
+        ),
     )
+    if filters.at_risk:
+        projects = projects.filter(AT_RISK)
+    return projects.order_by(*_ordering(filters.sort))
 
 
 AT_RISK = (
@@ -49,57 +210,89 @@ AT_RISK = (
 
 @dataclass(frozen=True)
 class Overview:
+    projects: int
     in_flight: int
     launched_this_quarter: int
     at_risk: int
     spend_month_to_date: Decimal
+    spend_forecast: Decimal
     budgets: Decimal
-    funnel: list[
-        tuple[int, str, int]
-    ]  # (step number, short name, projects there); 8 = launched
+    assessed: int
+    average_readiness: float | None
+    quality_measured: int
+    quality_met: int
+    average_quality: float | None
+    average_quality_target: float | None
+    # (step number, short name, projects there); 8 = launched
+    funnel: list[tuple[int, str, int]]
+
+    @property
+    def over_budget(self) -> bool:
+        return bool(self.budgets) and self.spend_forecast > self.budgets
 
 
-def portfolio_overview(user: User, today: date | None = None) -> Overview:
-    """Headline numbers and the funnel, in a handful of queries."""
+def month_forecast(spend: Decimal, today: date) -> Decimal:
+    """The month's spend if it goes on at the pace of its days so far."""
+    days_in_month = calendar.monthrange(today.year, today.month)[1]
+    return (spend / today.day * days_in_month).quantize(Decimal("0.01"))
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def portfolio_overview(
+    user: User, filters: PortfolioFilters | None = None, today: date | None = None
+) -> Overview:
+    """Headline numbers and the funnel, in three queries."""
     today = today or timezone.localdate()
-    projects = portfolio_projects(user)
-    visible = projects.values("pk")
+    projects = portfolio_projects(user, filters, today)
+    measured = Q(quality__isnull=False, quality_target__isnull=False)
+    totals = projects.order_by().aggregate(
+        n_projects=Count("pk"),
+        n_launched=Count("pk", filter=Q(current_step=LAUNCHED)),
+        n_at_risk=Count("pk", filter=AT_RISK),
+        total_spend=Sum("spend_month_to_date"),
+        total_budgets=Sum("budget"),
+        n_assessed=Count("pk", filter=Q(readiness__isnull=False)),
+        mean_readiness=Avg("readiness"),
+        n_quality_measured=Count("pk", filter=measured),
+        n_quality_met=Count(
+            "pk", filter=measured & Q(quality__gte=F("quality_target"))
+        ),
+        mean_quality=Avg("quality", filter=measured),
+        mean_quality_target=Avg("quality_target", filter=measured),
+    )
     by_step = {
         row["current_step"]: row["n"]
-        # current_step is an annotation the stubs cannot see.
         for row in projects.order_by()
-        .values("current_step")  # type: ignore[misc]
+        .values("current_step")
         .annotate(n=Count("id", distinct=True))
     }
     names = dict(Step.objects.values_list("number", "short_name"))
     funnel = [(n, names.get(n, str(n)), by_step.get(n, 0)) for n in range(1, 8)]
     funnel.append((LAUNCHED, "Launched", by_step.get(LAUNCHED, 0)))
     launched = ProjectStep.objects.filter(
-        project__in=visible,
+        project__in=projects.values("pk"),
         step__number=7,
         status=StepStatus.DONE,
         completed_at__date__gte=quarter_start(today),
     ).count()
-    # Billed cost where a provider reports it for the project, observed cost otherwise.
-    month = DailyRollup.objects.filter(
-        project__in=visible,
-        day__gte=today.replace(day=1),
-        service__deleted_at__isnull=True,
-    )
-    billed_projects = month.filter(metric=Metric.COST_BILLED_USD).values("project")
-    spend = month.filter(
-        Q(metric=Metric.COST_BILLED_USD)
-        | (Q(metric=Metric.COST_OBSERVED_USD) & ~Q(project__in=billed_projects))
-    ).aggregate(total=Sum("value"))["total"] or Decimal(0)
-    budgets = RequirementsDocument.objects.filter(project__in=visible).aggregate(
-        total=Sum("approved_version__monthly_budget_usd")
-    )["total"] or Decimal(0)
+    spend = totals["total_spend"] or Decimal(0)
     return Overview(
-        in_flight=sum(n for step, n in by_step.items() if step != LAUNCHED),
+        projects=totals["n_projects"],
+        in_flight=totals["n_projects"] - totals["n_launched"],
         launched_this_quarter=launched,
-        at_risk=projects.filter(AT_RISK).count(),
+        at_risk=totals["n_at_risk"],
         spend_month_to_date=spend,
-        budgets=budgets,
+        spend_forecast=month_forecast(spend, today),
+        budgets=totals["total_budgets"] or Decimal(0),
+        assessed=totals["n_assessed"],
+        average_readiness=_float(totals["mean_readiness"]),
+        quality_measured=totals["n_quality_measured"],
+        quality_met=totals["n_quality_met"],
+        average_quality=_float(totals["mean_quality"]),
+        average_quality_target=_float(totals["mean_quality_target"]),
         funnel=funnel,
     )
 
@@ -116,3 +309,190 @@ def risk_reasons(project: Any) -> list[str]:
     if getattr(project, "stalled", False):
         reasons.append("stalled")
     return reasons
+
+
+def days_in_step(project: Any, today: date) -> int | None:
+    """Whole days since the current step started (None once launched or not started)."""
+    started = getattr(project, "step_started_at", None)
+    if getattr(project, "current_step", LAUNCHED) == LAUNCHED or started is None:
+        return None
+    return max((today - timezone.localdate(started)).days, 0)
+
+
+def _visible_ids(
+    user: User, filters: PortfolioFilters | None, today: date
+) -> QuerySet[Any]:
+    return portfolio_projects(user, filters, today).order_by().values("pk")
+
+
+def upcoming_launches(
+    user: User, filters: PortfolioFilters | None = None, today: date | None = None
+) -> list[Project]:
+    """Projects not yet launched whose target launch falls in the next few weeks."""
+    today = today or timezone.localdate()
+    return list(
+        portfolio_projects(user, filters, today)
+        .prefetch_related(None)
+        .filter(
+            current_step__lt=LAUNCHED,
+            target_launch_date__gte=today,
+            target_launch_date__lte=today + timedelta(days=UPCOMING_DAYS),
+        )
+        .order_by("target_launch_date", "name")[:LIST_SIZE]
+    )
+
+
+def stalled_projects(
+    user: User, filters: PortfolioFilters | None = None, today: date | None = None
+) -> list[Project]:
+    """Projects with no activity in their current step lately, quietest first."""
+    return list(
+        portfolio_projects(user, filters, today)
+        .prefetch_related(None)
+        .filter(stalled=True)
+        .order_by("current_activity", "name")[:LIST_SIZE]
+    )
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    areas: list[str]
+    # (project, readiness per area in ``areas`` order, None where not assessed)
+    rows: list[tuple[Project, list[float | None]]]
+    more: int  # assessed projects left out of the map
+
+
+def readiness_heat_map(
+    user: User, filters: PortfolioFilters | None = None, today: date | None = None
+) -> HeatMap:
+    """Readiness per gap area of the least ready assessed projects, from each one's
+    latest assessment, with the same formula as ``assessments.readiness``: the mean of
+    min(level, target) / target over an area's criteria (1 when the target is 0)."""
+    today = today or timezone.localdate()
+    assessed = (
+        portfolio_projects(user, filters, today)
+        .prefetch_related(None)
+        .filter(readiness__isnull=False)
+    )
+    total = assessed.count()
+    shown = list(assessed.order_by("readiness", "name")[:HEAT_MAP_SIZE])
+    latest = GapAssessment.objects.filter(
+        project=OuterRef("assessment__project")
+    ).order_by("-created_at", "-id")
+    ratio = Case(
+        When(target=0, then=Value(1.0)),
+        default=Cast(Least("level", "target"), FloatField())
+        / Cast("target", FloatField()),
+        output_field=FloatField(),
+    )
+    cells = (
+        CriterionScore.objects.filter(
+            assessment__project__in=[p.pk for p in shown],
+            assessment=Subquery(latest.values("pk")[:1]),
+        )
+        .values("assessment__project", "criterion__area_name")
+        .annotate(readiness=Avg(ratio))
+        .order_by()
+    )
+    by_project: dict[int, dict[str, float]] = {}
+    for cell in cells:
+        by_project.setdefault(cell["assessment__project"], {})[
+            cell["criterion__area_name"]
+        ] = round(100 * cell["readiness"], 1)
+    areas = list(
+        AssessmentCriterion.objects.filter(active=True)
+        .order_by("order", "area")
+        .values_list("area_name", flat=True)
+        .distinct()
+    )
+    seen = {area for values in by_project.values() for area in values}
+    areas = [a for a in dict.fromkeys(areas) if a in seen] + sorted(
+        seen.difference(areas)
+    )
+    rows = [
+        (project, [by_project.get(project.pk, {}).get(area) for area in areas])
+        for project in shown
+    ]
+    return HeatMap(areas=areas, rows=rows, more=total - len(shown))
+
+
+@dataclass(frozen=True)
+class WeeklySeries:
+    weeks: list[date]  # Mondays, oldest first
+    # name -> one value per week (None where nothing was reported)
+    series: dict[str, list[Decimal | None]]
+
+    @property
+    def rows(self) -> list[tuple[date, list[Decimal | None]]]:
+        """Week by week, one value per series (for the data tables under the charts)."""
+        return [
+            (week, [values[i] for values in self.series.values()])
+            for i, week in enumerate(self.weeks)
+        ]
+
+
+def _weeks(today: date) -> list[date]:
+    monday = today - timedelta(days=today.weekday())
+    return [monday - timedelta(weeks=n) for n in range(TREND_WEEKS - 1, -1, -1)]
+
+
+def spend_by_team(
+    user: User, filters: PortfolioFilters | None = None, today: date | None = None
+) -> WeeklySeries:
+    """Weekly spend per team over the last weeks: billed cost for projects a provider
+    bills in the window, observed cost for the others."""
+    today = today or timezone.localdate()
+    weeks = _weeks(today)
+    rollups = DailyRollup.objects.filter(
+        project__in=_visible_ids(user, filters, today),
+        day__gte=weeks[0],
+        day__lte=today,
+        service__deleted_at__isnull=True,
+    )
+    billed = rollups.filter(metric=Metric.COST_BILLED_USD).values("project")
+    rows = (
+        rollups.filter(
+            Q(metric=Metric.COST_BILLED_USD)
+            | (Q(metric=Metric.COST_OBSERVED_USD) & ~Q(project__in=billed))
+        )
+        .annotate(week=TruncWeek("day"))
+        .values("project__team__name", "week")
+        .annotate(total=Sum("value"))
+        .order_by("project__team__name", "week")
+    )
+    return _pivot(weeks, rows, "project__team__name", "total")
+
+
+def quality_trend(
+    user: User, filters: PortfolioFilters | None = None, today: date | None = None
+) -> WeeklySeries:
+    """The weekly mean of each project's own approved quality score, across projects."""
+    today = today or timezone.localdate()
+    weeks = _weeks(today)
+    rows = (
+        DailyRollup.objects.filter(
+            project__in=_visible_ids(user, filters, today),
+            metric=Metric.QUALITY_SCORE,
+            dimension=F("project__requirements__approved_version__quality_score_name"),
+            day__gte=weeks[0],
+            day__lte=today,
+            service__deleted_at__isnull=True,
+        )
+        .annotate(week=TruncWeek("day"), series=Value("Quality score"))
+        .values("series", "week")
+        .annotate(mean=Avg("value"))
+        .order_by("week")
+    )
+    return _pivot(weeks, rows, "series", "mean")
+
+
+def _pivot(weeks: list[date], rows: Any, name_key: str, value_key: str) -> WeeklySeries:
+    index = {week: i for i, week in enumerate(weeks)}
+    series: dict[str, list[Decimal | None]] = {}
+    for row in rows:
+        week = row["week"]
+        week = week.date() if hasattr(week, "date") else week
+        values = series.setdefault(row[name_key], [None] * len(weeks))
+        if week in index:
+            values[index[week]] = Decimal(row[value_key])
+    return WeeklySeries(weeks=weeks, series=series)

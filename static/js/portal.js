@@ -11,6 +11,11 @@
     toggle.setAttribute("aria-expanded", open ? "true" : "false");
   });
 
+  // The board report's Print button.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+  });
+
   // Forms with data-confirm ask first, in an accessible <dialog>.
   document.addEventListener("submit", function (event) {
     var form = event.target;

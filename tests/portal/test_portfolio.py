@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -10,14 +12,31 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
+from assessments import services as assessment_services
+from assessments.models import AssessmentCriterion
 from metrics import services as metric_services
 from metrics.models import Alert, ConnectedService
 from metrics.vocabulary import Bucket, Metric, Sample
-from portal.selectors import portfolio_overview, quarter_start
+from portal.portfolio import filters_from
+from portal.selectors import (
+    PortfolioFilters,
+    month_forecast,
+    portfolio_overview,
+    portfolio_projects,
+    quality_trend,
+    quarter_start,
+    readiness_heat_map,
+    spend_by_team,
+    stalled_projects,
+    upcoming_launches,
+)
 from projects import services
-from projects.models import ProjectStatus, ProjectStep, StepStatus
+from projects.exports import neutralise
+from projects.models import Framework, ProjectStatus, ProjectStep, StepStatus
 from projects.roles import GlobalRole
+from tests.conftest import require
 from tests.factories import TeamFactory, UserFactory, approve_requirements
 
 pytestmark = pytest.mark.django_db
@@ -33,8 +52,10 @@ def owner():
     return UserFactory()
 
 
-def make(owner, name, **changes):
-    project = services.project_create(name=name, team=TeamFactory(), owner=owner)
+def make(owner, name, team=None, **changes):
+    project = services.project_create(
+        name=name, team=team or TeamFactory(), owner=owner
+    )
     for field, value in changes.items():
         setattr(project, field, value)
     project.save()
@@ -47,15 +68,34 @@ def launch(project):
     )
 
 
-def cost(project, kind, metric, amount):
-    service = ConnectedService.objects.create(project=project, kind=kind, name=kind)
-    today = timezone.localdate()
-    start = datetime(today.year, today.month, today.day, tzinfo=UTC)
+def cost(project, kind, metric, amount, day=None, dimension=""):
+    service, _ = ConnectedService.objects.get_or_create(
+        project=project, kind=kind, defaults={"name": kind}
+    )
+    day = day or timezone.localdate()
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     metric_services.samples_write(
         project=project,
         service=service,
-        samples=[Sample(metric, start, Bucket.DAY, Decimal(amount))],
+        samples=[Sample(metric, start, Bucket.DAY, Decimal(amount), dimension)],
     )
+
+
+def assess(project, assessor, levels):
+    """A gap assessment with ``levels`` (criterion key -> (level, target)); every other
+    active criterion meets a target of 2."""
+    return assessment_services.assessment_record(
+        project=project,
+        assessor=assessor,
+        scores=[
+            assessment_services.ScoreInput(c, *levels.get(c.key, (2, 2)))
+            for c in AssessmentCriterion.objects.filter(active=True)
+        ],
+    )
+
+
+def csv_of(client, url):
+    return b"".join(client.get(url).streaming_content).decode()
 
 
 def test_the_quarter_starts_in_january_april_july_and_october():
@@ -121,7 +161,7 @@ def test_the_csv_export_lists_the_visible_projects_with_their_risks(
     client.force_login(executive)
     response = client.get(reverse("portal:portfolio_csv"))
     lines = b"".join(response.streaming_content).decode().splitlines()
-    assert lines[0].startswith("project,team,step,status")
+    assert lines[0].startswith("project,team,step,status,readiness %")
     assert any(
         line.startswith("Worried,") and "owner says blocked" in line for line in lines
     )
@@ -135,16 +175,328 @@ def test_the_csv_export_lists_the_visible_projects_with_their_risks(
     )
 
 
-def test_the_portfolio_query_count_does_not_grow_with_projects(
+def _portfolio_with(owner, first, count):
+    team = TeamFactory()
+    for n in range(first, count):
+        project = make(owner, f"Project {n:02}", team=team)
+        approve_requirements(project, owner)
+        cost(project, "langfuse", Metric.COST_OBSERVED_USD, 10 + n)
+        cost(project, "langfuse", Metric.QUALITY_SCORE, "0.9", dimension="helpfulness")
+        if n % 3 == 0:
+            Alert.objects.create(project=project, kind=Alert.Kind.BUDGET, message="$")
+        if n % 4 == 0:
+            assess(project, owner, {})
+
+
+def test_the_portfolio_query_count_is_the_same_at_5_and_50_projects(
     client, executive, owner
 ):
-    make(owner, "First")
+    _portfolio_with(owner, 0, 5)
     client.force_login(executive)
     client.get("/")
     with CaptureQueriesContext(connection) as few:
-        client.get("/")
-    for n in range(6):
-        make(owner, f"More {n}")
+        assert client.get("/").status_code == 200
+    _portfolio_with(owner, 5, 50)
     with CaptureQueriesContext(connection) as many:
-        client.get("/")
+        body = client.get("/").content.decode()
+    assert "Project 49" in body  # the first page of 50 rows holds them all
     assert len(many.captured_queries) == len(few.captured_queries)
+    for url in ("/portfolio/report/", "/?sort=-spend&at_risk=1"):
+        client.get(url)
+        with CaptureQueriesContext(connection) as again:
+            client.get(url)
+        assert len(again.captured_queries) <= len(few.captured_queries) + 5
+
+
+def test_an_empty_portfolio_has_zeroes_and_no_averages(executive):
+    overview = portfolio_overview(executive)
+    assert (overview.projects, overview.in_flight, overview.at_risk) == (0, 0, 0)
+    assert overview.spend_month_to_date == 0 and overview.budgets == 0
+    assert overview.average_readiness is None and overview.average_quality is None
+    assert [n for _, _, n in overview.funnel] == [0] * 8
+    assert readiness_heat_map(executive).rows == []
+    assert spend_by_team(executive).series == {}
+    assert quality_trend(executive).series == {}
+
+
+def test_the_empty_page_says_so(client, executive):
+    client.force_login(executive)
+    body = client.get("/").content.decode()
+    assert "No projects yet" in body
+    assert "No gap assessment yet." in body
+
+
+def test_average_readiness_and_quality_against_targets(executive, owner):
+    today = timezone.localdate()
+    keys = list(
+        AssessmentCriterion.objects.filter(active=True).values_list("key", flat=True)
+    )
+    ready = make(owner, "Ready")
+    assess(ready, owner, {})  # every criterion at its target: 100
+    half = make(owner, "Half")
+    # Every criterion halfway to a target of 4: 50 in every area, so 50 overall.
+    assess(half, owner, dict.fromkeys(keys, (2, 4)))
+    make(owner, "Unassessed")
+    good = make(owner, "Good")
+    approve_requirements(good, owner)  # helpfulness, target 0.85
+    poor = make(owner, "Poor")
+    approve_requirements(poor, owner, quality_score_target="0.95")
+    for day_back, value in ((1, "0.9"), (2, "0.8")):
+        day = today - timedelta(days=day_back)
+        cost(good, "langfuse", Metric.QUALITY_SCORE, value, day, "helpfulness")
+        cost(poor, "langfuse", Metric.QUALITY_SCORE, "0.9", day, "helpfulness")
+        # Another score than the approved one never counts.
+        cost(poor, "langfuse", Metric.QUALITY_SCORE, "0.1", day, "tone")
+    overview = portfolio_overview(executive, today=today)
+    assert overview.assessed == 2
+    assert overview.average_readiness == pytest.approx(75.0)
+    # Good: mean 0.85 meets 0.85; Poor: 0.9 misses 0.95.
+    assert overview.quality_measured == 2 and overview.quality_met == 1
+    assert overview.average_quality == pytest.approx(0.875)
+    assert overview.average_quality_target == pytest.approx(0.9)
+    rows = {p.name: p for p in portfolio_projects(executive, today=today)}
+    assert float(rows["Half"].readiness) == 50.0
+    assert rows["Unassessed"].readiness is None
+    assert float(rows["Poor"].quality) == pytest.approx(0.9)
+
+
+def test_spend_forecast_follows_the_pace_of_the_month():
+    assert month_forecast(Decimal(100), date(2026, 11, 10)) == Decimal("300.00")
+    assert month_forecast(Decimal(0), date(2026, 2, 1)) == Decimal("0.00")
+    assert month_forecast(Decimal(31), date(2026, 1, 31)) == Decimal("31.00")
+
+
+def test_spend_this_month_ignores_last_month_and_is_summed_per_project(
+    executive, owner
+):
+    today = timezone.localdate()
+    project = make(owner, "Spender")
+    approve_requirements(project, owner, monthly_budget_usd="100")
+    cost(project, "langfuse", Metric.COST_OBSERVED_USD, 70, today)
+    cost(
+        project,
+        "langfuse",
+        Metric.COST_OBSERVED_USD,
+        500,
+        today.replace(day=1) - timedelta(days=1),
+    )
+    row = portfolio_projects(executive, today=today).get()
+    assert row.spend_month_to_date == Decimal(70) and row.budget == Decimal(100)
+    overview = portfolio_overview(executive, today=today)
+    assert overview.spend_month_to_date == Decimal(70)
+    assert overview.spend_forecast == month_forecast(Decimal(70), today)
+
+
+def test_the_heat_map_shows_each_areas_readiness_of_the_latest_assessment(
+    executive, owner
+):
+    project = make(owner, "Mapped")
+    security = AssessmentCriterion.objects.filter(active=True, area="security")
+    first, *others = security
+    assess(project, owner, {first.key: (0, 4)})  # an older assessment never counts
+    assess(project, owner, {first.key: (1, 4), **{c.key: (4, 4) for c in others}})
+    heat = readiness_heat_map(executive)
+    ((row_project, values),) = heat.rows
+    assert row_project == project
+    by_area = dict(zip(heat.areas, values, strict=True))
+    n = security.count()
+    assert by_area[first.area_name] == round(100 * (0.25 + (n - 1)) / n, 1)
+    assert all(v == 100.0 for area, v in by_area.items() if area != first.area_name)
+
+
+def test_spend_by_team_and_the_quality_trend_are_weekly(executive, owner):
+    today = timezone.localdate()
+    claims = TeamFactory(name="Claims")
+    first = make(owner, "First", team=claims)
+    second = make(owner, "Second", team=claims)
+    approve_requirements(first, owner)
+    cost(first, "langfuse", Metric.COST_OBSERVED_USD, 10, today)
+    cost(second, "openai", Metric.COST_BILLED_USD, 5, today)
+    cost(second, "langfuse", Metric.COST_OBSERVED_USD, 99, today)  # billed wins
+    cost(first, "langfuse", Metric.QUALITY_SCORE, "0.8", today, "helpfulness")
+    spend = spend_by_team(executive, today=today)
+    assert spend.weeks[-1] == today - timedelta(days=today.weekday())
+    assert spend.series["Claims"][-1] == Decimal(15)
+    assert spend.series["Claims"][:-1] == [None] * 11
+    assert quality_trend(executive, today=today).series["Quality score"][-1] == Decimal(
+        "0.8"
+    )
+
+
+def test_upcoming_launches_and_stalled_projects(executive, owner):
+    today = timezone.localdate()
+    soon = make(owner, "Soon", target_launch_date=today + timedelta(days=10))
+    make(owner, "Later", target_launch_date=today + timedelta(days=200))
+    done = make(owner, "Done", target_launch_date=today + timedelta(days=5))
+    launch(done)
+    quiet = make(owner, "Quiet")
+    ProjectStep.objects.filter(project=quiet, step__number=1).update(
+        status=StepStatus.IN_PROGRESS,
+        started_at=timezone.now() - timedelta(days=40),
+        last_activity_at=timezone.now() - timedelta(days=30),
+    )
+    assert upcoming_launches(executive, today=today) == [soon]
+    assert stalled_projects(executive, today=today) == [quiet]
+    row = portfolio_projects(executive).get(pk=quiet.pk)
+    from portal.selectors import days_in_step
+
+    assert days_in_step(row, today) == 40
+
+
+def test_filters_narrow_every_part_of_the_portfolio(executive, owner):
+    claims, sales = TeamFactory(name="Claims"), TeamFactory(name="Sales")
+    hipaa = Framework.objects.first()
+    a = make(owner, "A", team=claims, status=ProjectStatus.BLOCKED)
+    a.frameworks.add(hipaa)
+    make(owner, "B", team=sales)
+    c = make(owner, "C", team=claims)
+    launch(c)
+
+    def names(**filters):
+        return sorted(
+            p.name for p in portfolio_projects(executive, PortfolioFilters(**filters))
+        )
+
+    assert names(team=claims.slug) == ["A", "C"]
+    assert names(framework=hipaa.code) == ["A"]
+    assert names(status="blocked") == ["A"]
+    assert names(status="launched") == ["C"]
+    assert names(step=1) == ["A", "B"]
+    assert names(at_risk=True) == ["A"]
+    assert names(team=sales.slug, at_risk=True) == []
+    assert (
+        portfolio_overview(executive, PortfolioFilters(team=claims.slug)).projects == 2
+    )
+
+
+def test_filters_from_the_url_ignore_values_that_mean_nothing():
+    from django.http import QueryDict
+
+    filters = filters_from(
+        QueryDict("step=9&status=nonsense&sort=password&at_risk=yes")
+    )
+    assert filters == PortfolioFilters()
+    filters = filters_from(QueryDict("step=3&status=launched&sort=-spend&at_risk=1"))
+    assert (filters.step, filters.status, filters.sort, filters.at_risk) == (
+        3,
+        "launched",
+        "-spend",
+        True,
+    )
+
+
+def test_sorting_by_spend_puts_projects_without_cost_last(executive, owner):
+    cheap, dear = make(owner, "Cheap"), make(owner, "Dear")
+    make(owner, "Silent")
+    cost(cheap, "langfuse", Metric.COST_OBSERVED_USD, 1)
+    cost(dear, "langfuse", Metric.COST_OBSERVED_USD, 9)
+    order = [
+        p.name for p in portfolio_projects(executive, PortfolioFilters(sort="-spend"))
+    ]
+    assert order == ["Dear", "Cheap", "Silent"]
+    order = [
+        p.name for p in portfolio_projects(executive, PortfolioFilters(sort="spend"))
+    ]
+    assert order == ["Cheap", "Dear", "Silent"]
+
+
+def test_the_page_filters_in_the_url_and_htmx_swaps_the_body_or_the_table(
+    client, executive, owner
+):
+    claims = TeamFactory(name="Claims")
+    make(owner, "In claims", team=claims)
+    make(owner, "Elsewhere")
+    client.force_login(executive)
+    body = client.get(f"/?team={claims.slug}").content.decode()
+    assert "In claims" in body and "Elsewhere" not in body
+    assert f'href="/portfolio.csv?team={claims.slug}"' in body
+    response = client.get(
+        f"/?team={claims.slug}", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="portfolio-body"
+    )
+    assert response["HX-Push-Url"] == f"/?team={claims.slug}"
+    assert 'id="portfolio-body"' in response.content.decode()
+    assert "<html" not in response.content.decode()
+    response = client.get(
+        "/?sort=-name", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="portfolio-table"
+    )
+    table = response.content.decode()
+    assert table.lstrip().startswith('<section id="portfolio-table"')
+    assert table.index("In claims") < table.index("Elsewhere")  # Z to A
+    assert 'aria-sort="descending"' in table
+
+
+def test_a_member_sees_only_their_projects_on_the_page_and_in_the_exports(
+    client, owner
+):
+    make(owner, "Mine", status=ProjectStatus.BLOCKED)
+    make(UserFactory(), "Theirs", status=ProjectStatus.BLOCKED)
+    client.force_login(owner)
+    for url in ("/", "/portfolio/report/"):
+        body = client.get(url).content.decode()
+        assert "Mine" in body and "Theirs" not in body
+    assert "Theirs" not in csv_of(client, "/portfolio.csv")
+
+
+def test_the_csv_is_the_filtered_table_and_neutralises_formulas(
+    client, executive, owner
+):
+    claims = TeamFactory(name="=HYPERLINK(1)")
+    make(owner, "=cmd|' /C calc'!A0", team=claims)
+    make(owner, "+plus")
+    make(owner, "Plain")
+    client.force_login(executive)
+    text = csv_of(client, f"/portfolio.csv?team={claims.slug}")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) == 2
+    assert rows[1][:3] == ["'=cmd|' /C calc'!A0", "'=HYPERLINK(1)", "1"]
+    assert "'+plus" in csv_of(client, "/portfolio.csv")
+
+
+@pytest.mark.parametrize(
+    ("cell", "shown"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+33 1 23", "'+33 1 23"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("-12.5", "-12.5"),
+        ("plain = fine", "plain = fine"),
+        ("", ""),
+    ],
+)
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(cell, shown):
+    assert neutralise(cell) == shown
+
+
+def test_the_board_report_page_lists_the_at_risk_projects_with_the_date_and_filters(
+    client, executive, owner
+):
+    claims = TeamFactory(name="Claims")
+    make(owner, "Blocked one", team=claims, status=ProjectStatus.BLOCKED)
+    make(owner, "Calm one", team=claims)
+    client.force_login(executive)
+    body = client.get(f"/portfolio/report/?team={claims.slug}").content.decode()
+    assert "Blocked one" in body and "owner says blocked" in body
+    assert "Team Claims" in body
+    assert timezone.localdate().strftime("%B %Y") in body
+    assert body.count("<svg") == 3
+    assert "<script>" not in body  # scripts only with the CSP nonce
+
+
+def test_the_board_report_pdf_renders_with_the_at_risk_projects(
+    client, executive, owner
+):
+    try:
+        import weasyprint  # noqa: F401
+    except OSError as error:  # pango missing
+        require(False, f"WeasyPrint needs Debian's pango libraries: {error}")
+    make(owner, "Blocked one", status=ProjectStatus.BLOCKED)
+    client.force_login(executive)
+    response = client.get("/portfolio/report.pdf")
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    text = "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages
+    )
+    assert "Blocked one" in text and "owner says blocked" in text

@@ -1,0 +1,122 @@
+"""The board report: the portfolio as of today on one printable page, and the same page
+as a PDF (WeasyPrint renders the very template the browser prints; charts are SVG
+drawn on the server because Plotly's static export needs a browser)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from django.contrib.staticfiles import finders
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from portal import svg_charts
+from portal.http import AuthedRequest
+from portal.portfolio import filters_description, filters_from, filters_query, row_of
+from portal.selectors import (
+    PortfolioFilters,
+    WeeklySeries,
+    portfolio_overview,
+    portfolio_projects,
+    quality_trend,
+    readiness_heat_map,
+    spend_by_team,
+    upcoming_launches,
+)
+from projects.models import Framework, Team
+
+AT_RISK_SHOWN = 200  # a board pack, not a data dump: the CSV has everything
+
+
+def _points(weekly: WeeklySeries) -> list[tuple[str, list[tuple[date, float | None]]]]:
+    return [
+        (
+            name,
+            [
+                (week, None if v is None else float(v))
+                for week, v in zip(weekly.weeks, values, strict=True)
+            ],
+        )
+        for name, values in weekly.series.items()
+    ]
+
+
+def _report_context(request: AuthedRequest) -> dict[str, Any]:
+    today = timezone.localdate()
+    user = request.user
+    filters = filters_from(request.GET)
+    overview = portfolio_overview(user, filters, today)
+    at_risk: PortfolioFilters = replace(filters, at_risk=True, sort="name")
+    heat_map = readiness_heat_map(user, filters, today)
+    quality = quality_trend(user, filters, today)
+    return {
+        "today": today,
+        "generated_at": timezone.localtime(),
+        "filters": filters,
+        "query": filters_query(filters),
+        "filters_text": filters_description(
+            filters,
+            dict(Team.objects.values_list("slug", "name")),
+            dict(Framework.objects.values_list("code", "name")),
+        ),
+        "overview": overview,
+        "funnel_svg": svg_charts.bar_chart(
+            [
+                (f"{n}. {name}" if n <= 7 else name, count)
+                for n, name, count in overview.funnel
+            ],
+            title="Projects by transition step",
+            value_format="{:.0f}",
+        ),
+        "spend_svg": svg_charts.line_chart(
+            _points(spend_by_team(user, filters, today)),
+            title="Spend by team, per week",
+            y_label="USD per week",
+            value_format="${:,.0f}",
+        ),
+        "quality_svg": svg_charts.line_chart(
+            _points(quality),
+            title="Quality trend",
+            y_label="mean score 0–1",
+            target=overview.average_quality_target,
+            target_label="Mean target",
+            value_format="{:.2f}",
+        ),
+        "heat_map": heat_map,
+        "at_risk": [
+            row_of(project, today)
+            for project in portfolio_projects(user, at_risk, today)[:AT_RISK_SHOWN]
+        ],
+        "upcoming": upcoming_launches(user, filters, today),
+    }
+
+
+@require_GET
+def board_report(request: AuthedRequest) -> HttpResponse:
+    """The print-friendly page (the browser's Print makes the paper copy)."""
+    return render(request, "portal/board_report.html", _report_context(request))
+
+
+@require_GET
+def board_report_pdf(request: AuthedRequest) -> HttpResponse:
+    """The same page as a PDF, rendered on the server."""
+    # Imported here: WeasyPrint loads pango when imported, which only this view needs.
+    from weasyprint import CSS, HTML
+
+    context = _report_context(request)
+    html = render_to_string(
+        "portal/board_report.html", {**context, "pdf": True}, request=request
+    )
+    stylesheet = finders.find("css/report.css")
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf(
+        stylesheets=[CSS(filename=stylesheet)] if isinstance(stylesheet, str) else []
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = f"runway-board-report-{context['today']}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
