@@ -19,7 +19,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 
@@ -163,29 +163,102 @@ def batch_ingest(
     unique: dict[str, PushedEvent] = {}
     for event in events:
         unique.setdefault(event.idempotency_key, event)  # the first one sent wins
-    seen = set(
-        RequestEvent.objects.filter(
-            project=project, idempotency_key__in=list(unique)
-        ).values_list("idempotency_key", flat=True)
-    )
-    new = [e for key, e in unique.items() if key not in seen]
-    # ignore_conflicts covers a concurrent request carrying the same keys.
-    RequestEvent.objects.bulk_create(
-        [_event_row(project, service, e) for e in new],
-        ignore_conflicts=True,
-        batch_size=500,
-    )
+    accepted = _events_store(project, service, list(unique.values()))
     now = timezone.now()
     ConnectedService.objects.filter(pk=service.pk).update(
         last_sync_at=now, last_success_at=now, last_error="", consecutive_failures=0
     )
-    if new:
+    if accepted:
         transaction.on_commit(partial(rollup_schedule, project.pk))
     return IngestResult(
-        accepted_events=len(new),
+        accepted_events=accepted,
         accepted_samples=accepted_samples,
-        duplicates=len(events) - len(new),
+        duplicates=len(events) - accepted,
     )
+
+
+# Columns of RequestEvent a pushed event fills, in COPY order.
+_EVENT_COLUMNS = (
+    "timestamp",
+    "model",
+    "latency_ms",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "error",
+    "quality_score_name",
+    "quality_score",
+    "feedback",
+    "idempotency_key",
+)
+
+
+def _events_store(
+    project: Project, service: ConnectedService, events: Sequence[PushedEvent]
+) -> int:
+    """Insert the events whose key the project has not seen; returns how many.
+
+    On PostgreSQL the batch is COPYed into a session-local staging table and moved
+    with one ``INSERT … SELECT … ON CONFLICT DO NOTHING``: the unique constraint
+    skips keys seen before (or sent by a concurrent request) without a look-up
+    query, and no model instance is built. That runs at ~0.8× the speed of a bare
+    COPY where ``bulk_create`` ran at ~0.2× (bench/RESULTS.md, performance notes
+    §5.5). Other databases (SQLite in development) take the ORM path.
+    """
+    if not events:
+        return 0
+    if connection.vendor != "postgresql":
+        seen = set(
+            RequestEvent.objects.filter(
+                project=project, idempotency_key__in=[e.idempotency_key for e in events]
+            ).values_list("idempotency_key", flat=True)
+        )
+        new = [e for e in events if e.idempotency_key not in seen]
+        # ignore_conflicts covers a concurrent request carrying the same keys.
+        RequestEvent.objects.bulk_create(
+            [_event_row(project, service, e) for e in new],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
+        return len(new)
+    table = RequestEvent._meta.db_table
+    columns = ", ".join(f'"{c}"' for c in _EVENT_COLUMNS)
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor  # psycopg's own cursor, for COPY
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS runway_event_stage ("
+            " timestamp timestamptz, model text, latency_ms double precision,"
+            " input_tokens integer, output_tokens integer, cost_usd numeric,"
+            " error boolean, quality_score_name text, quality_score double precision,"
+            " feedback smallint, idempotency_key text) ON COMMIT DELETE ROWS"
+        )
+        with cursor.copy(f"COPY runway_event_stage ({columns}) FROM STDIN") as copy:
+            for e in events:
+                copy.write_row(
+                    (
+                        e.timestamp,
+                        e.model,
+                        e.latency_ms,
+                        e.input_tokens,
+                        e.output_tokens,
+                        e.cost_usd.quantize(EIGHT_PLACES),
+                        e.error,
+                        e.quality_score_name,
+                        e.quality_score,
+                        e.feedback,
+                        e.idempotency_key,
+                    )
+                )
+        cursor.execute(
+            f'INSERT INTO "{table}" (project_id, service_id, {columns},'
+            " received_at, rolled_up_at)"
+            f" SELECT %s, %s, {columns}, %s, NULL FROM runway_event_stage"
+            " ON CONFLICT (project_id, idempotency_key) DO NOTHING",
+            [project.pk, service.pk, timezone.now()],
+        )
+        inserted: int = cursor.rowcount
+        cursor.execute("TRUNCATE runway_event_stage")
+    return inserted
 
 
 def _event_row(
