@@ -147,7 +147,11 @@ def project_list_for_user(
             | Q(current_activity__lt=stalled_before, current_step__lt=LAUNCHED)
             & ~Q(current_step_status=StepStatus.NOT_STARTED)
         )
-    return projects.distinct().order_by(*SORTS.get(filters.sort, SORTS["name"]))
+    if filters.framework or filters.owner or filters.mine:
+        # Only these joins can repeat a project. DISTINCT otherwise made the page's
+        # count compute every step-fact subquery for every visible project.
+        projects = projects.distinct()
+    return projects.order_by(*SORTS.get(filters.sort, SORTS["name"]))
 
 
 def is_project_stalled(project: Project) -> bool:
@@ -300,16 +304,26 @@ def step_summaries(project: Project) -> list[StepSummary]:
     return summaries
 
 
-def step_checklist(project: Project, step_id: int) -> list[ChecklistItem]:
-    """A step's checklist items with assignee and evidence, in three queries."""
-    return list(
-        ChecklistItem.objects.filter(project=project, step_id=step_id)
+def _checklist(project: Project) -> QuerySet[ChecklistItem]:
+    return (
+        ChecklistItem.objects.filter(project=project)
         .select_related("assignee", "completed_by", "template")
         .prefetch_related(
             Prefetch("evidence", queryset=Evidence.objects.select_related("added_by"))
         )
         .order_by("-applicable", "order", "id")
     )
+
+
+def step_checklist(project: Project, step_id: int) -> list[ChecklistItem]:
+    """A step's checklist items with assignee and evidence, in three queries."""
+    return list(_checklist(project).filter(step_id=step_id))
+
+
+def checklist_item(project: Project, pk: int) -> ChecklistItem:
+    """One item as ``step_checklist`` loads it, for re-rendering its row after a
+    change without loading the rest of its step (two queries)."""
+    return _checklist(project).get(pk=pk)
 
 
 def step_signoffs(project: Project, step_id: int) -> list[SignOff]:

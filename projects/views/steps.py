@@ -129,9 +129,7 @@ def _render_item(
 ) -> HttpResponse:
     """The item's row, with the event that refreshes progress, stepper and gate."""
     project = selectors.with_members(item.project)
-    item = next(
-        i for i in selectors.step_checklist(project, item.step_id) if i.pk == item.pk
-    )
+    item = selectors.checklist_item(project, item.pk)
     response = render(
         request,
         "projects/_checklist_item.html",
