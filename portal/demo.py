@@ -388,8 +388,39 @@ def build_portfolio(
             contributor=others[2],
         )
         _decisions(project, rng, owner=owner)
+        # Its own generator, so the rest of the demo stays as it was.
+        _history(project, demo, random.Random(f"history {demo.name}"))
         created += 1
     return created
+
+
+# On-track projects whose team has gone quiet: the portfolio lists them as stalled.
+STALLED = {"Procurement Chatbot", "Expense Auditor"}
+
+
+def _history(project: Project, demo: DemoProject, rng: random.Random) -> None:
+    """Spread the steps over the past weeks. Seeding does a project's work in seconds,
+    which would show every project as having just entered its current step; launched
+    projects keep their launch this quarter."""
+    if demo.stage > 7:
+        return
+    now = timezone.now()
+    in_step = rng.randint(25, 40) if demo.name in STALLED else rng.randint(3, 30)
+    quiet = in_step - 2 if demo.name in STALLED else rng.randint(0, min(in_step, 5))
+    steps = ProjectStep.objects.filter(project=project)
+    steps.filter(step__number=demo.stage).update(
+        started_at=now - timedelta(days=in_step),
+        last_activity_at=now - timedelta(days=quiet),
+    )
+    end = now - timedelta(days=in_step)
+    for number in range(demo.stage - 1, 0, -1):
+        took = rng.randint(8, 20)
+        steps.filter(step__number=number).update(
+            started_at=end - timedelta(days=took),
+            completed_at=end,
+            last_activity_at=end,
+        )
+        end -= timedelta(days=took)
 
 
 USE_CASE_VOLUME = {
