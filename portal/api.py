@@ -25,7 +25,12 @@ from pydantic import BaseModel, Field
 from assessments.selectors import Targets, approved_targets
 from portal import api_selectors, tokens
 from portal.models import PersonalAccessToken, User
-from portal.selectors import AT_RISK, portfolio_overview, risk_reasons
+from portal.selectors import (
+    PortfolioFilters,
+    days_in_step,
+    portfolio_overview,
+    risk_reasons,
+)
 from projects.access import get_project_for_user
 from projects.models import ProjectRole
 from projects.selectors import LAUNCHED, member_of_role, step_summaries
@@ -69,6 +74,7 @@ Money = Annotated[float | None, Field(description="USD, rounded to the cent")]
 
 
 class Headline(BaseModel):
+    projects: int = Field(description="Visible projects, archived ones aside")
     in_flight: int = Field(description="Visible projects not launched yet")
     launched_this_quarter: int = Field(
         description="Projects whose step 7 was done this calendar quarter"
@@ -77,8 +83,20 @@ class Headline(BaseModel):
     spend_month_to_date_usd: float = Field(
         description="Spend of all visible projects this month (billed, else observed)"
     )
+    spend_forecast_usd: float = Field(
+        description="This month's spend if it goes on at the pace of its days so far"
+    )
     monthly_budgets_usd: float = Field(
         description="Sum of the approved monthly budgets of the visible projects"
+    )
+    average_readiness: float | None = Field(
+        description="Mean readiness (0-100) of the assessed projects"
+    )
+    average_quality: float | None = Field(
+        description="Mean quality score of the projects with a score and a target"
+    )
+    average_quality_target: float | None = Field(
+        description="Mean quality target of those same projects"
     )
     projects_per_step: dict[str, int] = Field(
         description='Projects whose current step is "1".."7", and "launched"'
@@ -234,15 +252,11 @@ def portfolio(request: HttpRequest, query: Query[PortfolioQuery]) -> PortfolioOu
     and open alerts; plus the headline numbers. Archived projects are not listed."""
     user = _owner(request)
     today = timezone.localdate()
-    projects = api_selectors.api_portfolio_projects(user, today)
-    if query.at_risk:
-        projects = projects.filter(AT_RISK)
-    if query.team:
-        projects = projects.filter(team__slug=query.team)
-    projects = projects.order_by("name", "pk")
+    filters = PortfolioFilters(team=query.team, at_risk=query.at_risk, sort="name")
+    projects = api_selectors.api_portfolio_projects(user, filters, today)
     count = projects.count()
     page = list(projects[query.offset : query.offset + query.limit])
-    overview = portfolio_overview(user)
+    overview = portfolio_overview(user, today=today)
     names = {number: name for number, name, _ in overview.funnel}
     return PortfolioOut(
         count=count,
@@ -255,11 +269,16 @@ def portfolio(request: HttpRequest, query: Query[PortfolioQuery]) -> PortfolioOu
         if query.offset
         else None,
         headline=Headline(
+            projects=overview.projects,
             in_flight=overview.in_flight,
             launched_this_quarter=overview.launched_this_quarter,
             at_risk=overview.at_risk,
             spend_month_to_date_usd=float(_cents(overview.spend_month_to_date) or 0),
+            spend_forecast_usd=float(_cents(overview.spend_forecast) or 0),
             monthly_budgets_usd=float(_cents(overview.budgets) or 0),
+            average_readiness=overview.average_readiness,
+            average_quality=overview.average_quality,
+            average_quality_target=overview.average_quality_target,
             projects_per_step={
                 "launched" if n == LAUNCHED else str(n): projects_there
                 for n, _, projects_there in overview.funnel
@@ -284,7 +303,7 @@ def project(request: HttpRequest, slug: str) -> ProjectOut:
     today = timezone.localdate()
     found = get_project_for_user(user, slug)  # 404 for outsiders, logged
     row = (
-        api_selectors.api_portfolio_projects(user, today)
+        api_selectors.api_portfolio_projects(user, today=today)
         .select_related("operating_owner")
         .filter(pk=found.pk)
         .first()
@@ -398,15 +417,15 @@ def _row(
         status_label=project.get_status_display(),
         at_risk=bool(reasons),
         at_risk_reasons=reasons,
-        readiness=_float(project.api_readiness),
-        readiness_assessed_at=project.api_assessed_at,
-        spend_this_month_usd=_float(_cents(project.api_spend)),
-        monthly_budget_usd=_float(_cents(project.api_budget)),
-        quality=_float(project.api_quality),
-        quality_target=_float(project.api_quality_target),
-        quality_score_name=project.api_quality_name or None,
-        open_alerts=project.api_open_alerts,
-        days_in_current_step=api_selectors.days_in_current_step(project, today),
+        readiness=_float(project.readiness),
+        readiness_assessed_at=project.readiness_assessed_at,
+        spend_this_month_usd=_float(_cents(project.spend_month_to_date)),
+        monthly_budget_usd=_float(_cents(project.budget)),
+        quality=_float(project.quality),
+        quality_target=_float(project.quality_target),
+        quality_score_name=project.quality_name or None,
+        open_alerts=project.open_alerts,
+        days_in_current_step=days_in_step(project, today),
         owner=_name(owner),
         owner_email=owner.email if owner else None,
         url=request.build_absolute_uri(

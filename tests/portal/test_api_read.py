@@ -295,6 +295,7 @@ def test_the_headline_counts_cover_the_visible_projects(client, pm):
     make(pm, "Worried", status=ProjectStatus.AT_RISK)
     make(UserFactory(), "Someone else's")
     headline = read(client, PORTFOLIO, secret_for(pm)).json()["headline"]
+    assert headline["projects"] == 2
     assert headline["in_flight"] == 2
     assert headline["at_risk"] == 1
     assert headline["launched_this_quarter"] == 0
