@@ -244,13 +244,12 @@ def _float(value: Any) -> float | None:
 def portfolio_overview(
     user: User, filters: PortfolioFilters | None = None, today: date | None = None
 ) -> Overview:
-    """Headline numbers and the funnel, in three queries."""
+    """Headline numbers and the funnel, in three queries whatever the number of projects."""
     today = today or timezone.localdate()
     projects = portfolio_projects(user, filters, today)
     measured = Q(quality__isnull=False, quality_target__isnull=False)
     totals = projects.order_by().aggregate(
         n_projects=Count("pk"),
-        n_launched=Count("pk", filter=Q(current_step=LAUNCHED)),
         n_at_risk=Count("pk", filter=AT_RISK),
         total_spend=Sum("spend_month_to_date"),
         total_budgets=Sum("budget"),
@@ -262,13 +261,12 @@ def portfolio_overview(
         ),
         mean_quality=Avg("quality", filter=measured),
         mean_quality_target=Avg("quality_target", filter=measured),
+        **{
+            f"at_step_{n}": Count("pk", filter=Q(current_step=n))
+            for n in range(1, LAUNCHED + 1)
+        },
     )
-    by_step = {
-        row["current_step"]: row["n"]
-        for row in projects.order_by()
-        .values("current_step")
-        .annotate(n=Count("id", distinct=True))
-    }
+    by_step = {n: totals[f"at_step_{n}"] for n in range(1, LAUNCHED + 1)}
     names = dict(Step.objects.values_list("number", "short_name"))
     funnel = [(n, names.get(n, str(n)), by_step.get(n, 0)) for n in range(1, 8)]
     funnel.append((LAUNCHED, "Launched", by_step.get(LAUNCHED, 0)))
@@ -281,7 +279,7 @@ def portfolio_overview(
     spend = totals["total_spend"] or Decimal(0)
     return Overview(
         projects=totals["n_projects"],
-        in_flight=totals["n_projects"] - totals["n_launched"],
+        in_flight=totals["n_projects"] - by_step[LAUNCHED],
         launched_this_quarter=launched,
         at_risk=totals["n_at_risk"],
         spend_month_to_date=spend,
