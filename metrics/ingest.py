@@ -46,7 +46,7 @@ SIX_PLACES = Decimal("0.000001")
 EIGHT_PLACES = Decimal("0.00000001")
 
 
-def _hash(secret: str) -> str:
+def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -60,7 +60,7 @@ def token_create(
     token = IngestToken.objects.create(
         project=project,
         name=name,
-        token_hash=_hash(secret),
+        token_hash=secret_hash(secret),
         prefix=secret[:PREFIX_LENGTH],
         created_by=created_by,
     )
@@ -80,7 +80,7 @@ def token_authenticate(secret: str) -> IngestToken | None:
     of the secret means no stored secret is ever compared character by character."""
     token = (
         IngestToken.objects.select_related("project")
-        .filter(token_hash=_hash(secret), revoked_at__isnull=True)
+        .filter(token_hash=secret_hash(secret), revoked_at__isnull=True)
         .first()
     )
     if token is None:
