@@ -26,9 +26,9 @@ from assessments.selectors import Targets, approved_targets
 from portal import api_selectors, tokens
 from portal.models import PersonalAccessToken, User
 from portal.selectors import (
+    Portfolio,
     PortfolioFilters,
     days_in_step,
-    portfolio_overview,
     risk_reasons,
 )
 from projects.access import get_project_for_user
@@ -256,7 +256,7 @@ def portfolio(request: HttpRequest, query: Query[PortfolioQuery]) -> PortfolioOu
     projects = api_selectors.api_portfolio_projects(user, filters, today)
     count = projects.count()
     page = list(projects[query.offset : query.offset + query.limit])
-    overview = portfolio_overview(user, today=today)
+    overview = Portfolio(user, today=today).overview()
     names = {number: name for number, name, _ in overview.funnel}
     return PortfolioOut(
         count=count,

@@ -11,6 +11,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -241,12 +242,68 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def portfolio_overview(
-    user: User, filters: PortfolioFilters | None = None, today: date | None = None
-) -> Overview:
+class Portfolio:
+    """The projects a user sees through the filters, as of a day: every read of the
+    portfolio page comes from here, so the annotated queryset is built once per request
+    and the reads that need only the projects' ids share one list of them."""
+
+    def __init__(
+        self,
+        user: User,
+        filters: PortfolioFilters | None = None,
+        today: date | None = None,
+    ) -> None:
+        self.user = user
+        self.filters = filters or PortfolioFilters()
+        self.today = today or timezone.localdate()
+        self.projects = portfolio_projects(user, self.filters, self.today)
+
+    @cached_property
+    def ids(self) -> list[int]:
+        return list(self.projects.order_by().values_list("pk", flat=True))
+
+    def overview(self) -> Overview:
+        return _overview(self.projects, self.ids, self.today)
+
+    def upcoming_launches(self) -> list[Project]:
+        """Projects not yet launched whose target launch falls in the next few weeks."""
+        return list(
+            self.projects.prefetch_related(None)
+            .filter(
+                current_step__lt=LAUNCHED,
+                target_launch_date__gte=self.today,
+                target_launch_date__lte=self.today + timedelta(days=UPCOMING_DAYS),
+            )
+            .order_by("target_launch_date", "name")[:LIST_SIZE]
+        )
+
+    def stalled_projects(self) -> list[Project]:
+        """Projects with no activity in their current step lately, quietest first."""
+        return list(
+            self.projects.prefetch_related(None)
+            .filter(stalled=True)
+            .order_by("current_activity", "name")[:LIST_SIZE]
+        )
+
+    def open_alerts(self, limit: int = 20) -> list[Alert]:
+        return list(
+            Alert.objects.filter(status=Alert.Status.OPEN, project__in=self.ids)
+            .select_related("project")
+            .order_by("-opened_at")[:limit]
+        )
+
+    def readiness_heat_map(self) -> HeatMap:
+        return _heat_map(self.projects)
+
+    def spend_by_team(self) -> WeeklySeries:
+        return _spend_by_team(self.ids, self.today)
+
+    def quality_trend(self) -> WeeklySeries:
+        return _quality_trend(self.ids, self.today)
+
+
+def _overview(projects: QuerySet[Any], ids: list[int], today: date) -> Overview:
     """Headline numbers and the funnel, in three queries whatever the number of projects."""
-    today = today or timezone.localdate()
-    projects = portfolio_projects(user, filters, today)
     measured = Q(quality__isnull=False, quality_target__isnull=False)
     totals = projects.order_by().aggregate(
         n_projects=Count("pk"),
@@ -271,7 +328,7 @@ def portfolio_overview(
     funnel = [(n, names.get(n, str(n)), by_step.get(n, 0)) for n in range(1, 8)]
     funnel.append((LAUNCHED, "Launched", by_step.get(LAUNCHED, 0)))
     launched = ProjectStep.objects.filter(
-        project__in=projects.values("pk"),
+        project__in=ids,
         step__number=7,
         status=StepStatus.DONE,
         completed_at__date__gte=quarter_start(today),
@@ -317,41 +374,6 @@ def days_in_step(project: Any, today: date) -> int | None:
     return max((today - timezone.localdate(started)).days, 0)
 
 
-def _visible_ids(
-    user: User, filters: PortfolioFilters | None, today: date
-) -> QuerySet[Any]:
-    return portfolio_projects(user, filters, today).order_by().values("pk")
-
-
-def upcoming_launches(
-    user: User, filters: PortfolioFilters | None = None, today: date | None = None
-) -> list[Project]:
-    """Projects not yet launched whose target launch falls in the next few weeks."""
-    today = today or timezone.localdate()
-    return list(
-        portfolio_projects(user, filters, today)
-        .prefetch_related(None)
-        .filter(
-            current_step__lt=LAUNCHED,
-            target_launch_date__gte=today,
-            target_launch_date__lte=today + timedelta(days=UPCOMING_DAYS),
-        )
-        .order_by("target_launch_date", "name")[:LIST_SIZE]
-    )
-
-
-def stalled_projects(
-    user: User, filters: PortfolioFilters | None = None, today: date | None = None
-) -> list[Project]:
-    """Projects with no activity in their current step lately, quietest first."""
-    return list(
-        portfolio_projects(user, filters, today)
-        .prefetch_related(None)
-        .filter(stalled=True)
-        .order_by("current_activity", "name")[:LIST_SIZE]
-    )
-
-
 @dataclass(frozen=True)
 class HeatMap:
     areas: list[str]
@@ -360,18 +382,11 @@ class HeatMap:
     more: int  # assessed projects left out of the map
 
 
-def readiness_heat_map(
-    user: User, filters: PortfolioFilters | None = None, today: date | None = None
-) -> HeatMap:
+def _heat_map(projects: QuerySet[Any]) -> HeatMap:
     """Readiness per gap area of the least ready assessed projects, from each one's
     latest assessment, with the same formula as ``assessments.readiness``: the mean of
     min(level, target) / target over an area's criteria (1 when the target is 0)."""
-    today = today or timezone.localdate()
-    assessed = (
-        portfolio_projects(user, filters, today)
-        .prefetch_related(None)
-        .filter(readiness__isnull=False)
-    )
+    assessed = projects.prefetch_related(None).filter(readiness__isnull=False)
     total = assessed.count()
     shown = list(assessed.order_by("readiness", "name")[:HEAT_MAP_SIZE])
     latest = GapAssessment.objects.filter(
@@ -434,15 +449,12 @@ def _weeks(today: date) -> list[date]:
     return [monday - timedelta(weeks=n) for n in range(TREND_WEEKS - 1, -1, -1)]
 
 
-def spend_by_team(
-    user: User, filters: PortfolioFilters | None = None, today: date | None = None
-) -> WeeklySeries:
+def _spend_by_team(ids: list[int], today: date) -> WeeklySeries:
     """Weekly spend per team over the last weeks: billed cost for projects a provider
     bills in the window, observed cost for the others."""
-    today = today or timezone.localdate()
     weeks = _weeks(today)
     rollups = DailyRollup.objects.filter(
-        project__in=_visible_ids(user, filters, today),
+        project__in=ids,
         day__gte=weeks[0],
         day__lte=today,
         service__deleted_at__isnull=True,
@@ -461,15 +473,12 @@ def spend_by_team(
     return _pivot(weeks, rows, "project__team__name", "total")
 
 
-def quality_trend(
-    user: User, filters: PortfolioFilters | None = None, today: date | None = None
-) -> WeeklySeries:
+def _quality_trend(ids: list[int], today: date) -> WeeklySeries:
     """The weekly mean of each project's own approved quality score, across projects."""
-    today = today or timezone.localdate()
     weeks = _weeks(today)
     rows = (
         DailyRollup.objects.filter(
-            project__in=_visible_ids(user, filters, today),
+            project__in=ids,
             metric=Metric.QUALITY_SCORE,
             dimension=F("project__requirements__approved_version__quality_score_name"),
             day__gte=weeks[0],

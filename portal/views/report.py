@@ -19,14 +19,10 @@ from portal import svg_charts
 from portal.http import AuthedRequest
 from portal.portfolio import filters_description, filters_from, filters_query, row_of
 from portal.selectors import (
+    Portfolio,
     PortfolioFilters,
     WeeklySeries,
-    portfolio_overview,
     portfolio_projects,
-    quality_trend,
-    readiness_heat_map,
-    spend_by_team,
-    upcoming_launches,
 )
 from projects.models import Framework, Team
 
@@ -50,10 +46,10 @@ def _report_context(request: AuthedRequest) -> dict[str, Any]:
     today = timezone.localdate()
     user = request.user
     filters = filters_from(request.GET)
-    overview = portfolio_overview(user, filters, today)
+    portfolio = Portfolio(user, filters, today)
+    overview = portfolio.overview()
     at_risk: PortfolioFilters = replace(filters, at_risk=True, sort="name")
-    heat_map = readiness_heat_map(user, filters, today)
-    quality = quality_trend(user, filters, today)
+    quality = portfolio.quality_trend()
     return {
         "today": today,
         "generated_at": timezone.localtime(),
@@ -74,7 +70,7 @@ def _report_context(request: AuthedRequest) -> dict[str, Any]:
             value_format="{:.0f}",
         ),
         "spend_svg": svg_charts.line_chart(
-            _points(spend_by_team(user, filters, today)),
+            _points(portfolio.spend_by_team()),
             title="Spend by team, per week",
             y_label="USD per week",
             value_format="${:,.0f}",
@@ -87,12 +83,12 @@ def _report_context(request: AuthedRequest) -> dict[str, Any]:
             target_label="Mean target",
             value_format="{:.2f}",
         ),
-        "heat_map": heat_map,
+        "heat_map": portfolio.readiness_heat_map(),
         "at_risk": [
             row_of(project, today)
             for project in portfolio_projects(user, at_risk, today)[:AT_RISK_SHOWN]
         ],
-        "upcoming": upcoming_launches(user, filters, today),
+        "upcoming": portfolio.upcoming_launches(),
     }
 
 

@@ -21,16 +21,11 @@ from metrics.models import Alert, ConnectedService
 from metrics.vocabulary import Bucket, Metric, Sample
 from portal.portfolio import filters_from
 from portal.selectors import (
+    Portfolio,
     PortfolioFilters,
     month_forecast,
-    portfolio_overview,
     portfolio_projects,
-    quality_trend,
     quarter_start,
-    readiness_heat_map,
-    spend_by_team,
-    stalled_projects,
-    upcoming_launches,
 )
 from projects import services
 from projects.exports import neutralise
@@ -108,7 +103,7 @@ def test_headline_numbers_and_the_funnel(executive, owner):
     make(owner, "Worried", status=ProjectStatus.AT_RISK)
     done = make(owner, "Done")
     launch(done)
-    overview = portfolio_overview(executive)
+    overview = Portfolio(executive).overview()
     assert overview.in_flight == 2
     assert overview.launched_this_quarter == 1
     assert overview.at_risk == 1
@@ -127,7 +122,7 @@ def test_a_project_is_at_risk_for_an_alert_or_an_overdue_step_and_the_page_says_
     )
     client.force_login(executive)
     body = client.get("/").content.decode()
-    assert portfolio_overview(executive).at_risk == 2
+    assert Portfolio(executive).overview().at_risk == 2
     assert ">open alert<" in body and ">overdue step<" in body
 
 
@@ -142,7 +137,7 @@ def test_spend_counts_billed_cost_where_a_provider_reports_it_and_observed_other
     )  # shown for comparison, never added
     observed = make(owner, "Observed")
     cost(observed, "langfuse", Metric.COST_OBSERVED_USD, 40)
-    overview = portfolio_overview(executive)
+    overview = Portfolio(executive).overview()
     assert overview.spend_month_to_date == Decimal(140)
     assert overview.budgets == Decimal(8000)
 
@@ -150,7 +145,7 @@ def test_spend_counts_billed_cost_where_a_provider_reports_it_and_observed_other
 def test_members_see_only_their_projects_in_the_numbers(owner):
     make(owner, "Mine")
     make(UserFactory(), "Theirs")
-    assert portfolio_overview(owner).in_flight == 1
+    assert Portfolio(owner).overview().in_flight == 1
 
 
 def test_the_csv_export_lists_the_visible_projects_with_their_risks(
@@ -209,14 +204,14 @@ def test_the_portfolio_query_count_is_the_same_at_5_and_50_projects(
 
 
 def test_an_empty_portfolio_has_zeroes_and_no_averages(executive):
-    overview = portfolio_overview(executive)
+    overview = Portfolio(executive).overview()
     assert (overview.projects, overview.in_flight, overview.at_risk) == (0, 0, 0)
     assert overview.spend_month_to_date == 0 and overview.budgets == 0
     assert overview.average_readiness is None and overview.average_quality is None
     assert [n for _, _, n in overview.funnel] == [0] * 8
-    assert readiness_heat_map(executive).rows == []
-    assert spend_by_team(executive).series == {}
-    assert quality_trend(executive).series == {}
+    assert Portfolio(executive).readiness_heat_map().rows == []
+    assert Portfolio(executive).spend_by_team().series == {}
+    assert Portfolio(executive).quality_trend().series == {}
 
 
 def test_the_empty_page_says_so(client, executive):
@@ -247,7 +242,7 @@ def test_average_readiness_and_quality_against_targets(executive, owner):
         cost(poor, "langfuse", Metric.QUALITY_SCORE, "0.9", day, "helpfulness")
         # Another score than the approved one never counts.
         cost(poor, "langfuse", Metric.QUALITY_SCORE, "0.1", day, "tone")
-    overview = portfolio_overview(executive, today=today)
+    overview = Portfolio(executive, today=today).overview()
     assert overview.assessed == 2
     assert overview.average_readiness == pytest.approx(75.0)
     # Good: mean 0.85 meets 0.85; Poor: 0.9 misses 0.95.
@@ -282,7 +277,7 @@ def test_spend_this_month_ignores_last_month_and_is_summed_per_project(
     )
     row = portfolio_projects(executive, today=today).get()
     assert row.spend_month_to_date == Decimal(70) and row.budget == Decimal(100)
-    overview = portfolio_overview(executive, today=today)
+    overview = Portfolio(executive, today=today).overview()
     assert overview.spend_month_to_date == Decimal(70)
     assert overview.spend_forecast == month_forecast(Decimal(70), today)
 
@@ -295,7 +290,7 @@ def test_the_heat_map_shows_each_areas_readiness_of_the_latest_assessment(
     first, *others = security
     assess(project, owner, {first.key: (0, 4)})  # an older assessment never counts
     assess(project, owner, {first.key: (1, 4), **{c.key: (4, 4) for c in others}})
-    heat = readiness_heat_map(executive)
+    heat = Portfolio(executive).readiness_heat_map()
     ((row_project, values),) = heat.rows
     assert row_project == project
     by_area = dict(zip(heat.areas, values, strict=True))
@@ -314,13 +309,13 @@ def test_spend_by_team_and_the_quality_trend_are_weekly(executive, owner):
     cost(second, "openai", Metric.COST_BILLED_USD, 5, today)
     cost(second, "langfuse", Metric.COST_OBSERVED_USD, 99, today)  # billed wins
     cost(first, "langfuse", Metric.QUALITY_SCORE, "0.8", today, "helpfulness")
-    spend = spend_by_team(executive, today=today)
+    spend = Portfolio(executive, today=today).spend_by_team()
     assert spend.weeks[-1] == today - timedelta(days=today.weekday())
     assert spend.series["Claims"][-1] == Decimal(15)
     assert spend.series["Claims"][:-1] == [None] * 11
-    assert quality_trend(executive, today=today).series["Quality score"][-1] == Decimal(
-        "0.8"
-    )
+    assert Portfolio(executive, today=today).quality_trend().series["Quality score"][
+        -1
+    ] == Decimal("0.8")
 
 
 def test_upcoming_launches_and_stalled_projects(executive, owner):
@@ -335,8 +330,8 @@ def test_upcoming_launches_and_stalled_projects(executive, owner):
         started_at=timezone.now() - timedelta(days=40),
         last_activity_at=timezone.now() - timedelta(days=30),
     )
-    assert upcoming_launches(executive, today=today) == [soon]
-    assert stalled_projects(executive, today=today) == [quiet]
+    assert Portfolio(executive, today=today).upcoming_launches() == [soon]
+    assert Portfolio(executive, today=today).stalled_projects() == [quiet]
     row = portfolio_projects(executive).get(pk=quiet.pk)
     from portal.selectors import days_in_step
 
@@ -365,7 +360,8 @@ def test_filters_narrow_every_part_of_the_portfolio(executive, owner):
     assert names(at_risk=True) == ["A"]
     assert names(team=sales.slug, at_risk=True) == []
     assert (
-        portfolio_overview(executive, PortfolioFilters(team=claims.slug)).projects == 2
+        Portfolio(executive, PortfolioFilters(team=claims.slug)).overview().projects
+        == 2
     )
 
 
