@@ -183,8 +183,13 @@ def _stage(rng: random.Random) -> int:
     return rng.choices(range(1, 9), weights=[14, 16, 16, 14, 12, 10, 8, 10])[0]
 
 
-def generate(scale: config.Scale, *, seed: int = 20261126) -> Generated:
-    """Fill the (already migrated) database configured in Django with a portfolio."""
+def generate(
+    scale: config.Scale, *, seed: int = 20261126, analyse: bool = True
+) -> Generated:
+    """Fill the (already migrated) database configured in Django with a portfolio.
+
+    ``analyse=False`` skips the final VACUUM ANALYZE, which cannot run inside the
+    transaction a test wraps around it."""
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group
     from django.db import connection, transaction
@@ -619,9 +624,10 @@ def generate(scale: config.Scale, *, seed: int = 20261126) -> Generated:
         reset_sequences(cursor)
         executive_id = executive
         item_count = len(items)
-    with connection.cursor() as c:
-        log("VACUUM ANALYZE")
-        c.execute("VACUUM ANALYZE")
+    if analyse:
+        with connection.cursor() as c:
+            log("VACUUM ANALYZE")
+            c.execute("VACUUM ANALYZE")
     return Generated(
         projects=len(planned),
         executive_id=executive_id,

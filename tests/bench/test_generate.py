@@ -1,0 +1,78 @@
+"""The benchmark generator builds what the harness then times: checked at a tiny
+scale on the test database (no timing here; timings live in bench/RESULTS.md)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from assessments.models import GapAssessment, RequirementsDocument
+from bench import config
+from bench.generate import EXECUTIVE_EMAIL, HOURLY_DAYS, generate
+from metrics.dashboard import project_dashboard
+from metrics.models import DailyRollup, MetricSample
+from portal.models import User
+from projects.access import visible_projects
+from projects.models import ChecklistItem, Project, ProjectStep, Step
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="the generator uses PostgreSQL's COPY and generate_series (CI runs it)",
+    ),
+]
+
+
+def test_the_generator_builds_a_consistent_portfolio():
+    scale = config.SCALES["tiny"]
+    result = generate(scale, analyse=False)
+
+    projects = Project.objects.count()
+    assert projects == result.projects == scale.projects
+    # Seven step rows each, and the catalog's applicable items.
+    assert ProjectStep.objects.count() == 7 * projects
+    assert ChecklistItem.objects.count() == result.checklist_items > 0
+    assert RequirementsDocument.objects.count() == projects
+    launched_or_past_one = ProjectStep.objects.filter(
+        step=Step.objects.get(number=1), status="done"
+    ).count()
+    assert (
+        RequirementsDocument.objects.filter(approved_version__isnull=False).count()
+        == launched_or_past_one
+    )
+    assert GapAssessment.objects.exists()
+
+    # Ten hourly metrics over the hourly window, and 365 days of rollups.
+    hourly = MetricSample.objects.filter(bucket="hour")
+    assert hourly.values("metric").distinct().count() == 10
+    assert (
+        hourly.filter(project_id=Project.objects.first().pk)
+        .values("bucket_start")
+        .distinct()
+        .count()
+        >= (HOURLY_DAYS - 1) * 24
+    )
+    assert MetricSample.objects.count() == result.samples
+    assert DailyRollup.objects.count() == result.rollups
+    assert DailyRollup.objects.values("day").distinct().count() == 365
+
+    # A recent day's rollup is the sum of its hours, as rollups_refresh makes it.
+    project = Project.objects.order_by("pk").first()
+    day = timezone.localdate() - timedelta(days=3)
+    hours = sum(
+        hourly.filter(
+            project=project, metric="requests", bucket_start__date=day
+        ).values_list("value", flat=True)
+    )
+    rollup = DailyRollup.objects.get(project=project, metric="requests", day=day)
+    assert rollup.value == hours
+
+    # The executive sees every project, and the dashboard reads the generated series.
+    executive = User.objects.get(email=EXECUTIVE_EMAIL)
+    assert visible_projects(executive).count() == projects
+    data = project_dashboard(project, start=day, end=day)
+    assert data.series["requests"].total(day) == hours
