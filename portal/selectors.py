@@ -38,7 +38,6 @@ from assessments.models import AssessmentCriterion, CriterionScore, GapAssessmen
 from metrics.models import Alert, DailyRollup
 from metrics.vocabulary import Metric
 from projects.models import (
-    Project,
     ProjectStatus,
     ProjectStep,
     Step,
@@ -265,8 +264,11 @@ class Portfolio:
     def overview(self) -> Overview:
         return _overview(self.projects, self.ids, self.today)
 
-    def upcoming_launches(self) -> list[Project]:
-        """Projects not yet launched whose target launch falls in the next few weeks."""
+    # The short lists select only what they print: every other annotation would be
+    # computed for each row for nothing.
+    def upcoming_launches(self) -> list[dict[str, Any]]:
+        """Projects not yet launched whose target launch falls in the next few weeks
+        (name, slug, target_launch_date, current_step)."""
         return list(
             self.projects.prefetch_related(None)
             .filter(
@@ -274,15 +276,18 @@ class Portfolio:
                 target_launch_date__gte=self.today,
                 target_launch_date__lte=self.today + timedelta(days=UPCOMING_DAYS),
             )
-            .order_by("target_launch_date", "name")[:LIST_SIZE]
+            .order_by("target_launch_date", "name")
+            .values("name", "slug", "target_launch_date", "current_step")[:LIST_SIZE]
         )
 
-    def stalled_projects(self) -> list[Project]:
-        """Projects with no activity in their current step lately, quietest first."""
+    def stalled_projects(self) -> list[dict[str, Any]]:
+        """Projects with no activity in their current step lately, quietest first
+        (name, slug, current_step, current_activity)."""
         return list(
             self.projects.prefetch_related(None)
             .filter(stalled=True)
-            .order_by("current_activity", "name")[:LIST_SIZE]
+            .order_by("current_activity", "name")
+            .values("name", "slug", "current_step", "current_activity")[:LIST_SIZE]
         )
 
     def open_alerts(self, limit: int = 20) -> list[Alert]:
@@ -377,8 +382,9 @@ def days_in_step(project: Any, today: date) -> int | None:
 @dataclass(frozen=True)
 class HeatMap:
     areas: list[str]
-    # (project, readiness per area in ``areas`` order, None where not assessed)
-    rows: list[tuple[Project, list[float | None]]]
+    # (project's pk, name and slug; readiness per area in ``areas`` order, None where
+    # not assessed)
+    rows: list[tuple[dict[str, Any], list[float | None]]]
     more: int  # assessed projects left out of the map
 
 
@@ -388,7 +394,11 @@ def _heat_map(projects: QuerySet[Any]) -> HeatMap:
     min(level, target) / target over an area's criteria (1 when the target is 0)."""
     assessed = projects.prefetch_related(None).filter(readiness__isnull=False)
     total = assessed.count()
-    shown = list(assessed.order_by("readiness", "name")[:HEAT_MAP_SIZE])
+    shown = list(
+        assessed.order_by("readiness", "name").values("pk", "name", "slug")[
+            :HEAT_MAP_SIZE
+        ]
+    )
     latest = GapAssessment.objects.filter(
         project=OuterRef("assessment__project")
     ).order_by("-created_at", "-id")
@@ -400,7 +410,7 @@ def _heat_map(projects: QuerySet[Any]) -> HeatMap:
     )
     cells = (
         CriterionScore.objects.filter(
-            assessment__project__in=[p.pk for p in shown],
+            assessment__project__in=[p["pk"] for p in shown],
             assessment=Subquery(latest.values("pk")[:1]),
         )
         .values("assessment__project", "criterion__area_name")
@@ -423,7 +433,7 @@ def _heat_map(projects: QuerySet[Any]) -> HeatMap:
         seen.difference(areas)
     )
     rows = [
-        (project, [by_project.get(project.pk, {}).get(area) for area in areas])
+        (project, [by_project.get(project["pk"], {}).get(area) for area in areas])
         for project in shown
     ]
     return HeatMap(areas=areas, rows=rows, more=total - len(shown))
