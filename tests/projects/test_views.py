@@ -361,7 +361,7 @@ def test_the_portfolio_shows_only_the_users_projects(
 ):
     response = signed_in(owner).get("/")
     assert response.status_code == 200
-    assert [p.name for p in response.context["projects"]] == ["Support Copilot"]
+    assert [row.name for row in response.context["rows"]] == ["Support Copilot"]
     assert "Hidden Helper" not in response.text
     assert response.context["overview"].in_flight == 1
 
@@ -372,7 +372,7 @@ def test_the_portfolio_shows_executives_every_project(
     someone_elses_project.status = "at_risk"
     someone_elses_project.save()
     response = signed_in(executive).get("/")
-    assert [p.name for p in response.context["projects"]] == [
+    assert [row.name for row in response.context["rows"]] == [
         "Hidden Helper",
         "Support Copilot",
     ]
@@ -393,7 +393,7 @@ def test_the_portfolio_is_empty_for_someone_with_no_projects(
 ):
     response = signed_in(outsider).get("/")
     assert response.status_code == 200
-    assert list(response.context["projects"]) == []
+    assert response.context["rows"] == []
     assert response.context["overview"].in_flight == 0
     assert "No projects yet" in response.text
     assert "Hidden Helper" not in response.text
