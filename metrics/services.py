@@ -21,6 +21,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from metrics.connectors import ConnectorError, connector_class
 from metrics.models import ConnectedService, DailyRollup, MetricSample, SyncRun
 from metrics.selectors import mapped_services, org_services
+from metrics.versions import rollups_changed
 from metrics.vocabulary import METRICS, Bucket, Sample
 from projects.models import Project
 
@@ -152,6 +153,7 @@ def service_delete(*, service: ConnectedService) -> None:
     service.enabled = False
     service.disabled_reason = "Removed"
     service.save()
+    rollups_changed()  # its rollups no longer count
     PeriodicTask.objects.filter(name=_task_name(service)).delete()
     if service.project is not None:
         return
@@ -467,6 +469,7 @@ def rollups_refresh(
         update_fields=["value"],
         batch_size=1000,
     )
+    rollups_changed()
 
 
 def hourly_samples_prune(*, now: datetime | None = None) -> int:

@@ -8,6 +8,8 @@ always describe the same set of projects.
 from __future__ import annotations
 
 import calendar
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,6 +17,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     Avg,
     Case,
@@ -36,6 +39,7 @@ from django.utils import timezone
 
 from assessments.models import AssessmentCriterion, CriterionScore, GapAssessment
 from metrics.models import Alert, DailyRollup
+from metrics.versions import rollups_version
 from metrics.vocabulary import Metric
 from projects.models import (
     ProjectStatus,
@@ -53,6 +57,8 @@ TREND_WEEKS = 12  # the spend and quality charts look back this many weeks
 UPCOMING_DAYS = 90  # launches planned within this many days are "upcoming"
 LIST_SIZE = 10  # rows in the upcoming-launches and stalled lists
 HEAT_MAP_SIZE = 30  # projects in the readiness heat map, least ready first
+WEEKLY_CACHE_SECONDS = 300
+MAX_PROJECTS = 1_000_000  # a bound no portfolio reaches (see ``_overview``)
 
 
 @dataclass(frozen=True)
@@ -107,18 +113,25 @@ def quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
-def _cost_subquery(metric: Metric, since: date, until: date) -> Subquery:
+def _month_spend(since: date, until: date) -> Subquery:
+    """A project's cost over the days, in one pass over its rollups: billed cost where a
+    provider reports it for the project, observed cost otherwise."""
     return Subquery(
         DailyRollup.objects.filter(
             project=OuterRef("pk"),
-            metric=metric,
+            metric__in=[Metric.COST_BILLED_USD, Metric.COST_OBSERVED_USD],
             day__gte=since,
             day__lte=until,
             service__deleted_at__isnull=True,
         )
         .order_by()
         .values("project")
-        .annotate(total=Sum("value"))
+        .annotate(
+            total=Coalesce(
+                Sum("value", filter=Q(metric=Metric.COST_BILLED_USD)),
+                Sum("value", filter=Q(metric=Metric.COST_OBSERVED_USD)),
+            )
+        )
         .values("total")[:1],
         output_field=DecimalField(max_digits=20, decimal_places=6),
     )
@@ -174,11 +187,7 @@ def portfolio_projects(
         budget=F(f"{approved}monthly_budget_usd"),
         quality_target=F(f"{approved}quality_score_target"),
         quality_name=F(f"{approved}quality_score_name"),
-        # Billed cost where a provider reports it for the project, observed cost otherwise.
-        spend_month_to_date=Coalesce(
-            _cost_subquery(Metric.COST_BILLED_USD, month_start, today),
-            _cost_subquery(Metric.COST_OBSERVED_USD, month_start, today),
-        ),
+        spend_month_to_date=_month_spend(month_start, today),
         quality=Subquery(
             DailyRollup.objects.filter(
                 project=OuterRef("pk"),
@@ -301,16 +310,33 @@ class Portfolio:
         return _heat_map(self.projects)
 
     def spend_by_team(self) -> WeeklySeries:
-        return _spend_by_team(self.ids, self.today)
+        return self._cached("spend", _spend_by_team)
 
     def quality_trend(self) -> WeeklySeries:
-        return _quality_trend(self.ids, self.today)
+        return self._cached("quality", _quality_trend)
+
+    def _cached(
+        self, name: str, compute: Callable[[list[int], date], WeeklySeries]
+    ) -> WeeklySeries:
+        """The weekly charts scan twelve weeks of rollups for every project (tens of
+        thousands of rows at 500 projects), so they are kept until the rollups change;
+        a team or quality-score change shows within WEEKLY_CACHE_SECONDS."""
+        ids = hashlib.sha256(",".join(map(str, self.ids)).encode()).hexdigest()
+        key = f"portfolio:{name}:{rollups_version()}:{self.today}:{ids}"
+        series: WeeklySeries | None = cache.get(key)
+        if series is None:
+            series = compute(self.ids, self.today)
+            cache.set(key, series, WEEKLY_CACHE_SECONDS)
+        return series
 
 
 def _overview(projects: QuerySet[Any], ids: list[int], today: date) -> Overview:
     """Headline numbers and the funnel, in three queries whatever the number of projects."""
     measured = Q(quality__isnull=False, quality_target__isnull=False)
-    totals = projects.order_by().aggregate(
+    # The slice keeps the per-project query a subquery of its own: PostgreSQL would
+    # otherwise pull it up into the aggregate and evaluate each project's correlated
+    # subqueries once per FILTER that mentions them (ten times over, measured).
+    totals = projects.order_by()[:MAX_PROJECTS].aggregate(
         n_projects=Count("pk"),
         n_at_risk=Count("pk", filter=AT_RISK),
         total_spend=Sum("spend_month_to_date"),

@@ -16,8 +16,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from metrics.ingest import LAST_USED_GRANULARITY, PREFIX_LENGTH
-from metrics.ingest import secret_hash
+from metrics.ingest import LAST_USED_GRANULARITY, PREFIX_LENGTH, secret_hash
 from portal.models import PersonalAccessToken, User
 
 # Unlike push tokens ("rwy_"), so people and secret scanners can tell a token that reads

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -189,9 +190,11 @@ def test_the_portfolio_query_count_is_the_same_at_5_and_50_projects(
     _portfolio_with(owner, 0, 5)
     client.force_login(executive)
     client.get("/")
+    cache.clear()  # the weekly charts are cached: measure both pages cold
     with CaptureQueriesContext(connection) as few:
         assert client.get("/").status_code == 200
     _portfolio_with(owner, 5, 50)
+    cache.clear()
     with CaptureQueriesContext(connection) as many:
         body = client.get("/").content.decode()
     assert "Project 49" in body  # the first page of 50 rows holds them all
@@ -500,3 +503,20 @@ def test_the_board_report_pdf_renders_with_the_at_risk_projects(
         page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages
     )
     assert "Blocked one" in text and "owner says blocked" in text
+
+
+def test_the_weekly_charts_are_cached_until_the_rollups_change(
+    executive, owner, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    today = timezone.localdate()
+    project = make(owner, "Spender")
+    with django_capture_on_commit_callbacks(execute=True):
+        cost(project, "langfuse", Metric.COST_OBSERVED_USD, 10, today)
+    portfolio = Portfolio(executive, today=today)
+    assert portfolio.spend_by_team().series[project.team.name][-1] == Decimal(10)
+    with django_assert_num_queries(0):  # the ids are known, the series cached
+        assert portfolio.spend_by_team().series[project.team.name][-1] == Decimal(10)
+    with django_capture_on_commit_callbacks(execute=True):
+        cost(project, "langfuse", Metric.COST_OBSERVED_USD, 25, today)
+    fresh = Portfolio(executive, today=today).spend_by_team()
+    assert fresh.series[project.team.name][-1] == Decimal(25)
