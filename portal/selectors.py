@@ -413,6 +413,23 @@ class HeatMap:
     rows: list[tuple[dict[str, Any], list[float | None]]]
     more: int  # assessed projects left out of the map
 
+    @property
+    def cells(self) -> list[tuple[dict[str, Any], list[tuple[str, str]]]]:
+        """The rows with each value as (text, colour band), formatted here rather than
+        with a chain of template conditions in every cell."""
+        return [
+            (project, [heat_cell(value) for value in values])
+            for project, values in self.rows
+        ]
+
+
+def heat_cell(value: float | None) -> tuple[str, str]:
+    """A readiness percentage as shown in the heat map, and its colour band."""
+    if value is None:
+        return "—", "heat-none"
+    band = "heat-low" if value < 50 else "heat-mid" if value < 80 else "heat-high"
+    return f"{value:.0f}%", band
+
 
 def _heat_map(projects: QuerySet[Any]) -> HeatMap:
     """Readiness per gap area of the least ready assessed projects, from each one's
@@ -471,13 +488,25 @@ class WeeklySeries:
     # name -> one value per week (None where nothing was reported)
     series: dict[str, list[Decimal | None]]
 
-    @property
-    def rows(self) -> list[tuple[date, list[Decimal | None]]]:
-        """Week by week, one value per series (for the data tables under the charts)."""
+    def rows(self, fmt: Callable[[Decimal], str]) -> list[tuple[date, list[str]]]:
+        """Week by week, one formatted value per series ("—" where none), for the data
+        tables under the charts."""
         return [
-            (week, [values[i] for values in self.series.values()])
+            (week, [_shown(values[i], fmt) for values in self.series.values()])
             for i, week in enumerate(self.weeks)
         ]
+
+    @property
+    def money_rows(self) -> list[tuple[date, list[str]]]:
+        return self.rows(lambda value: f"${value:,.0f}")
+
+    @property
+    def score_rows(self) -> list[tuple[date, list[str]]]:
+        return self.rows(lambda value: f"{value:.3f}")
+
+
+def _shown(value: Decimal | None, fmt: Callable[[Decimal], str]) -> str:
+    return "—" if value is None else fmt(value)
 
 
 def _weeks(today: date) -> list[date]:
