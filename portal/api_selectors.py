@@ -17,7 +17,7 @@ from metrics.dashboard import project_dashboard
 from metrics.models import Alert
 from metrics.vocabulary import METRICS
 from portal.selectors import PortfolioFilters, portfolio_projects
-from projects.models import Project
+from projects.models import Membership, Project
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -29,12 +29,19 @@ def api_portfolio_projects(
     user: User, filters: PortfolioFilters | None = None, today: date | None = None
 ) -> QuerySet[Any]:
     """``portfolio_projects`` plus when the latest gap assessment (whose score is its
-    ``readiness``) was recorded, in the same query."""
+    ``readiness``) was recorded, and the members."""
     latest_assessment = GapAssessment.objects.filter(project=OuterRef("pk")).order_by(
         "-created_at", "-id"
     )
-    projects: QuerySet[Any] = portfolio_projects(user, filters, today).annotate(
-        readiness_assessed_at=Subquery(latest_assessment.values("created_at")[:1])
+    projects: QuerySet[Any] = (
+        portfolio_projects(user, filters, today)
+        .annotate(
+            readiness_assessed_at=Subquery(latest_assessment.values("created_at")[:1])
+        )
+        # The API gives the owner's email too: the members, in one query per page.
+        .prefetch_related(
+            Prefetch("memberships", queryset=Membership.objects.select_related("user"))
+        )
     )
     return projects
 

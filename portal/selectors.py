@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db.models import (
     Avg,
     Case,
+    CharField,
     Count,
     DecimalField,
     Exists,
@@ -34,7 +35,15 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Least, TruncWeek
+from django.db.models.functions import (
+    Cast,
+    Coalesce,
+    Concat,
+    Least,
+    NullIf,
+    Trim,
+    TruncWeek,
+)
 from django.utils import timezone
 
 from assessments.models import AssessmentCriterion, CriterionScore, GapAssessment
@@ -42,6 +51,8 @@ from metrics.models import Alert, DailyRollup
 from metrics.versions import rollups_version
 from metrics.vocabulary import Metric
 from projects.models import (
+    Membership,
+    ProjectRole,
     ProjectStatus,
     ProjectStep,
     Step,
@@ -137,6 +148,27 @@ def _month_spend(since: date, until: date) -> Subquery:
     )
 
 
+def _member_name(role: ProjectRole) -> Subquery:
+    """The name of the project's member in ``role`` as ``User.display_name`` shows it
+    (full name, else email): one column instead of every membership and user."""
+    return Subquery(
+        Membership.objects.filter(project=OuterRef("pk"), role=role)
+        .order_by("pk")
+        .annotate(
+            shown=Coalesce(
+                NullIf(
+                    Trim(Concat("user__first_name", Value(" "), "user__last_name")),
+                    Value(""),
+                ),
+                F("user__email"),
+                output_field=CharField(),
+            )
+        )
+        .values("shown")[:1],
+        output_field=CharField(),
+    )
+
+
 def portfolio_projects(
     user: User, filters: PortfolioFilters | None = None, today: date | None = None
 ) -> QuerySet[Any]:
@@ -155,54 +187,64 @@ def portfolio_projects(
         "-created_at", "-id"
     )
     month_start = today.replace(day=1)
-    projects = project_list_for_user(
-        user,
-        filters=ProjectFilters(
-            step=filters.step,
-            status=filters.status,
-            team=filters.team,
-            framework=filters.framework,
-        ),
-    ).annotate(
-        open_alerts=Coalesce(
-            Subquery(
+    projects = (
+        project_list_for_user(
+            user,
+            filters=ProjectFilters(
+                step=filters.step,
+                status=filters.status,
+                team=filters.team,
+                framework=filters.framework,
+            ),
+        )
+        .prefetch_related(None)
+        .annotate(
+            owner_name=_member_name(ProjectRole.OWNER),
+            lead_name=_member_name(ProjectRole.LEAD),
+            open_alerts=Coalesce(
+                Subquery(
+                    Alert.objects.filter(
+                        project=OuterRef("pk"), status=Alert.Status.OPEN
+                    )
+                    .order_by()
+                    .values("project")
+                    .annotate(n=Count("id"))
+                    .values("n")[:1]
+                ),
+                Value(0),
+            ),
+            has_open_alert=Exists(
                 Alert.objects.filter(project=OuterRef("pk"), status=Alert.Status.OPEN)
+            ),
+            owner_says_at_risk=Q(
+                status__in=[ProjectStatus.AT_RISK, ProjectStatus.BLOCKED]
+            ),
+            stalled=Q(current_activity__lt=stalled_before, current_step__lt=LAUNCHED)
+            & ~Q(current_step_status=StepStatus.NOT_STARTED),
+            step_started_at=Subquery(
+                current_step.order_by("step__number").values("started_at")[:1]
+            ),
+            readiness=Subquery(latest_assessment.values("overall_readiness")[:1]),
+            budget=F(f"{approved}monthly_budget_usd"),
+            quality_target=F(f"{approved}quality_score_target"),
+            quality_name=F(f"{approved}quality_score_name"),
+            spend_month_to_date=_month_spend(month_start, today),
+            quality=Subquery(
+                DailyRollup.objects.filter(
+                    project=OuterRef("pk"),
+                    metric=Metric.QUALITY_SCORE,
+                    dimension=OuterRef("quality_name"),
+                    day__gt=today - timedelta(days=QUALITY_WINDOW_DAYS),
+                    day__lte=today,
+                    service__deleted_at__isnull=True,
+                )
                 .order_by()
                 .values("project")
-                .annotate(n=Count("id"))
-                .values("n")[:1]
+                .annotate(mean=Avg("value"))
+                .values("mean")[:1],
+                output_field=DecimalField(max_digits=20, decimal_places=6),
             ),
-            Value(0),
-        ),
-        has_open_alert=Exists(
-            Alert.objects.filter(project=OuterRef("pk"), status=Alert.Status.OPEN)
-        ),
-        owner_says_at_risk=Q(status__in=[ProjectStatus.AT_RISK, ProjectStatus.BLOCKED]),
-        stalled=Q(current_activity__lt=stalled_before, current_step__lt=LAUNCHED)
-        & ~Q(current_step_status=StepStatus.NOT_STARTED),
-        step_started_at=Subquery(
-            current_step.order_by("step__number").values("started_at")[:1]
-        ),
-        readiness=Subquery(latest_assessment.values("overall_readiness")[:1]),
-        budget=F(f"{approved}monthly_budget_usd"),
-        quality_target=F(f"{approved}quality_score_target"),
-        quality_name=F(f"{approved}quality_score_name"),
-        spend_month_to_date=_month_spend(month_start, today),
-        quality=Subquery(
-            DailyRollup.objects.filter(
-                project=OuterRef("pk"),
-                metric=Metric.QUALITY_SCORE,
-                dimension=OuterRef("quality_name"),
-                day__gt=today - timedelta(days=QUALITY_WINDOW_DAYS),
-                day__lte=today,
-                service__deleted_at__isnull=True,
-            )
-            .order_by()
-            .values("project")
-            .annotate(mean=Avg("value"))
-            .values("mean")[:1],
-            output_field=DecimalField(max_digits=20, decimal_places=6),
-        ),
+        )
     )
     if filters.at_risk:
         projects = projects.filter(AT_RISK)
