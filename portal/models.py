@@ -9,6 +9,12 @@ from simple_history.models import HistoricalRecords
 from projects.audit import history_user
 
 
+def display_name(first_name: str, last_name: str, email: str) -> str:
+    """How a person is named on every page: full name, else email (``User.display_name``
+    for reads that fetch only these three columns)."""
+    return f"{first_name} {last_name}".strip() or email
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -61,7 +67,7 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.email
+        return display_name(self.first_name, self.last_name, self.email)
 
     @property
     def has_accepted_invitation(self) -> bool:

@@ -17,7 +17,7 @@ from projects.access import Action, can, get_project_for_user
 from projects.forms import MemberForm, OwnerTransferForm, ProjectCreateForm, ProjectForm
 from projects.models import Framework, Membership, ProjectStatus, Team
 from projects.roles import may_create_projects
-from projects.selectors import ProjectFilters, is_project_stalled, project_list_for_user
+from projects.selectors import ProjectFilters, project_list_for_user
 
 if TYPE_CHECKING:
     from portal.http import AuthedRequest
@@ -48,10 +48,13 @@ def _filters_from(request: AuthedRequest) -> ProjectFilters:
 def project_list(request: AuthedRequest) -> HttpResponse:
     filters = _filters_from(request)
     page = Paginator(
-        project_list_for_user(request.user, filters=filters), PAGE_SIZE
+        selectors.project_row_values(
+            project_list_for_user(request.user, filters=filters)
+        ),
+        PAGE_SIZE,
     ).get_page(request.GET.get("page"))
-    for project in page.object_list:
-        project.is_stalled = is_project_stalled(project)  # type: ignore[attr-defined]
+    # Plain rows with every cell formatted: the table prints them as they are.
+    page.object_list = selectors.project_rows(page.object_list)
     # The filters as they will appear in links and the pushed URL: no empty values.
     shown = QueryDict(mutable=True)
     for key, values in request.GET.lists():
@@ -66,6 +69,7 @@ def project_list(request: AuthedRequest) -> HttpResponse:
         template,
         {
             "page": page,
+            "rows_html": selectors.project_rows_html(page.object_list),
             "filters": filters,
             "query": filters.query,
             "querystring": shown.urlencode(),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -67,6 +69,53 @@ def test_the_list_shows_owner_and_lead_from_the_memberships(signed_in, owner, le
     response = signed_in(owner).get(LIST)
     assert owner.display_name in response.text
     assert lead.display_name in response.text
+
+
+def test_each_row_names_its_owner_and_lead_escaped_and_its_flags(signed_in, executive):
+    project = ProjectFactory(name="<b>Bold</b> Bot", target_launch_date=None)
+    MembershipFactory(
+        project=project,
+        role=ProjectRole.OWNER,
+        user=UserFactory(first_name="Ada", last_name="<Owner>"),
+    )
+    MembershipFactory(
+        project=project,
+        role=ProjectRole.LEAD,
+        user=UserFactory(first_name="", last_name="", email="lead@example.com"),
+    )
+    MembershipFactory(project=project, role=ProjectRole.CONTRIBUTOR)
+    text = signed_in(executive).get(LIST, **HTMX_TABLE).text
+    row = text.split("<tbody>")[1].split("</tbody>")[0]
+    assert (
+        f'<a href="{project.get_absolute_url()}">&lt;b&gt;Bold&lt;/b&gt; Bot</a>' in row
+    )
+    assert "<td>Ada &lt;Owner&gt;</td>" in row
+    assert "<td>lead@example.com</td>" in row  # no name: the email
+    assert '<td class="num">—</td>' in row  # no target launch
+    assert f"<td>{project.team.name}</td>" in row
+    assert "<td>1 of 7</td>" in row  # no step rows yet: step 1
+    assert '<span class="badge badge-on_track">On track</span>' in row
+
+
+def test_the_table_page_costs_the_same_queries_at_5_and_55_projects(
+    signed_in, executive
+):
+    def queries(client):
+        client.get(LIST, {"page": 2}, **HTMX_TABLE)  # the session's first write
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(LIST, {"page": 2}, **HTMX_TABLE).status_code == 200
+        return len(ctx.captured_queries)
+
+    def add(n):
+        for project in ProjectFactory.create_batch(n):
+            MembershipFactory(project=project, role=ProjectRole.OWNER)
+            MembershipFactory(project=project, role=ProjectRole.LEAD)
+
+    client = signed_in(executive)
+    add(55)
+    at_55 = queries(client)
+    Project.objects.filter(pk__in=Project.objects.order_by("-pk")[:50]).delete()
+    assert queries(client) == at_55
 
 
 def test_the_list_searches_by_name(
