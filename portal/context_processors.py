@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
@@ -17,5 +18,19 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "csp_nonce": getattr(request, "csp_nonce", None),
         "user_is_admin": signed_in and is_admin(user),  # type: ignore[arg-type]
         "user_role": primary_role(user) if signed_in else "",  # type: ignore[arg-type]
-        "unread_notifications": unread_count(user) if signed_in else 0,  # type: ignore[arg-type]
+        # Counted only when a template prints it (the layout does, htmx partials
+        # do not), and once per request however often it is printed.
+        "unread_notifications": _once(unread_count, user) if signed_in else 0,
     }
+
+
+def _once(function: Callable[[Any], int], argument: Any) -> Callable[[], int]:
+    """A callable the template language calls on first use; later uses reuse it."""
+    memo: list[int] = []
+
+    def value() -> int:
+        if not memo:
+            memo.append(function(argument))
+        return memo[0]
+
+    return value

@@ -375,7 +375,15 @@ def item_set_state(
         item.completed_by, item.completed_at = actor, timezone.now()
     else:
         item.completed_by, item.completed_at = None, None
-    item.save()
+    item.save(
+        update_fields=[
+            "state",
+            "na_justification",
+            "completed_by",
+            "completed_at",
+            "updated_at",
+        ]
+    )
     _touch_step(project_step)
     _invalidate_signoffs(item)
     return item

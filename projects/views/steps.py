@@ -113,11 +113,14 @@ def _item_for(
     request: AuthedRequest, slug: str, pk: int, action: Action
 ) -> ChecklistItem:
     project = get_project_for_user(request.user, slug, action)
-    return get_object_or_404(
-        ChecklistItem.objects.select_related("step", "project", "assignee"),
+    item = get_object_or_404(
+        ChecklistItem.objects.select_related("step", "assignee", "completed_by"),
         project=project,
         pk=pk,
     )
+    # The project already loaded and checked, with the user's role cached on it.
+    item.project = project
+    return item
 
 
 def _render_item(
@@ -129,7 +132,9 @@ def _render_item(
 ) -> HttpResponse:
     """The item's row, with the event that refreshes progress, stepper and gate."""
     project = selectors.with_members(item.project)
-    item = selectors.checklist_item(project, item.pk)
+    # The item as the view and the service left it (assignee and ticker loaded);
+    # only its evidence is read again, which evidence_add/remove change.
+    selectors.with_evidence(item)
     response = render(
         request,
         "projects/_checklist_item.html",
@@ -204,11 +209,14 @@ def evidence_add(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
 def evidence_remove(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
     project = get_project_for_user(request.user, slug, Action.WORK_CHECKLIST)
     evidence = get_object_or_404(
-        Evidence.objects.select_related("item__project", "item__step"),
+        Evidence.objects.select_related(
+            "item__step", "item__assignee", "item__completed_by"
+        ),
         item__project=project,
         pk=pk,
     )
     item = evidence.item
+    item.project = project
     try:
         services.evidence_remove(evidence=evidence)
     except ValidationError as exc:

@@ -521,3 +521,61 @@ def test_the_list_filters_by_owner_step_and_flags(as_, people):
     assert names(flagged=1) == [other.name]
     owners = client.get(url).context["owners"]
     assert set(owners) == {people["owner"], people["lead"]}
+
+
+def test_a_tick_reads_the_item_once_and_renders_it_as_saved(as_, people):
+    project, contributor, lead = (
+        people["project"],
+        people["contributor"],
+        people["lead"],
+    )
+    item = first_item(project)
+    services.item_update(item=item, assignee=lead, due_date=None, notes="")
+    services.evidence_add(item=item, actor=lead, url="https://wiki.example.com/dpia")
+    client = as_(contributor)
+    client.get(step_url(project))  # the session's first request writes it
+    item_history = item.history.count()
+    step_history = step_of(project, 3).history.count()
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(state_url(item), {"state": "done"}, **HTMX)
+
+    body = response.content.decode()
+    assert f"Assigned to {lead.display_name}" in body
+    assert f"ticked by {contributor.display_name}" in body
+    assert "https://wiki.example.com/dpia" in body
+    selects = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT")]
+
+    def reads(table):
+        return sum(f'FROM "{table}"' in sql for sql in selects)
+
+    assert reads("projects_checklistitem") == 1  # not read again to render the row
+    assert reads("projects_membership") == 2  # the role, then the assignee picker
+    assert reads("projects_notification") == 0  # the row has no bell to count for
+    # The audit trail is unchanged: one history row for the item, one for its step.
+    assert item.history.count() == item_history + 1
+    assert step_of(project, 3).history.count() == step_history + 1
+    item.refresh_from_db()
+    assert item.state == ItemState.DONE and item.completed_by == contributor
+
+
+def test_removing_evidence_renders_the_row_without_it(as_, people):
+    project, lead = people["project"], people["lead"]
+    item = first_item(project)
+    services.item_update(item=item, assignee=lead, due_date=None, notes="")
+    kept = services.evidence_add(
+        item=item, actor=lead, url="https://wiki.example.com/a"
+    )
+    gone = services.evidence_add(
+        item=item, actor=lead, url="https://wiki.example.com/b"
+    )
+    response = as_(lead).post(
+        reverse(
+            "projects:evidence_remove", kwargs={"slug": project.slug, "pk": gone.pk}
+        ),
+        **HTMX,
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert kept.url in body and gone.url not in body
+    assert f"Assigned to {lead.display_name}" in body
