@@ -307,13 +307,16 @@ class Portfolio:
         self.filters = filters or PortfolioFilters()
         self.today = today or timezone.localdate()
         self.projects = portfolio_projects(user, self.filters, self.today)
+        self._overview: Overview | None = None
 
     @cached_property
     def ids(self) -> list[int]:
         return list(self.projects.order_by().values_list("pk", flat=True))
 
     def overview(self) -> Overview:
-        return _overview(self.projects, self.ids, self.today)
+        if self._overview is None:
+            self._overview = _overview(self.projects, self.ids, self.today)
+        return self._overview
 
     # The short lists select only what they print: every other annotation would be
     # computed for each row for nothing.
@@ -349,7 +352,7 @@ class Portfolio:
         )
 
     def readiness_heat_map(self) -> HeatMap:
-        return _heat_map(self.projects)
+        return _heat_map(self.projects, assessed=self.overview().assessed)
 
     def spend_by_team(self) -> WeeklySeries:
         return self._cached("spend", _spend_by_team)
@@ -473,16 +476,14 @@ def heat_cell(value: float | None) -> tuple[str, str]:
     return f"{value:.0f}%", band
 
 
-def _heat_map(projects: QuerySet[Any]) -> HeatMap:
+def _heat_map(projects: QuerySet[Any], assessed: int) -> HeatMap:
     """Readiness per gap area of the least ready assessed projects, from each one's
     latest assessment, with the same formula as ``assessments.readiness``: the mean of
     min(level, target) / target over an area's criteria (1 when the target is 0)."""
-    assessed = projects.prefetch_related(None).filter(readiness__isnull=False)
-    total = assessed.count()
     shown = list(
-        assessed.order_by("readiness", "name").values("pk", "name", "slug")[
-            :HEAT_MAP_SIZE
-        ]
+        projects.filter(readiness__isnull=False)
+        .order_by("readiness", "name")
+        .values("pk", "name", "slug")[:HEAT_MAP_SIZE]
     )
     latest = GapAssessment.objects.filter(
         project=OuterRef("assessment__project")
@@ -521,7 +522,7 @@ def _heat_map(projects: QuerySet[Any]) -> HeatMap:
         (project, [by_project.get(project["pk"], {}).get(area) for area in areas])
         for project in shown
     ]
-    return HeatMap(areas=areas, rows=rows, more=total - len(shown))
+    return HeatMap(areas=areas, rows=rows, more=assessed - len(shown))
 
 
 @dataclass(frozen=True)
