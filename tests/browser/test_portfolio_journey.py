@@ -103,3 +103,33 @@ def test_the_executive_filters_the_portfolio_and_drills_down(
         "Claims Triage Assistant"
     )
     assert problems == [], problems
+
+
+def test_the_board_report_prints_the_filtered_portfolio(live_server, page, portfolio):
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on(
+        "console",
+        lambda msg: "Content Security Policy" in msg.text and problems.append(msg.text),
+    )
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Email").fill("exec@runway.example")
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(live_server.url + "/")
+    page.goto(f"{live_server.url}/?team={portfolio.slug}")
+    page.get_by_role("link", name="Board report").click()
+    page.wait_for_url(f"**/portfolio/report/?team={portfolio.slug}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "AI portfolio — board report"
+    )
+    expect(page.locator(".report-header")).to_contain_text("Team Claims")
+    expect(page.get_by_role("region", name="At risk (2)")).to_contain_text(
+        "Claims Fraud Flags"
+    )
+    expect(page.locator("svg[role=img]")).to_have_count(3)
+    expect(page.get_by_role("button", name="Print")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download PDF").click()
+    assert download.value.suggested_filename.startswith("runway-board-report-")
+    assert problems == [], problems
