@@ -86,7 +86,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "portal.middleware.UserSessionsMiddleware",
     "portal.middleware.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -183,9 +183,13 @@ LOGOUT_REDIRECT_URL = "account_login"
 # Invitation links are one-time tokens with the lifetime of a password reset.
 PASSWORD_RESET_TIMEOUT = env.int("INVITATION_TIMEOUT_SECONDS", default=3 * 24 * 3600)
 
-# Sessions end after this much inactivity; every request slides the window.
+# Sessions end after this much inactivity; every request slides the window. The
+# store writes an unchanged session back at most every SESSION_REFRESH_SECONDS, so
+# a session may end up to that much before the timeout, never after it.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=60 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ENGINE = "portal.sessions"
+SESSION_REFRESH_SECONDS = min(60, SESSION_COOKIE_AGE // 10)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # ALLAUTH
@@ -203,6 +207,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Runway"
 USERSESSIONS_TRACK_ACTIVITY = True
+# portal.middleware.UserSessionsMiddleware records the activity allauth's own would,
+# at most this often per session unless the IP address or the browser changes.
+USERSESSIONS_ACTIVITY_INTERVAL_SECONDS = 60
 # Admins must have TOTP before they may use Runway; off in development so the
 # demo accounts work at once.
 RUNWAY_MFA_REQUIRED_FOR_ADMINS = env.bool(
