@@ -259,18 +259,18 @@ def ingest_batch(request: HttpRequest, payload: IngestIn) -> Status[IngestOut]:
     result = ingest.batch_ingest(
         token=token,
         events=[
-            ingest.PushedEvent(
-                timestamp=e.timestamp,
-                model=e.model,
-                latency_ms=e.latency_ms,
-                input_tokens=e.input_tokens,
-                output_tokens=e.output_tokens,
-                cost_usd=e.cost_usd,
-                error=e.error,
-                idempotency_key=e.idempotency_key,
-                quality_score_name=e.quality_score_name or "",
-                quality_score=e.quality_score,
-                feedback=e.feedback,
+            ingest.PushedEvent(  # positional: the fields in their declared order
+                e.timestamp,
+                e.model,
+                e.latency_ms,
+                e.input_tokens,
+                e.output_tokens,
+                e.cost_usd,
+                e.error,
+                e.idempotency_key,
+                e.quality_score_name or "",
+                e.quality_score,
+                e.feedback,
             )
             for e in payload.events
         ],

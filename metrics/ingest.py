@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -119,9 +119,9 @@ def _live_push_service(project: Project) -> ConnectedService | None:
     )
 
 
-@dataclass(frozen=True)
-class PushedEvent:
-    """One request as the project's code reports it (validated by the API)."""
+class PushedEvent(NamedTuple):
+    """One request as the project's code reports it (validated by the API). A named
+    tuple: a batch makes a thousand, which a frozen dataclass made 3× slower."""
 
     timestamp: datetime
     model: str

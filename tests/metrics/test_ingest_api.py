@@ -540,3 +540,30 @@ def test_day_boundaries_are_utc(
     assert rollup(Metric.REQUESTS, "gpt-4o-mini", day=DAY) == 1
     assert rollup(Metric.REQUESTS, "gpt-4o-mini", day=DAY + timedelta(days=1)) == 1
     assert isinstance(DAY, datetime)
+
+
+def test_every_field_of_an_event_lands_in_its_own_column(client, people, secret):
+    pushed = event(
+        7,
+        model="claude-haiku-4",
+        latency_ms=123.5,
+        input_tokens=1111,
+        output_tokens=222,
+        cost_usd="0.00012345",
+        error=True,
+        quality_score_name="faithfulness",
+        quality_score=0.75,
+        feedback=-1,
+        idempotency_key="req-columns",
+    )
+    assert push(client, {"events": [pushed]}, secret).status_code == 202
+    row = RequestEvent.objects.values().get()
+    assert row["timestamp"] == DAY + timedelta(minutes=7)
+    assert row["model"] == "claude-haiku-4"
+    assert row["latency_ms"] == 123.5
+    assert (row["input_tokens"], row["output_tokens"]) == (1111, 222)
+    assert row["cost_usd"] == Decimal("0.00012345")
+    assert row["error"] is True
+    assert (row["quality_score_name"], row["quality_score"]) == ("faithfulness", 0.75)
+    assert row["feedback"] == -1
+    assert row["idempotency_key"] == "req-columns"
