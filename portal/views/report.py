@@ -4,6 +4,7 @@ drawn on the server because Plotly's static export needs a browser)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -25,6 +26,8 @@ from portal.selectors import (
     portfolio_projects,
 )
 from projects.models import Framework, Team
+
+logger = logging.getLogger(__name__)
 
 AT_RISK_SHOWN = 200  # a board pack, not a data dump: the CSV has everything
 
@@ -101,8 +104,18 @@ def board_report(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def board_report_pdf(request: AuthedRequest) -> HttpResponse:
     """The same page as a PDF, rendered on the server."""
-    # Imported here: WeasyPrint loads pango when imported, which only this view needs.
-    from weasyprint import CSS, HTML
+    # Imported here: WeasyPrint loads pango when imported, which only this view needs,
+    # and a machine without it still serves the print page.
+    try:
+        from weasyprint import CSS, HTML
+    except OSError:
+        logger.exception("WeasyPrint cannot load pango: the PDF is unavailable")
+        return HttpResponse(
+            "The PDF needs the pango libraries on the server (Debian: libpango-1.0-0). "
+            "The print page works without them: use your browser's Print.",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
 
     context = _report_context(request)
     html = render_to_string(

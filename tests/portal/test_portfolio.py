@@ -520,3 +520,21 @@ def test_the_weekly_charts_are_cached_until_the_rollups_change(
         cost(project, "langfuse", Metric.COST_OBSERVED_USD, 25, today)
     fresh = Portfolio(executive, today=today).spend_by_team()
     assert fresh.series[project.team.name][-1] == Decimal(25)
+
+
+def test_without_pango_the_pdf_says_so_and_the_print_page_still_works(
+    client, executive, monkeypatch
+):
+    import sys
+    import types
+
+    class NoPango(types.ModuleType):
+        def __getattr__(self, name):
+            raise OSError("cannot load library 'libpango-1.0-0'")
+
+    monkeypatch.setitem(sys.modules, "weasyprint", NoPango("weasyprint"))
+    client.force_login(executive)
+    response = client.get("/portfolio/report.pdf")
+    assert response.status_code == 503
+    assert "pango" in response.content.decode()
+    assert client.get("/portfolio/report/").status_code == 200
