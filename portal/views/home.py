@@ -14,7 +14,14 @@ from django_htmx.http import push_url
 
 from portal import charts
 from portal.http import AuthedRequest
-from portal.portfolio import Row, csv_rows, filters_from, filters_query, row_of
+from portal.portfolio import (
+    Row,
+    csv_rows,
+    filters_from,
+    filters_query,
+    row_of,
+    rows_html,
+)
 from portal.selectors import Portfolio
 from projects.exports import csv_response
 from projects.models import Framework, ProjectStatus, Team
@@ -79,6 +86,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "page": table,
         "rows": rows,
+        "rows_html": rows_html(rows),
         "query": query,
         "query_without_sort": filters_query(filters, sort=False),
         "filters": filters,

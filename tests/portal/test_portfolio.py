@@ -538,3 +538,12 @@ def test_without_pango_the_pdf_says_so_and_the_print_page_still_works(
     assert response.status_code == 503
     assert "pango" in response.content.decode()
     assert client.get("/portfolio/report/").status_code == 200
+
+
+def test_table_rows_escape_what_people_typed(client, executive, owner):
+    make(owner, "<script>alert(1)</script> & Co", status=ProjectStatus.BLOCKED)
+    client.force_login(executive)
+    body = client.get("/").content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in body
+    assert "<script>alert(1)" not in body
+    assert '<span class="flag flag-amber">owner says blocked</span>' in body
