@@ -135,7 +135,7 @@ class ProjectRow(BaseModel):
         description="The approved requirements' monthly model budget"
     )
     quality: float | None = Field(
-        description="Mean daily quality score (0-1) of the last 30 days, for the "
+        description="Mean daily quality score (0-1) of the last 7 days, for the "
         "score the approved requirements name"
     )
     quality_target: float | None

@@ -63,7 +63,9 @@ from projects.selectors import LAUNCHED, ProjectFilters, project_list_for_user
 if TYPE_CHECKING:
     from portal.models import User
 
-QUALITY_WINDOW_DAYS = 30  # a project's quality is the mean daily score of this window
+# A project's quality now: the mean daily score of the last week (the metric gates'
+# default window), not diluted by a month of older days.
+QUALITY_WINDOW_DAYS = 7
 TREND_WEEKS = 12  # the spend and quality charts look back this many weeks
 UPCOMING_DAYS = 90  # launches planned within this many days are "upcoming"
 LIST_SIZE = 10  # rows in the upcoming-launches and stalled lists
