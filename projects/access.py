@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from projects.models import Membership, Project, ProjectRole
@@ -75,6 +75,24 @@ def project_role(user: User, project: Project) -> ProjectRole | None:
     return cache[user.pk]
 
 
+def role_of_user(user: User, project_ref: str = "pk") -> Subquery:
+    """The user's role on the project named by ``project_ref``, as a subquery: loading
+    a project with it annotated saves the role's own query (see ``remember_role``)."""
+    return Subquery(
+        Membership.objects.filter(project=OuterRef(project_ref), user_id=user.pk)
+        .order_by()
+        .values("role")[:1]
+    )
+
+
+def remember_role(user: User, project: Project, role: str | None) -> None:
+    """Cache a role read with ``role_of_user`` on the project, as ``project_role`` does."""
+    cache: dict[int, ProjectRole | None] = project.__dict__.setdefault(
+        "_roles_by_user", {}
+    )
+    cache[user.pk] = ProjectRole(role) if role else None
+
+
 def can(user: User, project: Project, action: Action) -> bool:
     if is_admin(user) and action not in ADMIN_EXCLUDED:
         return True
@@ -89,9 +107,23 @@ def get_project_for_user(
 ) -> Project:
     """Load a project by slug for ``action``: 404 if the user may not see it, 403 if
     they see it but may not do ``action``."""
-    project = Project.objects.select_related("team").filter(slug=slug).first()
+    project = (
+        Project.objects.select_related("team")
+        .annotate(viewer_role=role_of_user(user))
+        .filter(slug=slug)
+        .first()
+    )
     if project is None:
         raise Http404("No such project.")
+    remember_role(user, project, project.viewer_role)
+    check_access(user, project, action)
+    return project
+
+
+def check_access(user: User, project: Project, action: Action = Action.VIEW) -> None:
+    """404 if the user may not see the loaded project, 403 if they see it but may not
+    do ``action`` (``get_project_for_user`` for a project loaded another way)."""
+    slug = project.slug
     if not can(user, project, Action.VIEW):
         security_log.warning(
             "access denied",
@@ -107,4 +139,3 @@ def get_project_for_user(
     if action is not Action.VIEW and not can(user, project, action):
         # Logged by the 403 handler, with the path and method.
         raise PermissionDenied(f"Your role on {project.name} does not allow this.")
-    return project

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,7 +14,14 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from projects import selectors, services
-from projects.access import Action, can, get_project_for_user
+from projects.access import (
+    Action,
+    can,
+    check_access,
+    get_project_for_user,
+    remember_role,
+    role_of_user,
+)
 from projects.forms import (
     CustomItemForm,
     EvidenceForm,
@@ -112,14 +120,29 @@ def current_step(request: AuthedRequest, slug: str) -> HttpResponse:
 def _item_for(
     request: AuthedRequest, slug: str, pk: int, action: Action
 ) -> ChecklistItem:
-    project = get_project_for_user(request.user, slug, action)
-    item = get_object_or_404(
-        ChecklistItem.objects.select_related("step", "assignee", "completed_by"),
-        project=project,
-        pk=pk,
+    """The item with its project, the user's role on it and whether it has evidence,
+    in one query; then the same access check as ``get_project_for_user``."""
+    item = (
+        ChecklistItem.objects.select_related(
+            "project__team", "step", "assignee", "completed_by"
+        )
+        .annotate(
+            viewer_role=role_of_user(request.user, "project_id"),
+            has_evidence=Exists(Evidence.objects.filter(item=OuterRef("pk"))),
+        )
+        .filter(project__slug=slug, pk=pk)
+        .first()
     )
-    # The project already loaded and checked, with the user's role cached on it.
-    item.project = project
+    if item is None:
+        # No such item in a project the user may see: 404 (or 403) as the project's
+        # own check answers, with its logging; else 404 for the missing item.
+        get_project_for_user(request.user, slug, action)
+        raise Http404("No such checklist item.")
+    remember_role(request.user, item.project, item.viewer_role)
+    check_access(request.user, item.project, action)
+    if not item.has_evidence:
+        # Nothing to read for its row (``_render_item``), until evidence is added.
+        item._prefetched_objects_cache = {"evidence": Evidence.objects.none()}  # type: ignore[attr-defined]
     return item
 
 
@@ -129,12 +152,17 @@ def _render_item(
     *,
     error: str = "",
     changed: bool = True,
+    evidence_changed: bool = False,
 ) -> HttpResponse:
     """The item's row, with the event that refreshes progress, stepper and gate."""
     project = selectors.with_members(item.project)
     # The item as the view and the service left it (assignee and ticker loaded);
-    # only its evidence is read again, which evidence_add/remove change.
-    selectors.with_evidence(item)
+    # only its evidence is read again, which evidence_add/remove change (an item
+    # known to have none, from ``_item_for``, is not read when it did not change).
+    if evidence_changed or "evidence" not in getattr(
+        item, "_prefetched_objects_cache", {}
+    ):
+        selectors.with_evidence(item)
     response = render(
         request,
         "projects/_checklist_item.html",
@@ -202,7 +230,7 @@ def evidence_add(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
         )
     except ValidationError as exc:
         return _render_item(request, item, error=" ".join(exc.messages), changed=False)
-    return _render_item(request, item)
+    return _render_item(request, item, evidence_changed=True)
 
 
 @require_POST
@@ -221,7 +249,7 @@ def evidence_remove(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
         services.evidence_remove(evidence=evidence)
     except ValidationError as exc:
         return _render_item(request, item, error=" ".join(exc.messages), changed=False)
-    return _render_item(request, item)
+    return _render_item(request, item, evidence_changed=True)
 
 
 @require_GET

@@ -24,6 +24,11 @@ from tests.projects.conftest import step_of
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
+# Session, user, groups; the item with its project, role and evidence flag; the
+# locked step; the item's update and history row; the step's update and history
+# row, between the service's savepoints; the members for the assignee picker. It was
+# 16 with the project, the role and the (empty) evidence read on their own.
+EXPECTED_TICK_QUERIES = 13
 
 
 def step_url(project, number=3):
@@ -550,7 +555,10 @@ def test_a_tick_reads_the_item_once_and_renders_it_as_saved(as_, people):
         return sum(f'FROM "{table}"' in sql for sql in selects)
 
     assert reads("projects_checklistitem") == 1  # not read again to render the row
-    assert reads("projects_membership") == 2  # the role, then the assignee picker
+    assert reads("projects_project") == 0  # joined to the item, not read on its own
+    # The role (a subquery of the item's query), then the assignee picker.
+    assert reads("projects_membership") == 2
+    assert reads("projects_evidence") == 2  # whether it has any, then the evidence
     assert reads("projects_notification") == 0  # the row has no bell to count for
     # The audit trail is unchanged: one history row for the item, one for its step.
     assert item.history.count() == item_history + 1
@@ -579,3 +587,32 @@ def test_removing_evidence_renders_the_row_without_it(as_, people):
     assert response.status_code == 200
     assert kept.url in body and gone.url not in body
     assert f"Assigned to {lead.display_name}" in body
+
+
+def test_a_tick_of_an_item_without_evidence_reads_no_evidence(as_, people):
+    project, contributor = people["project"], people["contributor"]
+    item = first_item(project)
+    client = as_(contributor)
+    client.get(step_url(project))  # the session's first request writes it
+    client.post(state_url(item), {"state": "done"}, **HTMX)  # per-process caches
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(state_url(item), {"state": "open"}, **HTMX)
+
+    assert response.status_code == 200
+    assert 'aria-label="Tick: ' in response.content.decode()
+    selects = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT")]
+    # Item, project, role and "has evidence" in one query; no evidence list read.
+    assert sum('FROM "projects_evidence"' in sql for sql in selects) == 1
+    assert len(ctx.captured_queries) == EXPECTED_TICK_QUERIES
+
+
+def test_a_tick_in_a_project_the_user_cannot_see_is_404_and_logged(as_, people, caplog):
+    item = first_item(people["project"])
+    outsider = UserFactory()
+    with caplog.at_level("WARNING", logger="runway.security"):
+        response = as_(outsider).post(state_url(item), {"state": "done"}, **HTMX)
+    assert response.status_code == 404
+    assert any(r.message == "access denied" for r in caplog.records)
+    item.refresh_from_db()
+    assert item.state != ItemState.DONE
