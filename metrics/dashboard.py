@@ -77,11 +77,12 @@ class DashboardData:
 def project_dashboard(project: Project, *, start: date, end: date) -> DashboardData:
     """Every metric's daily series for [start, end], from the source that counts: the
     project's choice, else the default order. Three queries."""
-    services = {
-        s.pk: s
-        for s in ConnectedService.objects.filter(
+    # (kind, name, last success) by id: three columns, not whole service instances.
+    services: dict[int, tuple[str, str, datetime | None]] = {
+        pk: (kind, name, last_success)
+        for pk, kind, name, last_success in ConnectedService.objects.filter(
             project=project, deleted_at__isnull=True
-        )
+        ).values_list("pk", "kind", "name", "last_success_at")
     }
     by_source: dict[tuple[str, int], dict[date, dict[str, Decimal]]] = defaultdict(
         lambda: defaultdict(dict)
@@ -104,16 +105,16 @@ def project_dashboard(project: Project, *, start: date, end: date) -> DashboardD
             chosen = min(
                 candidates,
                 key=lambda sid: (
-                    order.index(services[sid].kind)
-                    if services[sid].kind in order
+                    order.index(services[sid][0])
+                    if services[sid][0] in order
                     else len(order)
                 ),
             )
-        service = services[chosen]
+        _, name, last_success = services[chosen]
         series[metric] = Series(
             metric,
-            service.name,
-            service.last_success_at,
+            name,
+            last_success,
             by_source[(metric.value, chosen)],
         )
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]

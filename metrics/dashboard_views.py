@@ -428,7 +428,11 @@ def _reconciliation(data: DashboardData) -> list[tuple[str, str, str, str, bool]
 
 @require_GET
 def project_dashboard_view(request: AuthedRequest, slug: str) -> HttpResponse:
-    project = with_members(get_project_for_user(request.user, slug))
+    project = get_project_for_user(request.user, slug)
+    partial = bool(request.htmx) and request.htmx.target == "dashboard-body"
+    if not partial:
+        # Members only for the project header, which the htmx partial leaves out.
+        with_members(project)
     key, start, end = _range(request)
     data = project_dashboard(project, start=start, end=end)
     alerts = list(
@@ -437,7 +441,7 @@ def project_dashboard_view(request: AuthedRequest, slug: str) -> HttpResponse:
         )[:50]
     )
     template = "metrics/dashboard.html"
-    if request.htmx and request.htmx.target == "dashboard-body":
+    if partial:
         template += "#dashboard-body"
     return render(
         request,

@@ -156,3 +156,29 @@ def test_the_metrics_export_as_csv_for_the_range(as_, people):
         .status_code
         == 404
     )
+
+
+def test_the_htmx_partial_reads_no_members(as_, people):
+    record_daily_metrics(people["project"], days=30)
+    approve_requirements(people["project"], people["owner"])
+    client = as_(people["owner"])
+    partial = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "dashboard-body"}
+    client.get(url(people["project"], range=30), **partial)
+    with CaptureQueriesContext(connection) as page:
+        client.get(url(people["project"], range=30))
+    with CaptureQueriesContext(connection) as body:
+        response = client.get(url(people["project"], range=30), **partial)
+    assert response.status_code == 200
+    assert "Daily cost" in response.content.decode()
+    selects = [q["sql"] for q in body.captured_queries]
+    # The members list is for the project header, which the partial leaves out; the
+    # role is a subquery of the project's own query.
+    assert not any(sql.startswith('SELECT "projects_membership"') for sql in selects)
+    # The full page also reads the members and the bell's unread count.
+    assert len(body.captured_queries) == len(page.captured_queries) - 2
+    assert len(body.captured_queries) == EXPECTED_PARTIAL_QUERIES
+
+
+# Session, user, groups; project with the role; services, rollups, metric sources,
+# targets (document joined to its approved version), alerts. It was 11.
+EXPECTED_PARTIAL_QUERIES = 9
