@@ -628,6 +628,10 @@ def generate(
         with connection.cursor() as c:
             log("VACUUM ANALYZE")
             c.execute("VACUUM ANALYZE")
+            # Flush the gigabytes the load dirtied now, so that the checkpointer does
+            # not write them out in the middle of the timed rounds.
+            log("CHECKPOINT")
+            c.execute("CHECKPOINT")
     return Generated(
         projects=len(planned),
         executive_id=executive_id,
