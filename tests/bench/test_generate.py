@@ -17,14 +17,17 @@ from metrics.models import DailyRollup, MetricSample
 from portal.models import User
 from projects.access import visible_projects
 from projects.models import ChecklistItem, Project, ProjectStep, Step
+from tests.conftest import require
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="the generator uses PostgreSQL's COPY and generate_series (CI runs it)",
-    ),
-]
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _postgresql():
+    require(
+        connection.vendor == "postgresql",
+        "the generator uses PostgreSQL's COPY and generate_series (set DATABASE_URL)",
+    )
 
 
 def test_the_generator_builds_a_consistent_portfolio():
