@@ -127,16 +127,16 @@ def quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
-def _month_spend(since: date, until: date) -> Subquery:
-    """A project's cost over the days, in one pass over its rollups: billed cost where a
-    provider reports it for the project, observed cost otherwise."""
-    return Subquery(
+def _spend_per_project(since: date, until: date, **projects: Any) -> QuerySet[Any]:
+    """Each project's cost over the days, in one pass over its rollups: billed cost
+    where a provider reports it for the project, observed cost otherwise."""
+    return (
         DailyRollup.objects.filter(
-            project=OuterRef("pk"),
             metric__in=[Metric.COST_BILLED_USD, Metric.COST_OBSERVED_USD],
             day__gte=since,
             day__lte=until,
             service__deleted_at__isnull=True,
+            **projects,
         )
         .order_by()
         .values("project")
@@ -146,8 +146,23 @@ def _month_spend(since: date, until: date) -> Subquery:
                 Sum("value", filter=Q(metric=Metric.COST_OBSERVED_USD)),
             )
         )
-        .values("total")[:1],
-        output_field=DecimalField(max_digits=20, decimal_places=6),
+    )
+
+
+def _quality_per_project(today: date, **projects: Any) -> QuerySet[Any]:
+    """Each project's quality now: the mean daily value of the scores in the window
+    (the caller picks the score: the project's approved one)."""
+    return (
+        DailyRollup.objects.filter(
+            metric=Metric.QUALITY_SCORE,
+            day__gt=today - timedelta(days=QUALITY_WINDOW_DAYS),
+            day__lte=today,
+            service__deleted_at__isnull=True,
+            **projects,
+        )
+        .order_by()
+        .values("project")
+        .annotate(mean=Avg("value"))
     )
 
 
@@ -231,20 +246,16 @@ def portfolio_projects(
             budget=F(f"{approved}monthly_budget_usd"),
             quality_target=F(f"{approved}quality_score_target"),
             quality_name=F(f"{approved}quality_score_name"),
-            spend_month_to_date=_month_spend(month_start, today),
+            spend_month_to_date=Subquery(
+                _spend_per_project(month_start, today, project=OuterRef("pk")).values(
+                    "total"
+                )[:1],
+                output_field=DecimalField(max_digits=20, decimal_places=6),
+            ),
             quality=Subquery(
-                DailyRollup.objects.filter(
-                    project=OuterRef("pk"),
-                    metric=Metric.QUALITY_SCORE,
-                    dimension=OuterRef("quality_name"),
-                    day__gt=today - timedelta(days=QUALITY_WINDOW_DAYS),
-                    day__lte=today,
-                    service__deleted_at__isnull=True,
-                )
-                .order_by()
-                .values("project")
-                .annotate(mean=Avg("value"))
-                .values("mean")[:1],
+                _quality_per_project(
+                    today, project=OuterRef("pk"), dimension=OuterRef("quality_name")
+                ).values("mean")[:1],
                 output_field=DecimalField(max_digits=20, decimal_places=6),
             ),
         )
@@ -379,26 +390,10 @@ class Portfolio:
 
 
 def _month_spend_total(ids: list[int], today: date) -> Decimal:
-    """This month's spend of the projects: per project, billed cost where a provider
-    reports it and observed cost otherwise (as ``_month_spend``), summed. One grouped
-    pass over the month's rollups costs less than a correlated lookup per project."""
-    per_project = (
-        DailyRollup.objects.filter(
-            project__in=ids,
-            metric__in=[Metric.COST_BILLED_USD, Metric.COST_OBSERVED_USD],
-            day__gte=today.replace(day=1),
-            day__lte=today,
-            service__deleted_at__isnull=True,
-        )
-        .order_by()
-        .values("project")
-        .annotate(
-            total=Coalesce(
-                Sum("value", filter=Q(metric=Metric.COST_BILLED_USD)),
-                Sum("value", filter=Q(metric=Metric.COST_OBSERVED_USD)),
-            )
-        )
-    )
+    """This month's spend of the projects, each counted as ``_spend_per_project`` does,
+    summed: one grouped pass over the month's rollups costs less than a correlated
+    lookup per project."""
+    per_project = _spend_per_project(today.replace(day=1), today, project__in=ids)
     total: Decimal | None = per_project.aggregate(spend=Sum("total"))["spend"]
     return total or Decimal(0)
 
@@ -408,26 +403,19 @@ def _quality_totals(ids: list[int], today: date) -> dict[str, Any]:
     many, how many meet their target, the mean of their means and of their targets
     (each project's quality as the ``quality`` annotation computes it)."""
     approved = "project__requirements__approved_version__"
-    per_project = (
-        DailyRollup.objects.filter(
-            project__in=ids,
-            metric=Metric.QUALITY_SCORE,
-            dimension=F(f"{approved}quality_score_name"),
-            day__gt=today - timedelta(days=QUALITY_WINDOW_DAYS),
-            day__lte=today,
-            service__deleted_at__isnull=True,
-            **{f"{approved}quality_score_target__isnull": False},
-        )
-        .order_by()
-        .values("project")
-        .annotate(mean=Avg("value"), target=Max(f"{approved}quality_score_target"))
-    )
-    return per_project.aggregate(
+    per_project = _quality_per_project(
+        today,
+        project__in=ids,
+        dimension=F(f"{approved}quality_score_name"),
+        **{f"{approved}quality_score_target__isnull": False},
+    ).annotate(target=Max(f"{approved}quality_score_target"))
+    totals: dict[str, Any] = per_project.aggregate(
         measured=Count("project"),
         met=Count("project", filter=Q(mean__gte=F("target"))),
         mean_quality=Avg("mean"),
         mean_target=Avg("target"),
     )
+    return totals
 
 
 def _overview(projects: QuerySet[Any], ids: list[int], today: date) -> Overview:
