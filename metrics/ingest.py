@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -50,18 +50,33 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def secret_new(secret_prefix: str) -> tuple[str, str, str]:
+    """A new bearer secret: (the secret, its hash to store, the start of it to show).
+    Push and personal tokens alike keep only the hash."""
+    secret = secret_prefix + secrets.token_urlsafe(32)
+    return secret, secret_hash(secret), secret[:PREFIX_LENGTH]
+
+
+def last_used_note(token: Any, now: datetime) -> None:
+    """Note a token's use, at most once per LAST_USED_GRANULARITY; update() rather
+    than save(): a use is not a change worth a history row."""
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
+        type(token).objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
 @transaction.atomic
 def token_create(
     *, project: Project, name: str, created_by: User | None
 ) -> tuple[IngestToken, str]:
     """Make a token and return it with its secret, which is not stored anywhere and
     so can be shown only this once."""
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    secret, hashed, shown = secret_new(SECRET_PREFIX)
     token = IngestToken.objects.create(
         project=project,
         name=name,
-        token_hash=secret_hash(secret),
-        prefix=secret[:PREFIX_LENGTH],
+        token_hash=hashed,
+        prefix=shown,
         created_by=created_by,
     )
     return token, secret
@@ -85,11 +100,7 @@ def token_authenticate(secret: str) -> IngestToken | None:
     )
     if token is None:
         return None
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
-        # update() rather than save(): a use is not a change worth a history row.
-        IngestToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+    last_used_note(token, timezone.now())
     return token
 
 

@@ -9,14 +9,13 @@ owner's rights at that moment.
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from metrics.ingest import LAST_USED_GRANULARITY, PREFIX_LENGTH, secret_hash
+from metrics.ingest import last_used_note, secret_hash, secret_new
 from portal.models import PersonalAccessToken, User
 
 # Unlike push tokens ("rwy_"), so people and secret scanners can tell a token that reads
@@ -32,12 +31,12 @@ def api_token_create(
 ) -> tuple[PersonalAccessToken, str]:
     """Make a token for ``user`` and return it with its secret, which is not stored
     anywhere and so can be shown only this once. ``lifetime`` None: it never expires."""
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    secret, hashed, shown = secret_new(SECRET_PREFIX)
     token = PersonalAccessToken.objects.create(
         user=user,
         name=name,
-        token_hash=secret_hash(secret),
-        prefix=secret[:PREFIX_LENGTH],
+        token_hash=hashed,
+        prefix=shown,
         expires_at=timezone.now() + lifetime if lifetime else None,
     )
     log.info(
@@ -79,10 +78,7 @@ def api_token_authenticate(secret: str) -> PersonalAccessToken | None:
     )
     if token is None:
         return None
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
-        # update() rather than save(): a use is not a change worth a history row.
-        PersonalAccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+    last_used_note(token, now)
     return token
 
 
