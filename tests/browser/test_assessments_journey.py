@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from projects import services
+from tests.browser.helpers import sign_in
 from tests.factories import (
-    TEST_PASSWORD,
     TeamFactory,
     UserFactory,
     approve_requirements,
@@ -29,18 +29,10 @@ def pm_project():
     return project
 
 
-def sign_in(page, live_server):
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Email").fill("pm@runway.example")
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(live_server.url + "/")
-
-
 def test_the_recommendation_follows_the_scores_without_a_reload(
     live_server, page, pm_project
 ):
-    sign_in(page, live_server)
+    sign_in(page, live_server, "pm@runway.example")
     page.goto(f"{live_server.url}/projects/{pm_project.slug}/build-vs-partner/")
     page.evaluate("window.notReloaded = true")
     result = page.locator("#partner-result")
@@ -76,7 +68,7 @@ def test_the_recommendation_follows_the_scores_without_a_reload(
 def test_the_cost_projection_updates_as_the_routing_changes(
     live_server, page, pm_project
 ):
-    sign_in(page, live_server)
+    sign_in(page, live_server, "pm@runway.example")
     page.goto(f"{live_server.url}/projects/{pm_project.slug}/costs/")
     result = page.locator("#cost-result")
     from assessments.models import ModelPrice

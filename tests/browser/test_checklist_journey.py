@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from projects import services
 from projects.models import ChecklistItem, Framework, ItemState, ProjectStep, StepStatus
+from tests.browser.helpers import sign_in
 from tests.factories import (
-    TEST_PASSWORD,
     TeamFactory,
     UserFactory,
     approve_requirements,
@@ -86,11 +86,7 @@ def test_the_lead_ticks_the_last_item_and_marks_the_step_done(
     live_server, page, step_two_almost_done
 ):
     project, last = step_two_almost_done
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Email").fill("lead@runway.example")
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server, "lead@runway.example")
 
     page.goto(f"{live_server.url}/projects/{project.slug}/steps/2/")
     page.evaluate("window.notReloaded = true")

@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from projects import services
+from tests.browser.helpers import sign_in
 from tests.factories import (
-    TEST_PASSWORD,
     TeamFactory,
     UserFactory,
     approve_requirements,
@@ -54,11 +54,7 @@ def test_the_dashboard_draws_every_chart_and_changes_range_in_place(
         ),
     )
     page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Email").fill("pm@runway.example")
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server, "pm@runway.example")
 
     page.goto(f"{live_server.url}/projects/{demo_project.slug}/dashboard/")
     page.evaluate("window.notReloaded = true")

@@ -10,8 +10,8 @@ from metrics import services as metric_services
 from projects import services
 from projects.models import ProjectStatus
 from projects.roles import GlobalRole
+from tests.browser.helpers import page_problems, sign_in
 from tests.factories import (
-    TEST_PASSWORD,
     TeamFactory,
     UserFactory,
     approve_requirements,
@@ -47,17 +47,8 @@ def portfolio():
 def test_the_executive_filters_the_portfolio_and_drills_down(
     live_server, page, portfolio
 ):
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda msg: "Content Security Policy" in msg.text and problems.append(msg.text),
-    )
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Email").fill("exec@runway.example")
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(live_server.url + "/")
+    problems = page_problems(page)
+    sign_in(page, live_server, "exec@runway.example")
 
     table = page.locator("#portfolio-table tbody")
     expect(table.locator("tr")).to_have_count(3)
@@ -106,17 +97,8 @@ def test_the_executive_filters_the_portfolio_and_drills_down(
 
 
 def test_the_board_report_prints_the_filtered_portfolio(live_server, page, portfolio):
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on(
-        "console",
-        lambda msg: "Content Security Policy" in msg.text and problems.append(msg.text),
-    )
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Email").fill("exec@runway.example")
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(live_server.url + "/")
+    problems = page_problems(page)
+    sign_in(page, live_server, "exec@runway.example")
     page.goto(f"{live_server.url}/?team={portfolio.slug}")
     page.get_by_role("link", name="Board report").click()
     page.wait_for_url(f"**/portfolio/report/?team={portfolio.slug}")
