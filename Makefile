@@ -14,8 +14,11 @@ $(VENV)/.installed: requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	touch $@
 
+# The web process, the worker and beat share one cache (a file cache unless CACHE_URL
+# says otherwise): a worker's rollup must move the version the web process reads.
+run: export CACHE_URL ?= filecache://$(CURDIR)/var/cache
 run: install
-	mkdir -p var/broker var/broker-processed
+	mkdir -p var/broker var/broker-processed var/cache
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
 	rm -f var/celerybeat.pid

@@ -8,6 +8,7 @@ class MetricsConfig(AppConfig):
     verbose_name = "Metrics"
 
     def ready(self) -> None:
+        from metrics import signals
         from metrics.gates import cost_met, errors_met, latency_met, quality_met
         from projects.gates import register_check
         from projects.tabs import Tab, register_tab
@@ -18,3 +19,4 @@ class MetricsConfig(AppConfig):
         register_check({7}, latency_met)
         register_check({7}, errors_met)
         register_check({7}, cost_met)
+        signals.connect()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import messages
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.safestring import SafeString, mark_safe
@@ -21,9 +22,11 @@ from metrics import alerts, charts
 from metrics.dashboard import DashboardData, Series, error_rates, project_dashboard
 from metrics.health import State, against_target, budget_forecast, days_in_month
 from metrics.models import Alert
+from metrics.versions import cached_for_project
 from metrics.vocabulary import Metric
 from projects.access import Action, can, get_project_for_user
 from projects.exports import csv_response
+from projects.models import Project
 from projects.selectors import with_members
 
 if TYPE_CHECKING:
@@ -380,6 +383,45 @@ def _charts(data: DashboardData) -> list[Chart]:
     return [c for c in found if c is not None]
 
 
+@dataclass(frozen=True)
+class DashboardBody:
+    """What the dashboard shows of a project's metrics over a range (tiles, charts,
+    reconciliation) as HTML, built from its rollups, services, chosen sources and
+    targets alone: the same for every viewer."""
+
+    has_targets: bool
+    html: SafeString
+
+
+# The body refreshes every minute in every open dashboard; it is rebuilt only when the
+# project's metrics version moves (metrics.versions), or the day turns.
+BODY_CACHE_SECONDS = 60 * 60
+
+
+def dashboard_body(project: Project, *, start: date, end: date) -> DashboardBody:
+    today = timezone.localdate()
+
+    def build() -> DashboardBody:
+        data = project_dashboard(project, start=start, end=end)
+        html = render_to_string(
+            "metrics/_dashboard_metrics.html",
+            {
+                "project": project,
+                "tiles": _tiles(data),
+                "charts": _charts(data),
+                "reconciliation": _reconciliation(data),
+            },
+        )
+        return DashboardBody(data.targets is not None, mark_safe(html))  # noqa: S308  (a rendered template)
+
+    return cached_for_project(
+        project.pk,
+        f"dashboard:{project.slug}:{start}:{end}:{today}",
+        build,
+        timeout=BODY_CACHE_SECONDS,
+    )
+
+
 def _reconciliation(data: DashboardData) -> list[tuple[str, str, str, str, bool]]:
     """Billed vs observed per month and per day, the difference flagged above 10 %."""
     billed, observed = (
@@ -434,7 +476,7 @@ def project_dashboard_view(request: AuthedRequest, slug: str) -> HttpResponse:
         # Members only for the project header, which the htmx partial leaves out.
         with_members(project)
     key, start, end = _range(request)
-    data = project_dashboard(project, start=start, end=end)
+    body = dashboard_body(project, start=start, end=end)
     alerts = list(
         Alert.objects.filter(project=project).select_related(
             "acknowledged_by", "service"
@@ -452,10 +494,7 @@ def project_dashboard_view(request: AuthedRequest, slug: str) -> HttpResponse:
             "range": key,
             "start": start,
             "end": end,
-            "data": data,
-            "tiles": _tiles(data),
-            "charts": _charts(data),
-            "reconciliation": _reconciliation(data),
+            "body": body,
             "open_alerts": [a for a in alerts if a.status == Alert.Status.OPEN],
             "alert_history": alerts,
             "may_acknowledge": can(request.user, project, Action.ACKNOWLEDGE_ALERTS),

@@ -26,6 +26,7 @@ from django.utils import timezone
 from metrics.models import ConnectedService, IngestToken, RequestEvent
 from metrics.percentiles import nearest_rank
 from metrics.services import samples_write
+from metrics.versions import metrics_changed
 from metrics.vocabulary import Bucket, Metric, Sample
 from projects.models import Project
 
@@ -179,6 +180,7 @@ def batch_ingest(
     ConnectedService.objects.filter(pk=service.pk).update(
         last_sync_at=now, last_success_at=now, last_error="", consecutive_failures=0
     )
+    metrics_changed(project.pk)  # the dashboard's "last synced"
     if accepted:
         transaction.on_commit(partial(rollup_schedule, project.pk))
     return IngestResult(

@@ -21,7 +21,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from metrics.connectors import ConnectorError, connector_class
 from metrics.models import ConnectedService, DailyRollup, MetricSample, SyncRun
 from metrics.selectors import mapped_services, org_services
-from metrics.versions import rollups_changed
+from metrics.versions import metrics_changed
 from metrics.vocabulary import METRICS, Bucket, Sample
 from projects.models import Project
 
@@ -152,8 +152,7 @@ def service_delete(*, service: ConnectedService) -> None:
     service.deleted_at = timezone.now()
     service.enabled = False
     service.disabled_reason = "Removed"
-    service.save()
-    rollups_changed()  # its rollups no longer count
+    service.save()  # its rollups no longer count (metrics.signals)
     PeriodicTask.objects.filter(name=_task_name(service)).delete()
     if service.project is not None:
         return
@@ -330,6 +329,7 @@ def service_sync(*, service: ConnectedService, now: datetime | None = None) -> S
             last_error="",
             consecutive_failures=0,
         )
+        metrics_changed(service.project_id)  # the dashboard's "last synced"
     run.refresh_from_db()
     if service.project is not None:
         from metrics.alerts import alerts_evaluate
@@ -469,7 +469,7 @@ def rollups_refresh(
         update_fields=["value"],
         batch_size=1000,
     )
-    rollups_changed()
+    metrics_changed(project.pk)
 
 
 def hourly_samples_prune(*, now: datetime | None = None) -> int:

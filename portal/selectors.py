@@ -49,7 +49,7 @@ from django.utils import timezone
 
 from assessments.models import AssessmentCriterion, CriterionScore, GapAssessment
 from metrics.models import Alert, DailyRollup
-from metrics.versions import rollups_version
+from metrics.versions import metrics_version
 from metrics.vocabulary import Metric
 from projects.models import (
     Membership,
@@ -381,7 +381,7 @@ class Portfolio:
         thousands of rows at 500 projects), so they are kept until the rollups change;
         a team or quality-score change shows within WEEKLY_CACHE_SECONDS."""
         ids = hashlib.sha256(",".join(map(str, self.ids)).encode()).hexdigest()
-        key = f"portfolio:{name}:{rollups_version()}:{self.today}:{ids}"
+        key = f"portfolio:{name}:{metrics_version()}:{self.today}:{ids}"
         series: WeeklySeries | None = cache.get(key)
         if series is None:
             series = compute(self.ids, self.today)
