@@ -354,6 +354,20 @@ def with_members(project: Project) -> Project:
     return project
 
 
+def member_choices(project: Project) -> list[tuple[int, str]]:
+    """(user id, name) of the project's members, for assignee pickers: from the
+    prefetched memberships when loaded, else one query of the two columns."""
+    cache = getattr(project, "_prefetched_objects_cache", {})
+    if "memberships" in cache:
+        return [(m.user_id, m.user.display_name) for m in cache["memberships"]]
+    return [
+        (user_id, display_name(first, last, email))
+        for user_id, first, last, email in Membership.objects.filter(
+            project=project
+        ).values_list("user_id", "user__first_name", "user__last_name", "user__email")
+    ]
+
+
 def member_of_role(project: Project, role: ProjectRole) -> User | None:
     """The member holding ``role``, from prefetched memberships when present."""
     for membership in project.memberships.all():

@@ -328,12 +328,14 @@ def _touch_step(project_step: ProjectStep) -> None:
     """Work on a step starts it and counts as activity (for the stalled flag)."""
     now = timezone.now()
     project_step.last_activity_at = now
-    fields = ["last_activity_at"]
     if project_step.status == StepStatus.NOT_STARTED:
         project_step.status = StepStatus.IN_PROGRESS
         project_step.started_at = now
-        fields += ["status", "started_at"]
-    project_step.save(update_fields=fields)
+        project_step.save(update_fields=["last_activity_at", "status", "started_at"])
+        return
+    # Only the activity time moves: the change that caused it has its own history
+    # row, so the step gets none for every tick of its checklist.
+    ProjectStep.objects.filter(pk=project_step.pk).update(last_activity_at=now)
 
 
 def _invalidate_signoffs(item: ChecklistItem) -> int:

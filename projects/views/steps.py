@@ -64,7 +64,7 @@ def _step_context(
     user = request.user
     return {
         "project": project,
-        "members": project.memberships.all(),
+        "members": selectors.member_choices(project),
         "tab": "steps",
         "project_step": project_step,
         "steps": steps,
@@ -124,7 +124,7 @@ def _item_for(
     in one query; then the same access check as ``get_project_for_user``."""
     item = (
         ChecklistItem.objects.select_related(
-            "project__team", "step", "assignee", "completed_by"
+            "project", "step", "assignee", "completed_by"
         )
         .annotate(
             viewer_role=role_of_user(request.user, "project_id"),
@@ -155,7 +155,7 @@ def _render_item(
     evidence_changed: bool = False,
 ) -> HttpResponse:
     """The item's row, with the event that refreshes progress, stepper and gate."""
-    project = selectors.with_members(item.project)
+    project = item.project
     # The item as the view and the service left it (assignee and ticker loaded);
     # only its evidence is read again, which evidence_add/remove change (an item
     # known to have none, from ``_item_for``, is not read when it did not change).
@@ -169,7 +169,7 @@ def _render_item(
         {
             "item": item,
             "project": project,
-            "members": project.memberships.all(),
+            "members": selectors.member_choices(project),
             "error": error,
             "may_work": can(request.user, project, Action.WORK_CHECKLIST),
             "locked": False,

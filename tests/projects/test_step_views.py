@@ -25,10 +25,11 @@ from tests.projects.conftest import step_of
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # Session, user, groups; the item with its project, role and evidence flag; the
-# locked step; the item's update and history row; the step's update and history
-# row, between the service's savepoints; the members for the assignee picker. It was
-# 16 with the project, the role and the (empty) evidence read on their own.
-EXPECTED_TICK_QUERIES = 13
+# locked step; the item's update and history row; the step's activity time, between
+# the service's savepoints; the members' names for the assignee picker. It was 16
+# with the project, the role and the (empty) evidence read on their own, then 13
+# with a history row for the step on every tick.
+EXPECTED_TICK_QUERIES = 12
 
 
 def step_url(project, number=3):
@@ -556,13 +557,16 @@ def test_a_tick_reads_the_item_once_and_renders_it_as_saved(as_, people):
 
     assert reads("projects_checklistitem") == 1  # not read again to render the row
     assert reads("projects_project") == 0  # joined to the item, not read on its own
-    # The role (a subquery of the item's query), then the assignee picker.
+    # The role (a subquery of the item's query), then the assignee picker's names.
     assert reads("projects_membership") == 2
     assert reads("projects_evidence") == 2  # whether it has any, then the evidence
     assert reads("projects_notification") == 0  # the row has no bell to count for
-    # The audit trail is unchanged: one history row for the item, one for its step.
+    # The tick is audited on the item; the step only notes the activity (for the
+    # stalled flag), without a history row of its own for every tick.
     assert item.history.count() == item_history + 1
-    assert step_of(project, 3).history.count() == step_history + 1
+    step = step_of(project, 3)
+    assert step.history.count() == step_history
+    assert step.last_activity_at >= item.history.first().history_date
     item.refresh_from_db()
     assert item.state == ItemState.DONE and item.completed_by == contributor
 
