@@ -47,6 +47,8 @@ def verdicts(doc: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
                 "yes" if met else "**no**",
             )
         )
+    if "ingest" not in doc:  # a --pages-only run
+        return rows
     ing = doc["ingest"]
     rows.append(
         (

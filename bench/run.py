@@ -674,6 +674,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--reuse", action="store_true", help="skip generation and reuse the database"
     )
     parser.add_argument("--output", default=str(config.BENCH_DIR))
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="time the pages and partials only, print them and write no results",
+    )
     args = parser.parse_args(argv)
     scale = config.scale_from_env()
     url = args.database_url
@@ -701,6 +706,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         log(f"gunicorn on 127.0.0.1:{server.port}; logs in {workdir}")
         results = measure_pages(server, fx, scale, url)
+        if args.pages_only:
+            doc = {"scale": scale.name, "projects": scale.projects, **results}
+            print(report.table(doc))
+            return
         log("ingest and rollup")
         results["ingest"], results["rollup"] = measure_ingest(server, fx, scale, url)
         cache.clear()  # the load run starts with fresh throttle windows

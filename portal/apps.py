@@ -8,4 +8,4 @@ class PortalConfig(AppConfig):
     verbose_name = "Runway portal"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the authentication audit log)
+        from . import lookups, signals  # noqa: F401  (register ``any_of``; connect the authentication audit log)

@@ -21,7 +21,6 @@ from django.core.cache import cache
 from django.db.models import (
     Avg,
     Case,
-    CharField,
     Count,
     DecimalField,
     Exists,
@@ -39,10 +38,7 @@ from django.db.models import (
 from django.db.models.functions import (
     Cast,
     Coalesce,
-    Concat,
     Least,
-    NullIf,
-    Trim,
     TruncWeek,
 )
 from django.utils import timezone
@@ -52,14 +48,18 @@ from metrics.models import Alert, DailyRollup
 from metrics.versions import metrics_version
 from metrics.vocabulary import Metric
 from projects.models import (
-    Membership,
     ProjectRole,
     ProjectStatus,
     ProjectStep,
     Step,
     StepStatus,
 )
-from projects.selectors import LAUNCHED, ProjectFilters, project_list_for_user
+from projects.selectors import (
+    LAUNCHED,
+    ProjectFilters,
+    member_name,
+    project_list_for_user,
+)
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -166,27 +166,6 @@ def _quality_per_project(today: date, **projects: Any) -> QuerySet[Any]:
     )
 
 
-def _member_name(role: ProjectRole) -> Subquery:
-    """The name of the project's member in ``role`` as ``User.display_name`` shows it
-    (full name, else email): one column instead of every membership and user."""
-    return Subquery(
-        Membership.objects.filter(project=OuterRef("pk"), role=role)
-        .order_by("pk")
-        .annotate(
-            shown=Coalesce(
-                NullIf(
-                    Trim(Concat("user__first_name", Value(" "), "user__last_name")),
-                    Value(""),
-                ),
-                F("user__email"),
-                output_field=CharField(),
-            )
-        )
-        .values("shown")[:1],
-        output_field=CharField(),
-    )
-
-
 def portfolio_projects(
     user: User, filters: PortfolioFilters | None = None, today: date | None = None
 ) -> QuerySet[Any]:
@@ -217,8 +196,8 @@ def portfolio_projects(
         )
         .prefetch_related(None)
         .annotate(
-            owner_name=_member_name(ProjectRole.OWNER),
-            lead_name=_member_name(ProjectRole.LEAD),
+            owner_name=member_name(ProjectRole.OWNER),
+            lead_name=member_name(ProjectRole.LEAD),
             open_alerts=Coalesce(
                 Subquery(
                     Alert.objects.filter(
@@ -360,7 +339,7 @@ class Portfolio:
 
     def open_alerts(self, limit: int = 20) -> list[Alert]:
         return list(
-            Alert.objects.filter(status=Alert.Status.OPEN, project__in=self.ids)
+            Alert.objects.filter(status=Alert.Status.OPEN, project__any_of=self.ids)
             .select_related("project")
             .order_by("-opened_at")[:limit]
         )
@@ -393,7 +372,7 @@ def _month_spend_total(ids: list[int], today: date) -> Decimal:
     """This month's spend of the projects, each counted as ``_spend_per_project`` does,
     summed: one grouped pass over the month's rollups costs less than a correlated
     lookup per project."""
-    per_project = _spend_per_project(today.replace(day=1), today, project__in=ids)
+    per_project = _spend_per_project(today.replace(day=1), today, project__any_of=ids)
     total: Decimal | None = per_project.aggregate(spend=Sum("total"))["spend"]
     return total or Decimal(0)
 
@@ -405,7 +384,7 @@ def _quality_totals(ids: list[int], today: date) -> dict[str, Any]:
     approved = "project__requirements__approved_version__"
     per_project = _quality_per_project(
         today,
-        project__in=ids,
+        project__any_of=ids,
         dimension=F(f"{approved}quality_score_name"),
         **{f"{approved}quality_score_target__isnull": False},
     ).annotate(target=Max(f"{approved}quality_score_target"))
@@ -439,7 +418,7 @@ def _overview(projects: QuerySet[Any], ids: list[int], today: date) -> Overview:
     funnel = [(n, names.get(n, str(n)), by_step.get(n, 0)) for n in range(1, 8)]
     funnel.append((LAUNCHED, "Launched", by_step.get(LAUNCHED, 0)))
     launched = ProjectStep.objects.filter(
-        project__in=ids,
+        project__any_of=ids,
         step__number=7,
         status=StepStatus.DONE,
         completed_at__date__gte=quarter_start(today),
@@ -598,7 +577,7 @@ def _spend_by_team(ids: list[int], today: date) -> WeeklySeries:
     bills in the window, observed cost for the others."""
     weeks = _weeks(today)
     rollups = DailyRollup.objects.filter(
-        project__in=ids,
+        project__any_of=ids,
         day__gte=weeks[0],
         day__lte=today,
         service__deleted_at__isnull=True,
@@ -622,7 +601,7 @@ def _quality_trend(ids: list[int], today: date) -> WeeklySeries:
     weeks = _weeks(today)
     rows = (
         DailyRollup.objects.filter(
-            project__in=ids,
+            project__any_of=ids,
             metric=Metric.QUALITY_SCORE,
             dimension=F("project__requirements__approved_version__quality_score_name"),
             day__gte=weeks[0],

@@ -12,8 +12,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
+    CharField,
     Count,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -23,7 +25,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -110,6 +112,27 @@ def _with_step_facts(projects: QuerySet[Project]) -> QuerySet[Project]:
             )[:1]
         ),
         has_overdue_step=Exists(not_done.filter(due_date__lt=timezone.localdate())),
+    )
+
+
+def member_name(role: ProjectRole) -> Subquery:
+    """The name of the project's member in ``role`` as ``User.display_name`` shows it
+    (full name, else email): one column instead of every membership and user."""
+    return Subquery(
+        Membership.objects.filter(project=OuterRef("pk"), role=role)
+        .order_by("pk")
+        .annotate(
+            shown=Coalesce(
+                NullIf(
+                    Trim(Concat("user__first_name", Value(" "), "user__last_name")),
+                    Value(""),
+                ),
+                F("user__email"),
+                output_field=CharField(),
+            )
+        )
+        .values("shown")[:1],
+        output_field=CharField(),
     )
 
 
@@ -254,42 +277,27 @@ ROW_FIELDS = (
 
 def project_row_values(projects: QuerySet[Project]) -> QuerySet[Any]:
     """``project_list_for_user`` narrowed to the columns the table prints, as dicts:
-    no model instances and no member prefetch (``project_rows`` names owner and lead)."""
-    rows: QuerySet[Any] = projects.prefetch_related(None).values(*ROW_FIELDS)
+    no model instances and no member prefetch (owner and lead named in SQL)."""
+    rows: QuerySet[Any] = (
+        projects.prefetch_related(None)
+        .annotate(
+            owner_name=member_name(ProjectRole.OWNER),
+            lead_name=member_name(ProjectRole.LEAD),
+        )
+        .values(*ROW_FIELDS, "owner_name", "lead_name")
+    )
     return rows
 
 
 def project_rows(values: Iterable[dict[str, Any]]) -> list[ProjectRow]:
-    """Rows of the table from ``project_row_values`` dicts (one page of them), with
-    the owner and engineering lead named by one query over the page's projects."""
-    values = list(values)
-    names: dict[tuple[int, str], list[str]] = {}
-    if values:
-        members = (
-            Membership.objects.filter(
-                project_id__in=[v["id"] for v in values],
-                role__in=[ProjectRole.OWNER, ProjectRole.LEAD],
-            )
-            .order_by("project", "role", "user")
-            .values_list(
-                "project_id",
-                "role",
-                "user__first_name",
-                "user__last_name",
-                "user__email",
-            )
-        )
-        for project_id, role, first, last, email in members:
-            names.setdefault((project_id, role), []).append(
-                display_name(first, last, email)
-            )
+    """Rows of the table from ``project_row_values`` dicts (one page of them)."""
     marker = "project-slug"
     head, tail = reverse("projects:detail", kwargs={"slug": marker}).split(marker)
     labels = dict(ProjectStatus.choices)
     now = timezone.now()
     rows = []
     for v in values:
-        pk, launch = v["id"], v["target_launch_date"]
+        launch = v["target_launch_date"]
         rows.append(
             ProjectRow(
                 name=v["name"],
@@ -298,8 +306,8 @@ def project_rows(values: Iterable[dict[str, Any]]) -> list[ProjectRow]:
                 current_step=v["current_step"],
                 status=v["status"],
                 status_label=labels.get(v["status"], v["status"]),
-                owner="".join(names.get((pk, ProjectRole.OWNER), ())),
-                lead="".join(names.get((pk, ProjectRole.LEAD), ())),
+                owner=v["owner_name"] or "",
+                lead=v["lead_name"] or "",
                 target_launch=launch.isoformat() if launch else "—",
                 has_overdue_step=v["has_overdue_step"],
                 is_stalled=_stalled(

@@ -1,0 +1,43 @@
+"""``field__any_of=[...]``: membership in a list of ids sent as one array parameter.
+
+``__in`` prepares every element on its own and writes a placeholder for each: with
+the portfolio's 500 project ids that cost 1-6 ms of Python per query before
+PostgreSQL saw anything. PostgreSQL takes the list as one array (``= ANY(%s)``);
+other databases get the plain ``IN`` list. The values are used as given, so pass
+ints (ids), never user input of another type.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db.models import Field, ForeignObject, Lookup
+
+
+class AnyOf(Lookup):
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> list[Any]:
+        return list(self.rhs)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if not self.rhs:
+            raise EmptyResultSet
+        placeholders = ", ".join(["%s"] * len(self.rhs))
+        return f"{lhs} IN ({placeholders})", (*lhs_params, *self.rhs)
+
+    def as_postgresql(
+        self, compiler: Any, connection: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if not self.rhs:
+            raise EmptyResultSet
+        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
+
+
+# Relations keep their own lookups (ForeignObject stops the search at itself).
+Field.register_lookup(AnyOf)
+ForeignObject.register_lookup(AnyOf)
