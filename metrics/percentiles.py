@@ -17,7 +17,11 @@ def nearest_rank(values: Sequence[float], percentile: int) -> float:
     if not 0 < percentile <= 100:
         raise ValueError("The percentile must be in (0, 100].")
     ordered = sorted(values)
+    return ordered[rank_of(percentile, len(ordered)) - 1]
+
+
+def rank_of(percentile: int, count: int) -> int:
+    """The 1-based rank of the nearest-rank ``percentile`` among ``count`` values."""
     # Integer arithmetic: 0.95 * 100 in floating point is 95.00000000000001, whose
     # ceiling would pick the wrong rank.
-    rank = -(-percentile * len(ordered) // 100)
-    return ordered[rank - 1]
+    return -(-percentile * count // 100)

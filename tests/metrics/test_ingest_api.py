@@ -567,3 +567,17 @@ def test_every_field_of_an_event_lands_in_its_own_column(client, people, secret)
     assert (row["quality_score_name"], row["quality_score"]) == ("faithfulness", 0.75)
     assert row["feedback"] == -1
     assert row["idempotency_key"] == "req-columns"
+
+
+def test_the_rolled_up_percentiles_are_the_nearest_ranks_with_ties_and_odd_counts(
+    client, people, secret, django_capture_on_commit_callbacks
+):
+    # 37 requests with repeated values, pushed out of order: the database picks the
+    # same two values as nearest_rank over the whole list.
+    latencies = [float((i * 7919) % 23 * 10) for i in range(1, 38)]
+    events = [event(i, latency_ms=latency) for i, latency in enumerate(latencies, 1)]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = push(client, {"events": events}, secret)
+    assert response.status_code == 202, response.content
+    assert rollup(Metric.LATENCY_P50_MS) == Decimal(str(nearest_rank(latencies, 50)))
+    assert rollup(Metric.LATENCY_P95_MS) == Decimal(str(nearest_rank(latencies, 95)))
