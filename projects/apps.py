@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class ProjectsConfig(AppConfig):
     name = "projects"
     verbose_name = "Projects"
+
+    def ready(self) -> None:
+        from projects import versions
+
+        versions.connect()

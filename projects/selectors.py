@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
 from django.db.models import (
     Case,
     CharField,
@@ -46,6 +48,8 @@ from projects.models import (
     StepStatus,
 )
 from projects.progress import current_step_number, is_overdue, is_stalled, percent
+from projects.roles import sees_all_projects
+from projects.versions import cached_for_projects
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -319,6 +323,47 @@ def project_rows(values: Iterable[dict[str, Any]]) -> list[ProjectRow]:
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class TablePage:
+    """One page of the projects table, rendered: how many projects match, which page
+    this is (after clamping an out-of-range request) and its rows."""
+
+    count: int
+    number: int
+    rows_html: SafeString
+
+
+# The stalled flag depends on the clock as well as on the data: a page is kept at most
+# this long even when nothing changes.
+TABLE_CACHE_SECONDS = 300
+
+
+def project_table_page(
+    user: User, filters: ProjectFilters, page: str | None, per_page: int
+) -> TablePage:
+    """The requested page of ``project_list_for_user``, kept until the projects change
+    (``projects.versions``): every filter, sort and page of the table is a lookup
+    while nothing changes, and executives share their pages."""
+    viewer = (
+        "all" if sees_all_projects(user) and not filters.mine else f"user-{user.pk}"
+    )
+    key = hashlib.sha256(
+        repr((viewer, filters, page, per_page, timezone.localdate())).encode()
+    ).hexdigest()
+
+    def build() -> TablePage:
+        found = Paginator(
+            project_row_values(project_list_for_user(user, filters=filters)), per_page
+        ).get_page(page)
+        return TablePage(
+            found.paginator.count,
+            found.number,
+            project_rows_html(project_rows(found.object_list)),
+        )
+
+    return cached_for_projects(f"table:{key}", build, timeout=TABLE_CACHE_SECONDS)
 
 
 @dataclass(frozen=True)

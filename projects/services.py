@@ -38,6 +38,7 @@ from projects.models import (
 )
 from projects.notifications import notify
 from projects.progress import template_applies
+from projects.versions import projects_changed
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -336,6 +337,7 @@ def _touch_step(project_step: ProjectStep) -> None:
     # Only the activity time moves: the change that caused it has its own history
     # row, so the step gets none for every tick of its checklist.
     ProjectStep.objects.filter(pk=project_step.pk).update(last_activity_at=now)
+    projects_changed()  # the table's stalled flag reads it
 
 
 def _invalidate_signoffs(item: ChecklistItem) -> int:

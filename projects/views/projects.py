@@ -17,7 +17,7 @@ from projects.access import Action, can, get_project_for_user
 from projects.forms import MemberForm, OwnerTransferForm, ProjectCreateForm, ProjectForm
 from projects.models import Framework, Membership, ProjectStatus, Team
 from projects.roles import may_create_projects
-from projects.selectors import ProjectFilters, project_list_for_user
+from projects.selectors import ProjectFilters
 
 if TYPE_CHECKING:
     from portal.http import AuthedRequest
@@ -47,14 +47,11 @@ def _filters_from(request: AuthedRequest) -> ProjectFilters:
 @require_GET
 def project_list(request: AuthedRequest) -> HttpResponse:
     filters = _filters_from(request)
-    page = Paginator(
-        selectors.project_row_values(
-            project_list_for_user(request.user, filters=filters)
-        ),
-        PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
-    # Plain rows with every cell formatted: the table prints them as they are.
-    page.object_list = selectors.project_rows(page.object_list)
+    table = selectors.project_table_page(
+        request.user, filters, request.GET.get("page"), PAGE_SIZE
+    )
+    # The pagination links need only the count and the page number.
+    page = Paginator(range(table.count), PAGE_SIZE).page(table.number)
     # The filters as they will appear in links and the pushed URL: no empty values.
     shown = QueryDict(mutable=True)
     for key, values in request.GET.lists():
@@ -69,7 +66,7 @@ def project_list(request: AuthedRequest) -> HttpResponse:
         template,
         {
             "page": page,
-            "rows_html": selectors.project_rows_html(page.object_list),
+            "rows_html": table.rows_html,
             "filters": filters,
             "query": filters.query,
             "querystring": shown.urlencode(),

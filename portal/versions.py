@@ -1,0 +1,62 @@
+"""Version tokens: a random value in the cache that changes whenever some data does,
+so that what is computed from that data can be cached until then.
+
+Readers cache under the token they read *before* reading the database, so a change
+that commits while they compute only makes the next reader compute again. Tokens are
+random, not counters: a counter evicted from the cache and started again could meet
+a value cached under its old number. Writers call ``changed`` inside their
+transaction; the tokens move once it commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+
+T = TypeVar("T")
+
+
+def _renew(key: str) -> str:
+    """The token under ``key``, made now if the cache has none (``add`` keeps the
+    first of two processes that race here)."""
+    cache.add(key, secrets.token_hex(8), timeout=None)
+    token: str | None = cache.get(key)
+    return token or ""
+
+
+def token(key: str) -> str:
+    found: str | None = cache.get(key)
+    return found or _renew(key)
+
+
+def changed(keys: Iterable[str]) -> None:
+    """New tokens under ``keys`` now, for reads later in this transaction (the same
+    request re-rendering what it changed), and again once it commits, for readers
+    that cached the old data under the first new token in between."""
+    keys = list(keys)
+
+    def renew() -> None:
+        cache.set_many({k: secrets.token_hex(8) for k in keys}, timeout=None)
+
+    renew()
+    transaction.on_commit(renew)
+
+
+def cached(
+    version_key: str, value_key: str, build: Callable[[], T], *, timeout: int
+) -> T:
+    """``build()``'s value, kept under the current token of ``version_key``: one cache
+    round trip reads both the token and the value."""
+    found = cache.get_many([version_key, value_key])
+    current = found.get(version_key) or _renew(version_key)
+    hit = found.get(value_key)
+    if hit is not None and hit[0] == current:
+        value: T = hit[1]
+        return value
+    value = build()
+    cache.set(value_key, (current, value), timeout)
+    return value

@@ -1,0 +1,74 @@
+"""The projects version (``portal.versions``): it moves whenever anything the projects
+table shows or filters on changes (a project, its steps, members, team, frameworks,
+or a person's name), so a page of the table can be kept until then.
+
+Saves and deletes move it through signals, whichever code path or the admin made
+them; writes that bypass ``save()`` call ``projects_changed`` themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from portal import versions
+
+T = TypeVar("T")
+
+PROJECTS_KEY = "projects:version"
+
+
+def projects_changed() -> None:
+    versions.changed([PROJECTS_KEY])
+
+
+def cached_for_projects(name: str, build: Callable[[], T], *, timeout: int) -> T:
+    """``build()``'s value, kept until the projects change (or ``timeout`` seconds)."""
+    return versions.cached(
+        PROJECTS_KEY, f"projects:cached:{name}", build, timeout=timeout
+    )
+
+
+def _changed(**kwargs: Any) -> None:
+    projects_changed()
+
+
+NAME_FIELDS = frozenset({"first_name", "last_name", "email"})
+
+
+def _person_changed(
+    created: bool, update_fields: frozenset[str] | None, **kwargs: Any
+) -> None:
+    # A new person is in no project yet; a sign-in saves only ``last_login``.
+    if not created and (update_fields is None or update_fields & NAME_FIELDS):
+        projects_changed()
+
+
+def connect() -> None:
+    from projects.models import Project
+
+    for model in (
+        "projects.Project",
+        "projects.ProjectStep",
+        "projects.Membership",
+        "projects.Team",
+        "projects.Framework",
+        "portal.User",
+    ):
+        post_delete.connect(
+            _changed, sender=model, dispatch_uid=f"projects-{model}-delete"
+        )
+        if model != "portal.User":
+            post_save.connect(
+                _changed, sender=model, dispatch_uid=f"projects-{model}-save"
+            )
+    post_save.connect(
+        _person_changed, sender="portal.User", dispatch_uid="projects-user-save"
+    )
+    m2m_changed.connect(
+        _changed,
+        sender=Project.frameworks.through,
+        dispatch_uid="projects-frameworks-m2m",
+    )
