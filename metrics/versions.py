@@ -36,7 +36,7 @@ def cached_for_project(
 ) -> T:
     """``build()``'s value, kept until the project's metrics change."""
     return versions.cached(
-        _key(project_id),
+        [_key(project_id)],
         f"metrics:cached:{project_id}:{name}",
         build,
         timeout=timeout,

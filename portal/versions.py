@@ -11,7 +11,7 @@ transaction; the tokens move once it commits.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -47,12 +47,12 @@ def changed(keys: Iterable[str]) -> None:
 
 
 def cached(
-    version_key: str, value_key: str, build: Callable[[], T], *, timeout: int
+    version_keys: Sequence[str], value_key: str, build: Callable[[], T], *, timeout: int
 ) -> T:
-    """``build()``'s value, kept under the current token of ``version_key``: one cache
-    round trip reads both the token and the value."""
-    found = cache.get_many([version_key, value_key])
-    current = found.get(version_key) or _renew(version_key)
+    """``build()``'s value, kept while the tokens under ``version_keys`` stay the
+    same: one cache round trip reads the tokens and the value."""
+    found = cache.get_many([*version_keys, value_key])
+    current = tuple(found.get(k) or _renew(k) for k in version_keys)
     hit = found.get(value_key)
     if hit is not None and hit[0] == current:
         value: T = hit[1]

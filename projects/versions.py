@@ -1,6 +1,8 @@
 """The projects version (``portal.versions``): it moves whenever anything the projects
-table shows or filters on changes (a project, its steps, members, team, frameworks,
-or a person's name), so a page of the table can be kept until then.
+table or the portfolio shows or filters on changes, apart from metrics
+(``metrics.versions``): a project, its steps, members, team, frameworks, approved
+requirements, gap assessments and alerts, the steps themselves, or a person's name.
+Pages of the table and of the portfolio are kept until then.
 
 Saves and deletes move it through signals, whichever code path or the admin made
 them; writes that bypass ``save()`` call ``projects_changed`` themselves.
@@ -27,7 +29,7 @@ def projects_changed() -> None:
 def cached_for_projects(name: str, build: Callable[[], T], *, timeout: int) -> T:
     """``build()``'s value, kept until the projects change (or ``timeout`` seconds)."""
     return versions.cached(
-        PROJECTS_KEY, f"projects:cached:{name}", build, timeout=timeout
+        [PROJECTS_KEY], f"projects:cached:{name}", build, timeout=timeout
     )
 
 
@@ -55,6 +57,10 @@ def connect() -> None:
         "projects.Membership",
         "projects.Team",
         "projects.Framework",
+        "projects.Step",
+        "assessments.RequirementsDocument",  # budgets and quality targets
+        "assessments.GapAssessment",  # its scores are written with it
+        "metrics.Alert",
         "portal.User",
     ):
         post_delete.connect(

@@ -3,16 +3,22 @@ filtered and sorted in the URL; its CSV export."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from portal import charts
+from metrics.versions import PORTFOLIO_KEY as METRICS_KEY
+from portal import charts, versions
 from portal.http import AuthedRequest
 from portal.portfolio import (
     Row,
@@ -26,6 +32,7 @@ from portal.selectors import Portfolio
 from projects.exports import csv_response
 from projects.models import Framework, ProjectStatus, Team
 from projects.roles import may_create_projects, sees_all_projects
+from projects.versions import PROJECTS_KEY
 
 PAGE_SIZE = 50
 ALERTS_SHOWN = 20
@@ -44,9 +51,9 @@ class _CountedPaginator(Paginator):  # type: ignore[type-arg]
         return self._known_count
 
 
-def _table(request: AuthedRequest, portfolio: Portfolio) -> tuple[Page[Any], list[Row]]:
+def _table(page_asked: str | None, portfolio: Portfolio) -> tuple[Page[Any], list[Row]]:
     paginator = _CountedPaginator(portfolio.projects, PAGE_SIZE, len(portfolio.ids))
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(page_asked)
     return page, [row_of(project, portfolio.today) for project in page.object_list]
 
 
@@ -75,42 +82,91 @@ def portfolio_context(portfolio: Portfolio) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class RenderedPart:
+    html: SafeString
+    page_number: int
+
+
+# The stalled flags and this month's spend follow the clock as well as the data: a
+# rendered part is kept at most this long even when nothing changes.
+PORTFOLIO_CACHE_SECONDS = 300
+BODY_TEMPLATE = "portal/_portfolio_body.html"
+
+
+def _rendered(request: AuthedRequest, filters: Any, part: str) -> RenderedPart:
+    """The portfolio body (or only its table) for this request, rendered once per kind
+    of viewer, filters and page until the projects or their metrics change: every
+    executive opening the portfolio on Monday shares one rendering of it."""
+    user = request.user
+    may_create = may_create_projects(user)
+    sees_all = sees_all_projects(user)
+    viewer = "all" if sees_all else f"user-{user.pk}"
+    page_asked = request.GET.get("page")
+    today = timezone.localdate()
+    key = hashlib.sha256(
+        repr((part, viewer, may_create, filters, page_asked, today)).encode()
+    ).hexdigest()
+
+    def build() -> RenderedPart:
+        portfolio = Portfolio(user, filters, today)
+        table, rows = _table(page_asked, portfolio)
+        context: dict[str, Any] = {
+            "page": table,
+            "rows": rows,
+            "rows_html": rows_html(rows),
+            "query": filters_query(filters),
+            "query_without_sort": filters_query(filters, sort=False),
+            "filters": filters,
+            "sees_all": sees_all,
+            "may_create": may_create,
+        }
+        template = BODY_TEMPLATE
+        if part == "table":
+            template += "#portfolio-table"
+        else:
+            context.update(portfolio_context(portfolio))
+        html = render_to_string(template, context)
+        return RenderedPart(mark_safe(html), table.number)  # noqa: S308  (a rendered template)
+
+    return versions.cached(
+        [PROJECTS_KEY, METRICS_KEY],
+        f"portfolio:{key}",
+        build,
+        timeout=PORTFOLIO_CACHE_SECONDS,
+    )
+
+
 @require_GET
 def home(request: AuthedRequest) -> HttpResponse:
     """The portfolio page; htmx swaps the whole body when a filter changes and only the
     table when the table is sorted or paged."""
     filters = filters_from(request.GET)
-    portfolio = Portfolio(request.user, filters)
-    query = filters_query(filters)
-    table, rows = _table(request, portfolio)
-    context: dict[str, Any] = {
-        "page": table,
-        "rows": rows,
-        "rows_html": rows_html(rows),
-        "query": query,
-        "query_without_sort": filters_query(filters, sort=False),
-        "filters": filters,
-    }
     target = request.htmx.target if request.htmx else None
-    if target == "portfolio-table":
-        template = "portal/home.html#portfolio-table"
+    part = _rendered(
+        request, filters, "table" if target == "portfolio-table" else "body"
+    )
+    if target in ("portfolio-table", "portfolio-body"):
+        response = HttpResponse(part.html)
     else:
-        context.update(portfolio_context(portfolio))
-        context.update(
-            sees_all=sees_all_projects(request.user),
-            may_create=may_create_projects(request.user),
-            teams=Team.objects.order_by("name"),
-            frameworks=Framework.objects.order_by("name"),
-            statuses=ProjectStatus.choices,
-            steps=range(1, 8),
+        response = render(
+            request,
+            "portal/home.html",
+            {
+                "body": part,
+                "filters": filters,
+                "sees_all": sees_all_projects(request.user),
+                "may_create": may_create_projects(request.user),
+                "teams": Team.objects.order_by("name"),
+                "frameworks": Framework.objects.order_by("name"),
+                "statuses": ProjectStatus.choices,
+                "steps": range(1, 8),
+            },
         )
-        template = "portal/home.html"
-        if target == "portfolio-body":
-            template += "#portfolio-body"
-    response = render(request, template, context)
     if request.htmx:
-        page = f"page={table.number}" if table.number > 1 else ""
-        pushed = "&".join(part for part in (query, page) if part)
+        query = filters_query(filters)
+        page = f"page={part.page_number}" if part.page_number > 1 else ""
+        pushed = "&".join(p for p in (query, page) if p)
         push_url(response, f"{request.path}?{pushed}" if pushed else request.path)
     return response
 

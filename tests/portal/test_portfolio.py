@@ -547,3 +547,48 @@ def test_table_rows_escape_what_people_typed(client, executive, owner):
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in body
     assert "<script>alert(1)" not in body
     assert '<span class="flag flag-amber">owner says blocked</span>' in body
+
+
+def _project_reads(queries):
+    return [q for q in queries.captured_queries if "projects_project" in q["sql"]]
+
+
+def test_the_portfolio_is_rendered_once_until_its_projects_or_metrics_change(
+    client, executive, owner
+):
+    today = timezone.localdate()
+    project = make(owner, "Spender")
+    client.force_login(executive)
+    client.get("/")
+    with CaptureQueriesContext(connection) as again:
+        body = client.get("/").content.decode()
+    assert _project_reads(again) == []  # the body is the one rendered for the first
+    assert "Spender" in body and ">open alert<" not in body
+
+    Alert.objects.create(project=project, kind=Alert.Kind.LATENCY, message="slow")
+    with CaptureQueriesContext(connection) as changed:
+        body = client.get("/").content.decode()
+    assert _project_reads(changed)
+    assert ">open alert<" in body
+
+    cost(project, "langfuse", Metric.COST_OBSERVED_USD, 1234, today)
+    assert "$1,234" in client.get("/").content.decode()
+
+    project.name = "Big Spender"
+    project.save()
+    table = client.get(
+        "/?sort=name", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="portfolio-table"
+    ).content.decode()
+    assert "Big Spender" in table and "<html" not in table
+
+
+def test_members_and_executives_never_share_a_rendered_portfolio(
+    client, executive, owner
+):
+    make(owner, "Mine")
+    make(UserFactory(), "Someone else's")
+    client.force_login(executive)
+    assert "Someone else&#x27;s" in client.get("/").content.decode()
+    client.force_login(owner)
+    body = client.get("/").content.decode()
+    assert "Mine" in body and "Someone else" not in body
