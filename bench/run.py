@@ -45,6 +45,7 @@ from bench import config, report
 
 PAGE_ITEMS = [
     "portfolio",
+    "portfolio_cold",
     "projects_list",
     "project_page",
     "chart_partial",
@@ -170,6 +171,7 @@ def page_requests(fx: Fixture) -> dict[str, Callable[[int], Request]]:
     toggle_path = f"/projects/{fx.toggle_slug}/items/{fx.toggle_item}/state/"
     return {
         "portfolio": lambda n: Request("portfolio", "GET", "/", exe),
+        "portfolio_cold": lambda n: Request("portfolio_cold", "GET", "/", exe),
         "projects_list": lambda n: Request("projects_list", "GET", "/projects/", exe),
         "project_page": lambda n: Request(
             "project_page", "GET", f"/projects/{fx.project_slug}/", exe
@@ -203,9 +205,19 @@ def page_requests(fx: Fixture) -> dict[str, Callable[[int], Request]]:
 # --- HTTP ---------------------------------------------------------------------------
 
 
+def before(req: Request) -> None:
+    """A cold portfolio request first drops every cached rendering of the projects,
+    as any change to a project would."""
+    if req.item == "portfolio_cold":
+        from projects.versions import projects_changed
+
+        projects_changed()
+
+
 def send(port: int, req: Request, fx: Fixture, tag: str, timeout: float = 60) -> int:
     """Send one request on a new connection (gunicorn's sync workers close each one);
     returns the status. ``tag`` goes into the access log to find the server time."""
+    before(req)
     headers = {
         "Host": "127.0.0.1",
         "Cookie": f"sessionid={req.session}; csrftoken={fx.csrf}",
@@ -322,6 +334,7 @@ def capture(req: Request, fx: Fixture) -> list[str]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    before(req)
     client = Client(enforce_csrf_checks=False)
     client.cookies["sessionid"] = req.session
     headers: dict[str, str] = {}

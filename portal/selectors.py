@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import (
     Avg,
     Case,
@@ -45,8 +44,9 @@ from django.utils import timezone
 
 from assessments.models import AssessmentCriterion, CriterionScore, GapAssessment
 from metrics.models import Alert, DailyRollup
-from metrics.versions import metrics_version
+from metrics.versions import PORTFOLIO_KEY as METRICS_PORTFOLIO_KEY
 from metrics.vocabulary import Metric
+from portal import versions
 from projects.models import (
     ProjectRole,
     ProjectStatus,
@@ -70,6 +70,8 @@ QUALITY_WINDOW_DAYS = 7
 TREND_WEEKS = 12  # the spend and quality charts look back this many weeks
 UPCOMING_DAYS = 90  # launches planned within this many days are "upcoming"
 LIST_SIZE = 10  # rows in the upcoming-launches and stalled lists
+T = TypeVar("T")
+
 HEAT_MAP_SIZE = 30  # projects in the readiness heat map, least ready first
 WEEKLY_CACHE_SECONDS = 300
 MAX_PROJECTS = 1_000_000  # a bound no portfolio reaches (see ``_overview``)
@@ -308,7 +310,13 @@ class Portfolio:
 
     def overview(self) -> Overview:
         if self._overview is None:
-            self._overview = _overview(self.projects, self.ids, self.today)
+            self._overview = _overview(
+                self.projects,
+                self.ids,
+                self.today,
+                spend=self._cached("month-spend", _month_spend_total),
+                quality=self._cached("quality-totals", _quality_totals),
+            )
         return self._overview
 
     # The short lists select only what they print: every other annotation would be
@@ -353,19 +361,18 @@ class Portfolio:
     def quality_trend(self) -> WeeklySeries:
         return self._cached("quality", _quality_trend)
 
-    def _cached(
-        self, name: str, compute: Callable[[list[int], date], WeeklySeries]
-    ) -> WeeklySeries:
-        """The weekly charts scan twelve weeks of rollups for every project (tens of
-        thousands of rows at 500 projects), so they are kept until the rollups change;
-        a team or quality-score change shows within WEEKLY_CACHE_SECONDS."""
+    def _cached(self, name: str, compute: Callable[[list[int], date], T]) -> T:
+        """What is computed from the projects' rollups alone (this month's spend, the
+        quality totals, the weekly charts) scans weeks of rollups for every project,
+        so it is kept until the metrics change (``metrics.versions``); a team or
+        quality-score change shows within WEEKLY_CACHE_SECONDS."""
         ids = hashlib.sha256(",".join(map(str, self.ids)).encode()).hexdigest()
-        key = f"portfolio:{name}:{metrics_version()}:{self.today}:{ids}"
-        series: WeeklySeries | None = cache.get(key)
-        if series is None:
-            series = compute(self.ids, self.today)
-            cache.set(key, series, WEEKLY_CACHE_SECONDS)
-        return series
+        return versions.cached(
+            [METRICS_PORTFOLIO_KEY],
+            f"portfolio:{name}:{self.today}:{ids}",
+            lambda: compute(self.ids, self.today),
+            timeout=WEEKLY_CACHE_SECONDS,
+        )
 
 
 def _month_spend_total(ids: list[int], today: date) -> Decimal:
@@ -397,7 +404,14 @@ def _quality_totals(ids: list[int], today: date) -> dict[str, Any]:
     return totals
 
 
-def _overview(projects: QuerySet[Any], ids: list[int], today: date) -> Overview:
+def _overview(
+    projects: QuerySet[Any],
+    ids: list[int],
+    today: date,
+    *,
+    spend: Decimal,
+    quality: dict[str, Any],
+) -> Overview:
     """Headline numbers and the funnel, in five queries whatever the number of projects."""
     # The slice keeps the per-project query a subquery of its own: PostgreSQL would
     # otherwise pull it up into the aggregate and evaluate each project's correlated
@@ -423,8 +437,6 @@ def _overview(projects: QuerySet[Any], ids: list[int], today: date) -> Overview:
         status=StepStatus.DONE,
         completed_at__date__gte=quarter_start(today),
     ).count()
-    spend = _month_spend_total(ids, today)
-    quality = _quality_totals(ids, today)
     return Overview(
         projects=totals["n_projects"],
         in_flight=totals["n_projects"] - by_step[LAUNCHED],

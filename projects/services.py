@@ -38,7 +38,6 @@ from projects.models import (
 )
 from projects.notifications import notify
 from projects.progress import template_applies
-from projects.versions import projects_changed
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -335,9 +334,10 @@ def _touch_step(project_step: ProjectStep) -> None:
         project_step.save(update_fields=["last_activity_at", "status", "started_at"])
         return
     # Only the activity time moves: the change that caused it has its own history
-    # row, so the step gets none for every tick of its checklist.
+    # row, so the step gets none for every tick of its checklist. Nor does it move
+    # the projects version: the stalled flag it can clear counts in days, and pages
+    # rendered from the old time expire within minutes (projects.versions).
     ProjectStep.objects.filter(pk=project_step.pk).update(last_activity_at=now)
-    projects_changed()  # the table's stalled flag reads it
 
 
 def _invalidate_signoffs(item: ChecklistItem) -> int:

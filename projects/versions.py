@@ -5,7 +5,9 @@ requirements, gap assessments and alerts, the steps themselves, or a person's na
 Pages of the table and of the portfolio are kept until then.
 
 Saves and deletes move it through signals, whichever code path or the admin made
-them; writes that bypass ``save()`` call ``projects_changed`` themselves.
+them; writes that bypass ``save()`` call ``projects_changed`` themselves, except a
+step's activity time (each checklist tick): it can only clear a stalled flag that
+counts in days, and what was rendered before expires within minutes anyway.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 from projects import services
@@ -35,3 +38,13 @@ def step_of(project, number):
     return ProjectStep.objects.select_related("step", "project").get(
         project=project, step__number=number
     )
+
+
+_ROW_NAME = re.compile(r'<tr><td><a href="[^"]*">([^<]*)</a>')
+
+
+def table_names(response):
+    """The project names in the projects table's rows, in order."""
+    return [
+        html.unescape(n) for n in _ROW_NAME.findall(str(response.context["rows_html"]))
+    ]

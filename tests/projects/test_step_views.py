@@ -20,7 +20,7 @@ from projects.models import (
     StepStatus,
 )
 from tests.factories import UserFactory, approve_requirements
-from tests.projects.conftest import step_of
+from tests.projects.conftest import step_of, table_names
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -513,7 +513,7 @@ def test_the_list_filters_by_owner_step_and_flags(as_, people):
     url = reverse("projects:list")
 
     def names(**params):
-        return [p.name for p in client.get(url, params).context["page"].object_list]
+        return table_names(client.get(url, params))
 
     assert names(owner=people["owner"].pk) == [people["project"].name]
     assert names(owner=people["lead"].pk) == [other.name]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +11,7 @@ from django.utils import timezone
 from projects.models import Membership, Project, ProjectRole
 from projects.roles import GlobalRole
 from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
+from tests.projects.conftest import table_names
 
 LIST = reverse("projects:list")
 CREATE = reverse("projects:create")
@@ -42,14 +40,8 @@ def someone_elses_project(db):
     return other
 
 
-ROW_NAME = re.compile(r'<tr><td><a href="[^"]*">([^<]*)</a>')
-
-
 def _names(response):
-    """The project names in the table's rows, in order."""
-    return [
-        html.unescape(n) for n in ROW_NAME.findall(str(response.context["rows_html"]))
-    ]
+    return table_names(response)
 
 
 # /projects/
