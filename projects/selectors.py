@@ -384,18 +384,27 @@ def portfolio_summary(user: User) -> PortfolioSummary:
     return PortfolioSummary(projects=sum(by_status.values()), by_status=by_status)
 
 
-def project_owners(user: User) -> QuerySet[Any]:
-    """People who own at least one project the user may see (for the owner filter)."""
-    visible = visible_projects(user).filter(archived_at__isnull=True).values("pk")
-    return (
-        get_user_model()
-        .objects.filter(
-            project_memberships__role=ProjectRole.OWNER,
-            project_memberships__project__in=visible,
-        )
-        .distinct()
-        .order_by("first_name", "last_name", "email")
-    )
+def project_owners(user: User) -> list[tuple[int, str]]:
+    """(id, name) of the people who own at least one project the user may see, for
+    the owner filter: four columns per person, not whole users (hundreds of them in
+    a large portfolio), kept until the projects change."""
+
+    def build() -> list[tuple[int, str]]:
+        visible = visible_projects(user).filter(archived_at__isnull=True).values("pk")
+        return [
+            (pk, display_name(first, last, email))
+            for pk, first, last, email in get_user_model()
+            .objects.filter(
+                project_memberships__role=ProjectRole.OWNER,
+                project_memberships__project__in=visible,
+            )
+            .distinct()
+            .order_by("first_name", "last_name", "email")
+            .values_list("pk", "first_name", "last_name", "email")
+        ]
+
+    viewer = "all" if sees_all_projects(user) else f"user-{user.pk}"
+    return cached_for_projects(f"owners:{viewer}", build, timeout=TABLE_CACHE_SECONDS)
 
 
 def with_members(project: Project) -> Project:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -58,26 +58,26 @@ def project_list(request: AuthedRequest) -> HttpResponse:
         kept = [v for v in values if v]
         if kept and key != "page":
             shown.setlist(key, kept)
+    context: dict[str, Any] = {
+        "page": page,
+        "rows_html": table.rows_html,
+        "filters": filters,
+        "query": filters.query,
+        "querystring": shown.urlencode(),
+    }
     template = "projects/project_list.html"
     if request.htmx and request.htmx.target == "project-table":
         template += "#project-table"
-    response = render(
-        request,
-        template,
-        {
-            "page": page,
-            "rows_html": table.rows_html,
-            "filters": filters,
-            "query": filters.query,
-            "querystring": shown.urlencode(),
+    else:  # the filter form, around the table
+        context |= {
             "may_create": may_create_projects(request.user),
             "teams": Team.objects.all(),
             "frameworks": Framework.objects.all(),
             "statuses": ProjectStatus.choices,
             "owners": selectors.project_owners(request.user),
             "steps": range(1, 8),
-        },
-    )
+        }
+    response = render(request, template, context)
     if request.htmx:
         page_number = f"page={page.number}" if page.number > 1 else ""
         query = "&".join(part for part in (shown.urlencode(), page_number) if part)
