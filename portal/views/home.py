@@ -157,8 +157,10 @@ def home(request: AuthedRequest) -> HttpResponse:
                 "filters": filters,
                 "sees_all": sees_all_projects(request.user),
                 "may_create": may_create_projects(request.user),
-                "teams": Team.objects.order_by("name"),
-                "frameworks": Framework.objects.order_by("name"),
+                "teams": Team.objects.order_by("name").values_list("slug", "name"),
+                "frameworks": Framework.objects.order_by("name").values_list(
+                    "code", "name"
+                ),
                 "statuses": ProjectStatus.choices,
                 "steps": range(1, 8),
             },

@@ -71,8 +71,8 @@ def project_list(request: AuthedRequest) -> HttpResponse:
     else:  # the filter form, around the table
         context |= {
             "may_create": may_create_projects(request.user),
-            "teams": Team.objects.all(),
-            "frameworks": Framework.objects.all(),
+            "teams": Team.objects.values_list("slug", "name"),
+            "frameworks": Framework.objects.values_list("code", "name"),
             "statuses": ProjectStatus.choices,
             "owners": selectors.project_owners(request.user),
             "steps": range(1, 8),

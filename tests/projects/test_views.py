@@ -499,3 +499,11 @@ def test_the_empty_portfolio_of_a_non_creator_explains_how_projects_arrive(
 
 def test_the_portfolio_answers_405_to_post(signed_in, owner):
     assert signed_in(owner).post("/").status_code == 405
+
+
+def test_filter_options_are_escaped_and_keep_the_chosen_one(signed_in, executive):
+    team = TeamFactory(name="R&D <Labs>")
+    ProjectFactory(team=team)
+    body = signed_in(executive).get(LIST, {"team": team.slug}).text
+    assert f'<option value="{team.slug}" selected>R&amp;D &lt;Labs&gt;</option>' in body
+    assert "<Labs>" not in body
