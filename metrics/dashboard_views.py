@@ -391,11 +391,16 @@ class DashboardBody:
 
     has_targets: bool
     html: SafeString
+    # The newest alerts, as instances: the template decides per viewer whether to
+    # offer "Acknowledge".
+    alerts: list[Alert]
 
 
 # The body refreshes every minute in every open dashboard; it is rebuilt only when the
-# project's metrics version moves (metrics.versions), or the day turns.
-BODY_CACHE_SECONDS = 60 * 60
+# project's metrics version moves (metrics.versions), the day turns, or after this long
+# (a person's new name reaches the alert rows by then).
+BODY_CACHE_SECONDS = 10 * 60
+ALERTS_SHOWN = 50
 
 
 def dashboard_body(project: Project, *, start: date, end: date) -> DashboardBody:
@@ -412,7 +417,12 @@ def dashboard_body(project: Project, *, start: date, end: date) -> DashboardBody
                 "reconciliation": _reconciliation(data),
             },
         )
-        return DashboardBody(data.targets is not None, mark_safe(html))  # noqa: S308  (a rendered template)
+        alerts = list(
+            Alert.objects.filter(project=project).select_related(
+                "acknowledged_by", "service"
+            )[:ALERTS_SHOWN]
+        )
+        return DashboardBody(data.targets is not None, mark_safe(html), alerts)  # noqa: S308  (a rendered template)
 
     return cached_for_project(
         project.pk,
@@ -477,11 +487,7 @@ def project_dashboard_view(request: AuthedRequest, slug: str) -> HttpResponse:
         with_members(project)
     key, start, end = _range(request)
     body = dashboard_body(project, start=start, end=end)
-    alerts = list(
-        Alert.objects.filter(project=project).select_related(
-            "acknowledged_by", "service"
-        )[:50]
-    )
+    alerts = body.alerts
     template = "metrics/dashboard.html"
     if partial:
         template += "#dashboard-body"

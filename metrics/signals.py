@@ -1,4 +1,4 @@
-"""Saves and deletes that change what a project's dashboard is computed from: they
+"""Saves and deletes that change what a project's dashboard shows: they
 move the project's metrics version (``metrics.versions``), whichever code path or
 the admin made them. Writes that bypass ``save()`` (rollup upserts, the sync's
 ``update()`` of the last success) call ``metrics_changed`` themselves."""
@@ -24,6 +24,7 @@ def connect() -> None:
         "metrics.ConnectedService",
         "metrics.MetricSource",
         "assessments.RequirementsDocument",  # its approved version holds the targets
+        "metrics.Alert",
     ):
         post_save.connect(_changed, sender=model, dispatch_uid=f"metrics-{model}-save")
         post_delete.connect(

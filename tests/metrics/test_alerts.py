@@ -129,3 +129,23 @@ def test_alerts_show_on_the_dashboard_and_portfolio_and_leads_acknowledge(
     assert alert.acknowledged_by == people["lead"] and alert.acknowledged_at is not None
     client.force_login(people["outsider"])
     assert client.post(ack).status_code == 404
+
+
+def test_the_dashboard_offers_acknowledge_per_viewer_and_shows_it_once_done(
+    client, approved, people
+):
+    record_daily_metrics(approved, days=5, **{Metric.LATENCY_P95_MS: Decimal(2900)})
+    alert = alerts_evaluate(project=approved)[0]
+    url = reverse("metrics:dashboard", kwargs={"slug": approved.slug})
+    client.force_login(people["viewer"])
+    assert ">Acknowledge</button>" not in client.get(url).content.decode()
+    client.force_login(people["lead"])
+    assert ">Acknowledge</button>" in client.get(url).content.decode()
+    client.post(
+        reverse(
+            "metrics:alert_acknowledge", kwargs={"slug": approved.slug, "pk": alert.pk}
+        )
+    )
+    after = client.get(url).content.decode()
+    assert ">Acknowledge</button>" not in after
+    assert f"acknowledged by {people['lead'].display_name}" in after

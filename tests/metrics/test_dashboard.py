@@ -253,7 +253,7 @@ def test_the_htmx_partial_reads_no_members(as_, people):
     assert len(body.captured_queries) == EXPECTED_PARTIAL_QUERIES
 
 
-# Session, user, groups; project with the role; alerts. The services, rollups, metric
-# sources and targets are read again only when the project's metrics change (it was
-# 11, then 9).
-EXPECTED_PARTIAL_QUERIES = 5
+# Session, user, groups; project with the role. The services, rollups, metric sources,
+# targets and alerts are read again only when the project's metrics or alerts change
+# (it was 11, then 9).
+EXPECTED_PARTIAL_QUERIES = 4
