@@ -28,7 +28,7 @@ from portal.portfolio import (
     row_of,
     rows_html,
 )
-from portal.selectors import Portfolio
+from portal.selectors import Portfolio, PortfolioFilters
 from projects.exports import csv_response
 from projects.models import Framework, ProjectStatus, Team
 from projects.roles import may_create_projects, sees_all_projects
@@ -94,7 +94,9 @@ PORTFOLIO_CACHE_SECONDS = 300
 BODY_TEMPLATE = "portal/_portfolio_body.html"
 
 
-def _rendered(request: AuthedRequest, filters: Any, part: str) -> RenderedPart:
+def _rendered(
+    request: AuthedRequest, filters: PortfolioFilters, part: str
+) -> RenderedPart:
     """The portfolio body (or only its table) for this request, rendered once per kind
     of viewer, filters and page until the projects or their metrics change: every
     executive opening the portfolio on Monday shares one rendering of it."""
