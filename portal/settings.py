@@ -6,6 +6,7 @@ variable read here is documented in .env.example.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,33 @@ elif CACHE_URL:
     CACHES = {"default": env.cache_url_config(CACHE_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def code_fingerprint(base: Path) -> str:
+    """A digest of the code, templates and static files: the same on every host and
+    process running one release, different after any change to them."""
+    digest = hashlib.sha256()
+    for folder in (
+        "assessments",
+        "metrics",
+        "portal",
+        "projects",
+        "templates",
+        "static",
+    ):
+        for path in sorted((base / folder).rglob("*")):
+            if path.suffix in {".py", ".html", ".css", ".js"} and path.is_file():
+                digest.update(path.relative_to(base).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# Cached renderings and values outlive a process but not a release: an older release's
+# HTML or pickled objects must never be served by a newer one (or the other way round,
+# during a rolling deploy). RUNWAY_RELEASE (e.g. the git SHA) names the release; without
+# it, a digest of the code does.
+RUNWAY_RELEASE = env.str("RUNWAY_RELEASE", default="") or code_fingerprint(BASE_DIR)
+CACHES["default"]["KEY_PREFIX"] = f"runway-{RUNWAY_RELEASE}"
 
 # AUTHENTICATION
 AUTHENTICATION_BACKENDS = [
