@@ -19,11 +19,6 @@ def _key(project_id: int | None) -> str:
     return PORTFOLIO_KEY if project_id is None else f"metrics:version:{project_id}"
 
 
-def metrics_version(project_id: int | None = None) -> str:
-    """The current token of a project's metrics (None: of every project's)."""
-    return versions.token(_key(project_id))
-
-
 def metrics_changed(project_id: int | None) -> None:
     """New tokens for the project and the portfolio once the transaction commits."""
     versions.changed(

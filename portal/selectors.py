@@ -8,7 +8,6 @@ always describe the same set of projects.
 from __future__ import annotations
 
 import calendar
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -308,6 +307,11 @@ class Portfolio:
     def ids(self) -> list[int]:
         return list(self.projects.order_by().values_list("pk", flat=True))
 
+    @cached_property
+    def _ids_digest(self) -> str:
+        """The day and the projects, named once for the values cached from them."""
+        return versions.digest(self.today, self.ids)
+
     def overview(self) -> Overview:
         if self._overview is None:
             self._overview = _overview(
@@ -366,10 +370,9 @@ class Portfolio:
         quality totals, the weekly charts) scans weeks of rollups for every project,
         so it is kept until the metrics change (``metrics.versions``); a team or
         quality-score change shows within WEEKLY_CACHE_SECONDS."""
-        ids = hashlib.sha256(",".join(map(str, self.ids)).encode()).hexdigest()
         return versions.cached(
             [METRICS_PORTFOLIO_KEY],
-            f"portfolio:{name}:{self.today}:{ids}",
+            f"portfolio:{name}:{self._ids_digest}",
             lambda: compute(self.ids, self.today),
             timeout=WEEKLY_CACHE_SECONDS,
         )

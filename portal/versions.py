@@ -10,6 +10,7 @@ transaction; the tokens move once it commits.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
@@ -28,9 +29,10 @@ def _renew(key: str) -> str:
     return token or ""
 
 
-def token(key: str) -> str:
-    found: str | None = cache.get(key)
-    return found or _renew(key)
+def digest(*parts: object) -> str:
+    """A short, stable name for a cached value that depends on ``parts`` (filters,
+    page, viewer, day...): their repr, hashed."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def changed(keys: Iterable[str]) -> None:

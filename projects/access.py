@@ -60,6 +60,13 @@ def visible_projects(user: User) -> QuerySet[Project]:
     return projects.filter(memberships__user=user).distinct()
 
 
+def audience(user: User, *, personal: bool = False) -> str:
+    """Who may share a rendering of projects the user sees: everyone who sees every
+    project ("all"), else only the user; ``personal`` when it shows the user's own
+    (the "mine" filter)."""
+    return "all" if sees_all_projects(user) and not personal else f"user-{user.pk}"
+
+
 def project_role(user: User, project: Project) -> ProjectRole | None:
     """The user's role on the project, or None; cached on the project object."""
     cache: dict[int, ProjectRole | None] = project.__dict__.setdefault(

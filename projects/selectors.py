@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -33,8 +32,9 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from portal.models import display_name
+from portal.versions import digest
 from projects import gates
-from projects.access import visible_projects
+from projects.access import audience, visible_projects
 from projects.models import (
     ChecklistItem,
     Evidence,
@@ -48,7 +48,6 @@ from projects.models import (
     StepStatus,
 )
 from projects.progress import current_step_number, is_overdue, is_stalled, percent
-from projects.roles import sees_all_projects
 from projects.versions import cached_for_projects
 
 if TYPE_CHECKING:
@@ -346,12 +345,13 @@ def project_table_page(
     """The requested page of ``project_list_for_user``, kept until the projects change
     (``projects.versions``): every filter, sort and page of the table is a lookup
     while nothing changes, and executives share their pages."""
-    viewer = (
-        "all" if sees_all_projects(user) and not filters.mine else f"user-{user.pk}"
+    key = digest(
+        audience(user, personal=filters.mine),
+        filters,
+        page,
+        per_page,
+        timezone.localdate(),
     )
-    key = hashlib.sha256(
-        repr((viewer, filters, page, per_page, timezone.localdate())).encode()
-    ).hexdigest()
 
     def build() -> TablePage:
         found = Paginator(
@@ -403,8 +403,9 @@ def project_owners(user: User) -> list[tuple[int, str]]:
             .values_list("pk", "first_name", "last_name", "email")
         ]
 
-    viewer = "all" if sees_all_projects(user) else f"user-{user.pk}"
-    return cached_for_projects(f"owners:{viewer}", build, timeout=TABLE_CACHE_SECONDS)
+    return cached_for_projects(
+        f"owners:{audience(user)}", build, timeout=TABLE_CACHE_SECONDS
+    )
 
 
 def with_members(project: Project) -> Project:

@@ -3,7 +3,6 @@ filtered and sorted in the URL; its CSV export."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -29,6 +28,7 @@ from portal.portfolio import (
     rows_html,
 )
 from portal.selectors import Portfolio, PortfolioFilters
+from projects.access import audience
 from projects.exports import csv_response
 from projects.models import Framework, ProjectStatus, Team
 from projects.roles import may_create_projects, sees_all_projects
@@ -95,20 +95,20 @@ BODY_TEMPLATE = "portal/_portfolio_body.html"
 
 
 def _rendered(
-    request: AuthedRequest, filters: PortfolioFilters, part: str
+    request: AuthedRequest,
+    filters: PortfolioFilters,
+    part: str,
+    *,
+    sees_all: bool,
+    may_create: bool,
 ) -> RenderedPart:
     """The portfolio body (or only its table) for this request, rendered once per kind
     of viewer, filters and page until the projects or their metrics change: every
     executive opening the portfolio on Monday shares one rendering of it."""
     user = request.user
-    may_create = may_create_projects(user)
-    sees_all = sees_all_projects(user)
-    viewer = "all" if sees_all else f"user-{user.pk}"
     page_asked = request.GET.get("page")
     today = timezone.localdate()
-    key = hashlib.sha256(
-        repr((part, viewer, may_create, filters, page_asked, today)).encode()
-    ).hexdigest()
+    key = versions.digest(part, audience(user), may_create, filters, page_asked, today)
 
     def build() -> RenderedPart:
         portfolio = Portfolio(user, filters, today)
@@ -144,9 +144,15 @@ def home(request: AuthedRequest) -> HttpResponse:
     """The portfolio page; htmx swaps the whole body when a filter changes and only the
     table when the table is sorted or paged."""
     filters = filters_from(request.GET)
+    sees_all = sees_all_projects(request.user)
+    may_create = may_create_projects(request.user)
     target = request.htmx.target if request.htmx else None
     part = _rendered(
-        request, filters, "table" if target == "portfolio-table" else "body"
+        request,
+        filters,
+        "table" if target == "portfolio-table" else "body",
+        sees_all=sees_all,
+        may_create=may_create,
     )
     if target in ("portfolio-table", "portfolio-body"):
         response = HttpResponse(part.html)
@@ -157,8 +163,8 @@ def home(request: AuthedRequest) -> HttpResponse:
             {
                 "body": part,
                 "filters": filters,
-                "sees_all": sees_all_projects(request.user),
-                "may_create": may_create_projects(request.user),
+                "sees_all": sees_all,
+                "may_create": may_create,
                 "teams": Team.objects.order_by("name").values_list("slug", "name"),
                 "frameworks": Framework.objects.order_by("name").values_list(
                     "code", "name"
