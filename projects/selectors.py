@@ -337,6 +337,9 @@ class TablePage:
 # The stalled flag depends on the clock as well as on the data: a page is kept at most
 # this long even when nothing changes.
 TABLE_CACHE_SECONDS = 300
+# Every change of a membership or a name moves the projects version; the timeout
+# only bounds what an unsignalled write (a bulk insert, the shell) could leave.
+MEMBERS_CACHE_SECONDS = 3600
 
 
 def project_table_page(
@@ -419,16 +422,25 @@ def with_members(project: Project) -> Project:
 
 def member_choices(project: Project) -> list[tuple[int, str]]:
     """(user id, name) of the project's members, for assignee pickers: from the
-    prefetched memberships when loaded, else one query of the two columns."""
+    prefetched memberships when loaded, else kept until a membership or a name
+    changes (a checklist row re-rendered after every tick shows the picker)."""
     cache = getattr(project, "_prefetched_objects_cache", {})
     if "memberships" in cache:
         return [(m.user_id, m.user.display_name) for m in cache["memberships"]]
-    return [
-        (user_id, display_name(first, last, email))
-        for user_id, first, last, email in Membership.objects.filter(
-            project=project
-        ).values_list("user_id", "user__first_name", "user__last_name", "user__email")
-    ]
+
+    def build() -> list[tuple[int, str]]:
+        return [
+            (user_id, display_name(first, last, email))
+            for user_id, first, last, email in Membership.objects.filter(
+                project_id=project.pk
+            ).values_list(
+                "user_id", "user__first_name", "user__last_name", "user__email"
+            )
+        ]
+
+    return cached_for_projects(
+        f"members:{project.pk}", build, timeout=MEMBERS_CACHE_SECONDS
+    )
 
 
 def member_of_role(project: Project, role: ProjectRole) -> User | None:

@@ -311,10 +311,29 @@ def _item_from_template(project: Project, template: ChecklistTemplate) -> Checkl
     )
 
 
-def _step_state(item: ChecklistItem) -> ProjectStep:
-    return ProjectStep.objects.select_for_update().get(
-        project_id=item.project_id, step_id=item.step_id
-    )
+# Steps whose checklist can be worked on without starting them first.
+UNDER_WAY = (StepStatus.IN_PROGRESS, StepStatus.BLOCKED)
+
+
+def _work_on_step(project_id: int, step_id: int) -> None:
+    """Lock the step for the rest of the transaction, refuse work on a done step and
+    note the activity (for the stalled flag); work on a step not started starts it.
+
+    A step already under way takes one UPDATE, which locks the row as
+    ``select_for_update`` would. Only the activity time moves: the change that
+    caused it has its own history row, so the step gets none for every tick of its
+    checklist. Nor does it move the projects version: the stalled flag it can clear
+    counts in days, and pages rendered from the old time expire within minutes
+    (projects.versions)."""
+    now = timezone.now()
+    steps = ProjectStep.objects.filter(project_id=project_id, step_id=step_id)
+    if steps.filter(status__in=UNDER_WAY).update(last_activity_at=now):
+        return
+    project_step = steps.select_for_update().select_related("step").get()
+    _ensure_open_step(project_step)
+    project_step.status = StepStatus.IN_PROGRESS
+    project_step.started_at = project_step.last_activity_at = now
+    project_step.save(update_fields=["last_activity_at", "status", "started_at"])
 
 
 def _ensure_open_step(project_step: ProjectStep) -> None:
@@ -322,22 +341,6 @@ def _ensure_open_step(project_step: ProjectStep) -> None:
         raise ValidationError(
             f"Step {project_step.step.number} is done. Reopen it to change its checklist."
         )
-
-
-def _touch_step(project_step: ProjectStep) -> None:
-    """Work on a step starts it and counts as activity (for the stalled flag)."""
-    now = timezone.now()
-    project_step.last_activity_at = now
-    if project_step.status == StepStatus.NOT_STARTED:
-        project_step.status = StepStatus.IN_PROGRESS
-        project_step.started_at = now
-        project_step.save(update_fields=["last_activity_at", "status", "started_at"])
-        return
-    # Only the activity time moves: the change that caused it has its own history
-    # row, so the step gets none for every tick of its checklist. Nor does it move
-    # the projects version: the stalled flag it can clear counts in days, and pages
-    # rendered from the old time expire within minutes (projects.versions).
-    ProjectStep.objects.filter(pk=project_step.pk).update(last_activity_at=now)
 
 
 def _invalidate_signoffs(item: ChecklistItem) -> int:
@@ -363,14 +366,13 @@ def item_set_state(
     *, item: ChecklistItem, state: str, actor: User, justification: str = ""
 ) -> ChecklistItem:
     """Tick, untick or mark an item not applicable (which needs a justification)."""
-    project_step = _step_state(item)
-    _ensure_open_step(project_step)
     if state == ItemState.NOT_APPLICABLE and not justification.strip():
         raise ValidationError("Say why the item does not apply to this project.")
     if state == item.state and (
         state != ItemState.NOT_APPLICABLE or justification == item.na_justification
     ):
         return item
+    _work_on_step(item.project_id, item.step_id)
     item.state = state
     item.na_justification = (
         justification.strip() if state == ItemState.NOT_APPLICABLE else ""
@@ -388,7 +390,6 @@ def item_set_state(
             "updated_at",
         ]
     )
-    _touch_step(project_step)
     _invalidate_signoffs(item)
     return item
 
@@ -403,20 +404,16 @@ def item_update(
     actor: User | None = None,
 ) -> ChecklistItem:
     """Save assignee, due date and notes; a new assignee is notified."""
-    project_step = _step_state(item)
-    _ensure_open_step(project_step)
+    _work_on_step(item.project_id, item.step_id)
     newly_assigned = assignee is not None and assignee.pk != item.assignee_id
     item.assignee, item.due_date, item.notes = assignee, due_date, notes
     item.save()
-    _touch_step(project_step)
     if newly_assigned and assignee is not None:
         notify(
             user=assignee,
             kind=NotificationKind.ITEM_ASSIGNED,
-            message=f"You are assigned “{item.title}” in {item.project.name}, step {project_step.step.number}",
-            url=_step_url(
-                item.project, project_step.step.number, anchor=f"item-{item.pk}"
-            ),
+            message=f"You are assigned “{item.title}” in {item.project.name}, step {item.step.number}",
+            url=_step_url(item.project, item.step.number, anchor=f"item-{item.pk}"),
             project=item.project,
             actor=actor,
         )
@@ -437,10 +434,9 @@ def evidence_add(
     upload: UploadedFile[Any] | None = None,
 ) -> Evidence:
     """Attach a link or a file (validated by the form) to an item."""
-    project_step = _step_state(item)
-    _ensure_open_step(project_step)
     if bool(url) == bool(upload):
         raise ValidationError("Attach either a link or a file.")
+    _work_on_step(item.project_id, item.step_id)
     evidence = Evidence(item=item, url=url, added_by=actor)
     if upload is not None:
         evidence.file = upload
@@ -448,7 +444,6 @@ def evidence_add(
         evidence.content_type = upload.content_type or ""
         evidence.size = upload.size or 0
     evidence.save()
-    _touch_step(project_step)
     _invalidate_signoffs(item)
     return evidence
 
@@ -456,8 +451,7 @@ def evidence_add(
 @transaction.atomic
 def evidence_remove(*, evidence: Evidence) -> None:
     item = evidence.item
-    project_step = _step_state(item)
-    _ensure_open_step(project_step)
+    _work_on_step(item.project_id, item.step_id)
     stored = evidence.file.name if evidence.file else ""
     storage = evidence.file.storage if evidence.file else None
     evidence.delete()
@@ -477,10 +471,7 @@ def custom_item_add(
     evidence_required: bool,
     guidance: str = "",
 ) -> ChecklistItem:
-    project_step = ProjectStep.objects.select_for_update().get(
-        project=project, step=step
-    )
-    _ensure_open_step(project_step)
+    _work_on_step(project.pk, step.pk)
     last = (
         ChecklistItem.objects.filter(project=project, step=step)
         .order_by("-order")
@@ -495,7 +486,6 @@ def custom_item_add(
         evidence_required=evidence_required,
         order=(last.order if last else 0) + 10,
     )
-    _touch_step(project_step)
     return item
 
 

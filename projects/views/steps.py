@@ -6,12 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
+from django_htmx.http import (
+    HttpResponseClientRefresh,
+    reswap,
+    retarget,
+    trigger_client_event,
+)
 
 from projects import selectors, services
 from projects.access import (
@@ -35,6 +39,7 @@ from projects.forms import (
 from projects.models import (
     ChecklistItem,
     Evidence,
+    ItemState,
     Project,
     ProjectStep,
     SignOff,
@@ -120,33 +125,26 @@ def current_step(request: AuthedRequest, slug: str) -> HttpResponse:
 def _item_for(
     request: AuthedRequest, slug: str, pk: int, action: Action
 ) -> ChecklistItem:
-    """The item with its project, the user's role on it and whether it has evidence,
-    in one query; then the same access check as ``get_project_for_user``.
+    """The item with its project and the user's role on it, in one query; then the
+    same access check as ``get_project_for_user``.
 
-    Only what the row shows is joined: PostgreSQL spent longer planning this query
-    with the step and the ticker joined (and the catalogue ordering) than running
-    it. A tick sets the ticker itself; the step is read by number only to redirect
-    a request without htmx."""
-    item = (
-        ChecklistItem.objects.select_related("project", "assignee")
-        .annotate(
-            viewer_role=role_of_user(request.user, "project_id"),
-            has_evidence=Exists(Evidence.objects.filter(item=OuterRef("pk"))),
+    Only what the row's head shows is joined: PostgreSQL spent longer planning this
+    query with the step and the ticker joined (and the catalogue ordering) than
+    running it. A tick sets the ticker itself; the step is read by number only to
+    redirect a request without htmx, and the evidence only to render a whole row."""
+    try:
+        item = (
+            ChecklistItem.objects.select_related("project", "assignee")
+            .annotate(viewer_role=role_of_user(request.user, "project_id"))
+            .get(project__slug=slug, pk=pk)
         )
-        .filter(project__slug=slug, pk=pk)
-        .order_by()
-        .first()
-    )
-    if item is None:
+    except ChecklistItem.DoesNotExist:
         # No such item in a project the user may see: 404 (or 403) as the project's
         # own check answers, with its logging; else 404 for the missing item.
         get_project_for_user(request.user, slug, action)
-        raise Http404("No such checklist item.")
+        raise Http404("No such checklist item.") from None
     remember_role(request.user, item.project, item.viewer_role)
     check_access(request.user, item.project, action)
-    if not item.has_evidence:
-        # Nothing to read for its row (``_render_item``), until evidence is added.
-        item._prefetched_objects_cache = {"evidence": Evidence.objects.none()}  # type: ignore[attr-defined]
     return item
 
 
@@ -156,33 +154,35 @@ def _render_item(
     *,
     error: str = "",
     changed: bool = True,
-    evidence_changed: bool = False,
+    head_only: bool = False,
 ) -> HttpResponse:
-    """The item's row, with the event that refreshes progress, stepper and gate."""
+    """The item's row, with the event that refreshes progress, stepper and gate.
+
+    A tick between open and done changes only the row's head (``_head_ticked``),
+    which is all that is sent back then; anything else, an error included, sends
+    the whole row, in place of the head if that was the target. The item is as the
+    view and the service left it (assignee and ticker loaded); the whole row reads
+    its evidence as well."""
     project = item.project
-    # The item as the view and the service left it (assignee and ticker loaded);
-    # only its evidence is read again, which evidence_add/remove change (an item
-    # known to have none, from ``_item_for``, is not read when it did not change).
-    if evidence_changed or "evidence" not in getattr(
-        item, "_prefetched_objects_cache", {}
-    ):
-        selectors.with_evidence(item)
-    response = render(
-        request,
-        "projects/_checklist_item.html",
-        {
-            "item": item,
-            "project": project,
-            "members": selectors.member_choices(project),
-            "error": error,
-            "may_work": can(request.user, project, Action.WORK_CHECKLIST),
-            "locked": False,
-        },
-    )
     if not request.htmx:
         if error:
             messages.error(request, error)
         return redirect("projects:step", slug=project.slug, number=item.step.number)
+    context = {
+        "item": item,
+        "project": project,
+        "may_work": can(request.user, project, Action.WORK_CHECKLIST),
+        "locked": False,
+    }
+    if head_only:
+        response = render(request, "projects/_checklist_item.html#head", context)
+    else:
+        selectors.with_evidence(item)
+        context |= {"members": selectors.member_choices(project), "error": error}
+        response = render(request, "projects/_checklist_item.html", context)
+        if request.htmx.target != f"item-{item.pk}":
+            retarget(response, f"#item-{item.pk}")
+            reswap(response, "outerHTML")
     if changed:
         trigger_client_event(response, "checklist-changed", {"item": item.pk})
     return response
@@ -194,6 +194,7 @@ def item_state(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
     form = ItemStateForm(request.POST)
     if not form.is_valid():
         return _render_item(request, item, error=_first_error(form), changed=False)
+    was = item.state
     try:
         services.item_set_state(
             item=item,
@@ -203,7 +204,17 @@ def item_state(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
         )
     except ValidationError as exc:
         return _render_item(request, item, error=" ".join(exc.messages), changed=False)
-    return _render_item(request, item)
+    return _render_item(request, item, head_only=_head_ticked(request, item, was))
+
+
+def _head_ticked(request: AuthedRequest, item: ChecklistItem, was: str) -> bool:
+    """Whether the page asked for the head only and the change fits in it: between
+    open and done. Leaving or entering "not applicable" changes the whole row (its
+    note, its form and its colour), so an out-of-date page gets the whole row."""
+    return (
+        request.htmx.target == f"item-{item.pk}-head"
+        and ItemState.NOT_APPLICABLE not in (was, item.state)
+    )
 
 
 @require_POST
@@ -234,7 +245,7 @@ def evidence_add(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
         )
     except ValidationError as exc:
         return _render_item(request, item, error=" ".join(exc.messages), changed=False)
-    return _render_item(request, item, evidence_changed=True)
+    return _render_item(request, item)
 
 
 @require_POST
@@ -253,7 +264,7 @@ def evidence_remove(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
         services.evidence_remove(evidence=evidence)
     except ValidationError as exc:
         return _render_item(request, item, error=" ".join(exc.messages), changed=False)
-    return _render_item(request, item, evidence_changed=True)
+    return _render_item(request, item)
 
 
 @require_GET

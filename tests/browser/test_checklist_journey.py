@@ -100,8 +100,16 @@ def test_the_lead_ticks_the_last_item_and_marks_the_step_done(
     expect(gate).to_contain_text(last.title)
 
     # Ticking updates the row, the progress and the gate in place.
-    page.get_by_role("button", name=f"Tick: {last.title}").click()
-    expect(page.get_by_role("button", name=f"Untick: {last.title}")).to_be_visible()
+    row = page.locator(f"#item-{last.pk}")
+    row.get_by_role("button", name=f"Tick: {last.title}").click()
+    expect(row.get_by_role("button", name=f"Untick: {last.title}")).to_be_visible()
+    expect(row).to_contain_text("ticked by")
+    # Only the row's head was replaced: its forms are still there, and work.
+    expect(row.get_by_text("Assign, due date, notes")).to_be_visible()
+    row.get_by_role("button", name=f"Untick: {last.title}").click()
+    expect(row.get_by_role("button", name=f"Tick: {last.title}")).to_be_visible()
+    row.get_by_role("button", name=f"Tick: {last.title}").click()
+    expect(row.get_by_role("button", name=f"Untick: {last.title}")).to_be_visible()
     expect(progress).not_to_have_text(before)
     expect(gate.get_by_text("cannot be marked done yet")).to_have_count(0)
     expect(gate).to_contain_text(re.compile(r"All \d+ required items are done"))
