@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -26,6 +28,7 @@ from metrics.models import (
 )
 from metrics.percentiles import nearest_rank
 from metrics.vocabulary import Metric
+from tests.conftest import require
 
 pytestmark = pytest.mark.django_db
 
@@ -186,6 +189,96 @@ def test_the_same_batch_twice_is_counted_once(
     ingest.events_rollup(project=people["project"])
     assert rollup(Metric.REQUESTS, "gpt-4o-mini") == 15
     assert rollup(Metric.LATENCY_P95_MS) == Decimal("190")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_key_a_concurrent_request_stores_first_is_a_duplicate_not_a_failure(
+    people,
+):
+    """Another request has stored one of the batch's keys and commits while the
+    batch waits on it: the batch stores the rest, once, and counts that one as a
+    duplicate rather than failing or storing it twice."""
+    from django.db import connection, transaction
+
+    require(
+        connection.vendor == "postgresql",
+        "the COPY path runs on PostgreSQL (set DATABASE_URL)",
+    )
+    import psycopg
+
+    project = people["project"]
+    token, _ = ingest.token_create(project=project, name="ci", created_by=None)
+    with transaction.atomic():
+        service = ingest.push_service(project)
+    settings_dict = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings_dict["NAME"],
+        user=settings_dict["USER"] or None,
+        password=settings_dict["PASSWORD"] or None,
+        host=settings_dict["HOST"] or None,
+        port=settings_dict["PORT"] or None,
+    )
+    # The other request has stored "req-2" but not committed yet.
+    other.execute(
+        "INSERT INTO metrics_requestevent (project_id, service_id, timestamp, model,"
+        " latency_ms, input_tokens, output_tokens, cost_usd, error,"
+        " quality_score_name, idempotency_key, received_at)"
+        " VALUES (%s, %s, now(), 'gpt-4o-mini', 1, 1, 1, 0, false, '', 'req-2', now())",
+        [project.pk, service.pk],
+    )
+    batch = [
+        ingest.PushedEvent(
+            DAY + timedelta(minutes=n),
+            "gpt-4o-mini",
+            100.0,
+            1000,
+            200,
+            Decimal("0.00042"),
+            False,
+            f"req-{n}",
+        )
+        for n in (1, 2, 3)
+    ]
+    outcome = {}
+
+    def ingest_batch():
+        from django.db import connection as thread_connection
+
+        try:
+            outcome["result"] = ingest.batch_ingest(
+                token=token, events=batch, samples=[]
+            )
+        except Exception as exc:  # noqa: BLE001  (reported by the assertion below)
+            outcome["error"] = exc
+        finally:
+            thread_connection.close()
+
+    worker = threading.Thread(target=ingest_batch)
+    worker.start()
+    try:
+        # Wait until the batch's insert waits on the other request's "req-2".
+        deadline = time.monotonic() + 10
+        waited = False
+        while not waited and worker.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+            (waiting,) = other.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO \"metrics_requestevent\"%'"
+            ).fetchone() or (0,)
+            waited = waiting > 0
+    finally:
+        other.commit()
+        other.close()
+        worker.join(timeout=30)
+
+    assert "error" not in outcome, outcome.get("error")
+    assert waited, "the batch never waited on the other request's key"
+    result = outcome["result"]
+    assert (result.accepted_events, result.duplicates) == (2, 1)
+    keys = RequestEvent.objects.filter(project=project).values_list(
+        "idempotency_key", flat=True
+    )
+    assert sorted(keys) == ["req-1", "req-2", "req-3"]
 
 
 def test_a_later_batch_for_the_same_day_adds_its_requests(
