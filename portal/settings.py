@@ -153,7 +153,7 @@ if not CACHE_URL and not IS_DEVELOPMENT:
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES: dict[str, dict[str, Any]] = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.cache.SharedClientRedisCache",
             "LOCATION": CACHE_URL,
         }
     }
