@@ -202,7 +202,7 @@ def test_a_key_a_concurrent_request_stores_first_is_a_duplicate_not_a_failure(
 
     require(
         connection.vendor == "postgresql",
-        "the COPY path runs on PostgreSQL (set DATABASE_URL)",
+        "concurrent inserts need PostgreSQL (set DATABASE_URL)",
     )
     import psycopg
 
