@@ -6,9 +6,8 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from simple_history.models import HistoricalRecords
 
-from projects.audit import history_user
+from projects.audit import AuditTrail
 from projects.models import ChecklistItem, DataClassification, Project
 
 # --- Requirements (step 1) --------------------------------------------------------
@@ -37,7 +36,7 @@ class RequirementsDocument(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     def __str__(self) -> str:
         return f"Requirements of {self.project}"
@@ -142,7 +141,7 @@ class AssessmentCriterion(models.Model):
     order = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["order", "id"]
@@ -165,7 +164,7 @@ class GapAssessment(models.Model):
         max_digits=5, decimal_places=1, default=Decimal(0)
     )
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -193,7 +192,7 @@ class CriterionScore(models.Model):
         related_name="+",
     )
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["criterion__order", "criterion_id"]
@@ -234,7 +233,7 @@ class PartnerScoring(models.Model):
     reasoning = models.TextField()
     note = models.TextField(blank=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -272,7 +271,7 @@ class ModelPrice(models.Model):
     prices_as_of = models.DateField()
     active = models.BooleanField(default=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["provider", "name"]
@@ -301,7 +300,7 @@ class CostScenario(models.Model):
         "monthly growth (%)", max_digits=6, decimal_places=2, default=Decimal(0)
     )
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -319,7 +318,7 @@ class ScenarioTier(models.Model):
         "share of traffic (%)", max_digits=6, decimal_places=2
     )
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["-share_pct", "id"]

@@ -3,11 +3,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
 from metrics.fields import EncryptedTextField
 from metrics.vocabulary import Bucket, Metric
-from projects.audit import history_user
+from projects.audit import AuditTrail
 from projects.models import Project
 
 METRIC_CHOICES = [(m.value, m.value) for m in Metric]
@@ -58,7 +57,7 @@ class ConnectedService(models.Model):
     # Deleting keeps the history and the samples, labelled as coming from a removed source.
     deleted_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(get_user=history_user, excluded_fields=["credentials"])
+    history = AuditTrail(excluded_fields=["credentials"])
 
     class Meta:
         ordering = ["name"]
@@ -195,7 +194,7 @@ class IngestToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(get_user=history_user, excluded_fields=["token_hash"])
+    history = AuditTrail(excluded_fields=["token_hash"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -289,7 +288,7 @@ class Alert(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -321,7 +320,7 @@ class MetricSource(models.Model):
         ConnectedService, on_delete=models.CASCADE, related_name="+"
     )
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         constraints = [

@@ -4,9 +4,8 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
-from simple_history.models import HistoricalRecords
 
-from projects.audit import history_user
+from projects.audit import AuditTrail
 
 
 def display_name(first_name: str, last_name: str, email: str) -> str:
@@ -53,10 +52,8 @@ class User(AbstractUser):
 
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
     # Password hashes and login times stay out of the audit trail.
-    history = HistoricalRecords(
-        excluded_fields=["password", "last_login"],
-        m2m_fields=["groups"],
-        get_user=history_user,
+    history = AuditTrail(
+        excluded_fields=["password", "last_login"], m2m_fields=["groups"]
     )
 
     class Meta:
@@ -92,7 +89,7 @@ class PersonalAccessToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(get_user=history_user, excluded_fields=["token_hash"])
+    history = AuditTrail(excluded_fields=["token_hash"])
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -7,9 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
-from projects.audit import history_user
+from projects.audit import AuditTrail
 
 
 class Team(models.Model):
@@ -23,7 +22,7 @@ class Team(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(get_user=history_user, m2m_fields=[members])
+    history = AuditTrail(m2m_fields=[members])
 
     class Meta:
         ordering = ["name"]
@@ -39,7 +38,7 @@ class Framework(models.Model):
     name = models.CharField(max_length=80, unique=True)
     description = models.TextField(blank=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["name"]
@@ -130,7 +129,7 @@ class Project(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(get_user=history_user, m2m_fields=[frameworks])
+    history = AuditTrail(m2m_fields=[frameworks])
 
     class Meta:
         ordering = ["name"]
@@ -164,7 +163,7 @@ class Membership(models.Model):
     role = models.CharField(max_length=20, choices=ProjectRole.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["project", "role", "user"]
@@ -197,7 +196,7 @@ class Step(models.Model):
     # Project roles whose sign-off the gate needs, e.g. ["lead", "owner"] for step 7.
     signoff_roles = models.JSONField(default=list, blank=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["number"]
@@ -237,7 +236,7 @@ class ChecklistTemplate(models.Model):
         default=True, help_text="Inactive items are no longer added to projects."
     )
 
-    history = HistoricalRecords(get_user=history_user, m2m_fields=[frameworks])
+    history = AuditTrail(m2m_fields=[frameworks])
 
     class Meta:
         ordering = ["step__number", "order", "id"]
@@ -279,7 +278,7 @@ class ProjectStep(models.Model):
     reopen_reason = models.TextField(blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["project", "step__number"]
@@ -343,7 +342,7 @@ class ChecklistItem(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["step__number", "order", "id"]
@@ -384,7 +383,7 @@ class Evidence(models.Model):
     )
     added_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["added_at"]
@@ -428,7 +427,7 @@ class SignOff(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     invalidated_reason = models.CharField(max_length=300, blank=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["-requested_at"]
@@ -487,7 +486,7 @@ class NotificationPreference(models.Model):
     kind = models.CharField(max_length=30, choices=NotificationKind.choices)
     email = models.BooleanField(default=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AuditTrail()
 
     class Meta:
         constraints = [

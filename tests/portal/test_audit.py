@@ -98,6 +98,23 @@ def test_a_deactivation_is_recorded_with_the_admin_who_made_it(client, admin_use
     assert latest.history_user == admin_user
 
 
+def test_every_audited_model_reads_its_history_through_one_manager_class(db):
+    from django.apps import apps
+
+    audited = [
+        model
+        for model in apps.get_models()
+        if getattr(model._meta, "simple_history_manager_attribute", None)
+    ]
+    assert Project in audited and User in audited and len(audited) >= 20
+    team = TeamFactory()
+    first, second = team.history, Team.objects.get(pk=team.pk).history
+    assert type(first) is type(second)  # made once, not on every read
+    assert first.instance == team and first.count() == 1
+    for model in audited:
+        assert type(model().history) is type(model().history), model
+
+
 def test_user_history_has_no_password_or_login_time():
     fields = {f.name for f in HistoricalUser._meta.get_fields()}
     assert "password" not in fields
