@@ -8,6 +8,7 @@ class ProjectsConfig(AppConfig):
     verbose_name = "Projects"
 
     def ready(self) -> None:
-        from projects import versions
+        from projects import notifications, versions
 
         versions.connect()
+        notifications.connect()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from portal import versions
 from projects.models import (
     Notification,
     NotificationKind,
@@ -51,8 +53,43 @@ def notify(
     return notification
 
 
+# The bell's count is on every full page. It is kept until one of the person's
+# notifications is made, read or deleted, and a day at most.
+UNREAD_CACHE_SECONDS = 24 * 3600
+
+
+def _version_key(user_id: int) -> str:
+    return f"notifications:version:{user_id}"
+
+
 def unread_count(user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    def count() -> int:
+        return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+    return versions.cached(
+        [_version_key(user.pk)],
+        f"notifications:unread:{user.pk}",
+        count,
+        timeout=UNREAD_CACHE_SECONDS,
+    )
+
+
+def notifications_changed(user_ids: Iterable[int]) -> None:
+    """Move the bell's count of these people (for writes that bypass ``save``)."""
+    versions.changed(_version_key(pk) for pk in set(user_ids))
+
+
+def _saved_or_deleted(instance: Notification, **kwargs: object) -> None:
+    notifications_changed([instance.user_id])
+
+
+def connect() -> None:
+    post_save.connect(
+        _saved_or_deleted, sender=Notification, dispatch_uid="notifications-save"
+    )
+    post_delete.connect(
+        _saved_or_deleted, sender=Notification, dispatch_uid="notifications-delete"
+    )
 
 
 @transaction.atomic
@@ -63,7 +100,10 @@ def mark_read(
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if notifications is not None:
         unread = unread.filter(pk__in=[n.pk for n in notifications])
-    return unread.update(read_at=timezone.now())
+    changed = unread.update(read_at=timezone.now())
+    if changed:
+        notifications_changed([user.pk])
+    return changed
 
 
 @transaction.atomic

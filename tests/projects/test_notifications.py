@@ -171,6 +171,43 @@ def test_the_bell_counts_unread_and_opening_marks_read(client, people):
     assert "bell-count" not in client.get("/").content.decode()
 
 
+def test_the_bell_is_counted_once_until_a_notification_changes(client, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reviewer = people["reviewer"]
+    client.force_login(reviewer)
+    client.get("/")
+
+    def page_and_counts():
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get("/").content.decode()
+        counts = [
+            q
+            for q in ctx.captured_queries
+            if 'FROM "projects_notification"' in q["sql"]
+        ]
+        return page, len(counts)
+
+    page, counted = page_and_counts()
+    assert "bell-count" not in page and counted == 0  # kept from the first page
+    for number in (3, 4):
+        notifications.notify(
+            user=reviewer,
+            kind=NotificationKind.SIGNOFF_REQUESTED,
+            message=f"Sign-off wanted on step {number}",
+            project=people["project"],
+            actor=people["lead"],
+        )
+    page, counted = page_and_counts()
+    assert 'class="bell-count">2<' in page and counted == 1
+    client.post(reverse("notifications:mark_all_read"))
+    page, counted = page_and_counts()
+    assert "bell-count" not in page and counted == 1
+    Notification.objects.filter(user=reviewer).delete()
+    assert page_and_counts()[1] == 1
+
+
 def test_notifications_are_private(client, people):
     services.signoff_request(
         project_step=step_of(people["project"], 3),

@@ -22,6 +22,7 @@ from projects.models import (
     SignOffStatus,
     Team,
 )
+from projects.notifications import notifications_changed
 from projects.roles import GlobalRole
 
 DEMO_USERS = [
@@ -106,6 +107,9 @@ class Command(BaseCommand):
             )
         ]
         Notification.objects.filter(pk__in=stale).update(read_at=now)
+        notifications_changed(
+            Notification.objects.filter(pk__in=stale).values_list("user_id", flat=True)
+        )
 
     def _users(self, password: str, *, reset: bool) -> list[str]:
         created = []
