@@ -326,10 +326,15 @@ def _work_on_step(project_id: int, step_id: int) -> None:
     counts in days, and pages rendered from the old time expire within minutes
     (projects.versions)."""
     now = timezone.now()
-    steps = ProjectStep.objects.filter(project_id=project_id, step_id=step_id)
-    if steps.filter(status__in=UNDER_WAY).update(last_activity_at=now):
+    if ProjectStep.objects.filter(
+        project_id=project_id, step_id=step_id, status__in=UNDER_WAY
+    ).update(last_activity_at=now):
         return
-    project_step = steps.select_for_update().select_related("step").get()
+    project_step = (
+        ProjectStep.objects.select_for_update()
+        .select_related("step")
+        .get(project_id=project_id, step_id=step_id)
+    )
     _ensure_open_step(project_step)
     project_step.status = StepStatus.IN_PROGRESS
     project_step.started_at = project_step.last_activity_at = now
