@@ -48,10 +48,14 @@ PAGE_ITEMS = [
     "portfolio_cold",
     "projects_list",
     "project_page",
+    "project_page_cold",
     "chart_partial",
     "table_partial",
     "checklist_toggle",
 ]
+# Pages kept as rendered until their data changes, timed again with that rendering
+# dropped before every request.
+COLD_ITEMS = {"portfolio_cold", "project_page_cold"}
 EMPTY = "empty"
 EMPTY_POST = "empty_post"
 EMPTY_URL = "/__bench__/empty/"
@@ -181,6 +185,9 @@ def page_requests(fx: Fixture) -> dict[str, Callable[[int], Request]]:
         "project_page": lambda n: Request(
             "project_page", "GET", f"/projects/{fx.project_slug}/", exe
         ),
+        "project_page_cold": lambda n: Request(
+            "project_page_cold", "GET", f"/projects/{fx.project_slug}/", exe
+        ),
         "chart_partial": lambda n: Request(
             "chart_partial",
             "GET",
@@ -219,9 +226,9 @@ def page_requests(fx: Fixture) -> dict[str, Callable[[int], Request]]:
 
 
 def before(req: Request) -> None:
-    """A cold portfolio request first drops every cached rendering of the projects,
-    as any change to a project would."""
-    if req.item == "portfolio_cold":
+    """A cold portfolio or project page request first drops every cached rendering of
+    the projects, as any change to a project would (a tick drops its project's)."""
+    if req.item in COLD_ITEMS:
         from projects.versions import projects_changed
 
         projects_changed()

@@ -38,6 +38,7 @@ from projects.models import (
 )
 from projects.notifications import notify
 from projects.progress import template_applies
+from projects.versions import project_changed
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -293,6 +294,7 @@ def checklist_refresh(*, project: Project) -> ChecklistRefresh:
             flagged += 1
     if added:
         bulk_create_with_history(added, ChecklistItem)
+        project_changed(project.pk)  # bulk inserts send no signals
     return ChecklistRefresh(
         added=len(added), updated=updated, no_longer_applicable=flagged
     )

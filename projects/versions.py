@@ -8,6 +8,9 @@ Saves and deletes move it through signals, whichever code path or the admin made
 them; writes that bypass ``save()`` call ``projects_changed`` themselves, except a
 step's activity time (each checklist tick): it can only clear a stalled flag that
 counts in days, and what was rendered before expires within minutes anyway.
+
+Each project also has a version of its own, which its checklist moves as well: the
+project page shows each step's progress, and is kept until either changes.
 """
 
 from __future__ import annotations
@@ -26,6 +29,32 @@ PROJECTS_KEY = "projects:version"
 
 def projects_changed() -> None:
     versions.changed([PROJECTS_KEY])
+
+
+def project_key(project_id: int) -> str:
+    return f"projects:version:{project_id}"
+
+
+def project_changed(project_id: int) -> None:
+    """The project's checklist changed (writes that bypass ``save()``)."""
+    versions.changed([project_key(project_id)])
+
+
+def cached_for_project(
+    project_id: int, name: str, build: Callable[[], T], *, timeout: int
+) -> T:
+    """``build()``'s value, kept until the projects or this project's checklist
+    change (or ``timeout`` seconds)."""
+    return versions.cached(
+        [PROJECTS_KEY, project_key(project_id)],
+        f"projects:cached:{project_id}:{name}",
+        build,
+        timeout=timeout,
+    )
+
+
+def _checklist_changed(instance: Any, **kwargs: Any) -> None:
+    project_changed(instance.project_id)
 
 
 def cached_for_projects(name: str, build: Callable[[], T], *, timeout: int) -> T:
@@ -75,6 +104,12 @@ def connect() -> None:
     post_save.connect(
         _person_changed, sender="portal.User", dispatch_uid="projects-user-save"
     )
+    for signal in (post_save, post_delete):
+        signal.connect(
+            _checklist_changed,
+            sender="projects.ChecklistItem",
+            dispatch_uid=f"projects-checklist-{signal is post_save}",
+        )
     m2m_changed.connect(
         _changed,
         sender=Project.frameworks.through,

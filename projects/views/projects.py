@@ -9,18 +9,27 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
+from portal.versions import digest
 from projects import activity, selectors, services
 from projects.access import Action, can, get_project_for_user
 from projects.forms import MemberForm, OwnerTransferForm, ProjectCreateForm, ProjectForm
 from projects.models import Framework, Membership, ProjectStatus, Team
 from projects.roles import may_create_projects
 from projects.selectors import ProjectFilters
+from projects.versions import cached_for_project
 
 if TYPE_CHECKING:
     from portal.http import AuthedRequest
+
+# The stalled and overdue flags on the project page follow the clock as well as the
+# data: its rendering is kept at most this long even when nothing changes.
+OVERVIEW_CACHE_SECONDS = 300
 
 PAGE_SIZE = 50
 
@@ -105,21 +114,41 @@ def project_create(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
-    project = selectors.with_members(get_project_for_user(request.user, slug))
-    steps = selectors.step_summaries(project)
-    template = "projects/project_detail.html"
+    project = get_project_for_user(request.user, slug)
     if request.htmx and request.htmx.target == "stepper":
-        template = "projects/_stepper.html"
+        return render(
+            request,
+            "projects/_stepper.html",
+            {"project": project, "steps": selectors.step_summaries(project)},
+        )
+    may_edit = can(request.user, project, Action.EDIT)
+
+    def overview() -> str:
+        selectors.with_members(project)
+        return render_to_string(
+            "projects/_project_overview.html",
+            {
+                "project": project,
+                "tab": "overview",
+                "steps": selectors.step_summaries(project),
+                "memberships": project.memberships.all(),
+                "may_edit": may_edit,
+            },
+            request=request,
+        )
+
+    # Rendered once for editors and once for readers until the project or its
+    # checklist changes (or OVERVIEW_CACHE_SECONDS pass).
+    html = cached_for_project(
+        project.pk,
+        digest("overview", may_edit, timezone.localdate()),
+        overview,
+        timeout=OVERVIEW_CACHE_SECONDS,
+    )
     return render(
         request,
-        template,
-        {
-            "project": project,
-            "tab": "overview",
-            "steps": steps,
-            "memberships": project.memberships.all(),
-            "may_edit": can(request.user, project, Action.EDIT),
-        },
+        "projects/project_detail.html",
+        {"project": project, "overview": mark_safe(html)},  # noqa: S308  (rendered by the template above)
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -696,3 +697,35 @@ def test_a_tick_in_a_project_the_user_cannot_see_is_404_and_logged(as_, people, 
     assert any(r.message == "access denied" for r in caplog.records)
     item.refresh_from_db()
     assert item.state != ItemState.DONE
+
+
+def test_the_project_page_is_rendered_once_until_the_project_or_its_checklist_changes(
+    as_, people
+):
+    project, owner = people["project"], people["owner"]
+    client = as_(owner)
+    url = project.get_absolute_url()
+    open_items = ChecklistItem.objects.filter(
+        project=project, step__number=1, applicable=True, state="open"
+    )
+    # The step is under way, so a tick moves no step row: only the checklist.
+    services.item_set_state(item=open_items.first(), state="done", actor=owner)
+
+    def first_step_progress(page):
+        return re.search(r'class="stepper-progress">(\d+)/(\d+) items', page).groups()
+
+    before = first_step_progress(client.get(url).text)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(url).text
+    read = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert '"projects_checklistitem"' not in read  # the steps' progress is kept
+    assert '"projects_project_frameworks"' not in read
+    assert first_step_progress(page) == before
+
+    services.item_set_state(item=open_items.first(), state="done", actor=owner)
+    done, total = first_step_progress(client.get(url).text)
+    assert (int(done), total) == (int(before[0]) + 1, before[1])
+
+    owner.first_name, owner.last_name = "Renamed", "Owner"
+    owner.save()
+    assert "Renamed Owner" in client.get(url).text
