@@ -18,6 +18,7 @@ chosen SCALE, start gunicorn with production settings, sign sessions in, then
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import os
@@ -53,9 +54,6 @@ PAGE_ITEMS = [
     "table_partial",
     "checklist_toggle",
 ]
-# Pages kept as rendered until their data changes, timed again with that rendering
-# dropped before every request.
-COLD_ITEMS = {"portfolio_cold", "project_page_cold"}
 EMPTY = "empty"
 EMPTY_POST = "empty_post"
 EMPTY_URL = "/__bench__/empty/"
@@ -226,12 +224,23 @@ def page_requests(fx: Fixture) -> dict[str, Callable[[int], Request]]:
 
 
 def before(req: Request) -> None:
-    """A cold portfolio or project page request first drops every cached rendering of
-    the projects, as any change to a project would (a tick drops its project's)."""
-    if req.item in COLD_ITEMS:
-        from projects.versions import projects_changed
+    """A cold portfolio request first drops every cached rendering of the projects,
+    as any change to a project would; a cold project page drops that project's, as
+    a tick of its checklist would."""
+    from projects import versions
 
-        projects_changed()
+    if req.item == "portfolio_cold":
+        versions.projects_changed()
+    elif req.item == "project_page_cold":
+        versions.project_changed(_project_id(req.path.split("/")[2]))
+
+
+@functools.cache
+def _project_id(slug: str) -> int:
+    from projects.models import Project
+
+    pk: int = Project.objects.values_list("pk", flat=True).get(slug=slug)
+    return pk
 
 
 def send(port: int, req: Request, fx: Fixture, tag: str, timeout: float = 60) -> int:
