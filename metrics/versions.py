@@ -20,7 +20,8 @@ def _key(project_id: int | None) -> str:
 
 
 def metrics_changed(project_id: int | None) -> None:
-    """New tokens for the project and the portfolio once the transaction commits."""
+    """New tokens for the project and the portfolio, at once for this transaction's
+    own reads and again once it commits (``portal.versions.changed``)."""
     versions.changed(
         [PORTFOLIO_KEY] if project_id is None else [PORTFOLIO_KEY, _key(project_id)]
     )

@@ -31,6 +31,13 @@ def projects_changed() -> None:
     versions.changed([PROJECTS_KEY])
 
 
+def cached_for_projects(name: str, build: Callable[[], T], *, timeout: int) -> T:
+    """``build()``'s value, kept until the projects change (or ``timeout`` seconds)."""
+    return versions.cached(
+        [PROJECTS_KEY], f"projects:cached:{name}", build, timeout=timeout
+    )
+
+
 def project_key(project_id: int) -> str:
     return f"projects:version:{project_id}"
 
@@ -40,11 +47,12 @@ def project_changed(project_id: int) -> None:
     versions.changed([project_key(project_id)])
 
 
-def cached_for_project(
+def cached_for_project_page(
     project_id: int, name: str, build: Callable[[], T], *, timeout: int
 ) -> T:
     """``build()``'s value, kept until the projects or this project's checklist
-    change (or ``timeout`` seconds)."""
+    change (or ``timeout`` seconds). Not ``metrics.versions.cached_for_project``,
+    which follows the project's metrics."""
     return versions.cached(
         [PROJECTS_KEY, project_key(project_id)],
         f"projects:cached:{project_id}:{name}",
@@ -53,19 +61,12 @@ def cached_for_project(
     )
 
 
-def _checklist_changed(instance: Any, **kwargs: Any) -> None:
-    project_changed(instance.project_id)
-
-
-def cached_for_projects(name: str, build: Callable[[], T], *, timeout: int) -> T:
-    """``build()``'s value, kept until the projects change (or ``timeout`` seconds)."""
-    return versions.cached(
-        [PROJECTS_KEY], f"projects:cached:{name}", build, timeout=timeout
-    )
-
-
 def _changed(**kwargs: Any) -> None:
     projects_changed()
+
+
+def _checklist_changed(instance: Any, **kwargs: Any) -> None:
+    project_changed(instance.project_id)
 
 
 NAME_FIELDS = frozenset({"first_name", "last_name", "email"})

@@ -22,7 +22,7 @@ from projects.forms import MemberForm, OwnerTransferForm, ProjectCreateForm, Pro
 from projects.models import Framework, Membership, ProjectStatus, Team
 from projects.roles import may_create_projects
 from projects.selectors import ProjectFilters
-from projects.versions import cached_for_project
+from projects.versions import cached_for_project_page
 
 if TYPE_CHECKING:
     from portal.http import AuthedRequest
@@ -139,7 +139,7 @@ def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
 
     # Rendered once for editors and once for readers until the project or its
     # checklist changes (or OVERVIEW_CACHE_SECONDS pass).
-    html = cached_for_project(
+    html = cached_for_project_page(
         project.pk,
         digest("overview", may_edit, timezone.localdate()),
         overview,
