@@ -774,6 +774,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         **results,
     }
     output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
     (output / "results.json").write_text(json.dumps(document, indent=2) + "\n")
     (output / "RESULTS.md").write_text(report.markdown(document))
     print(report.table(document))

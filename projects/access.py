@@ -11,7 +11,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import CharField, Model, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from projects.models import Membership, Project, ProjectRole
@@ -82,13 +83,23 @@ def project_role(user: User, project: Project) -> ProjectRole | None:
     return cache[user.pk]
 
 
-def role_of_user(user: User, project_ref: str = "pk") -> Subquery:
-    """The user's role on the project named by ``project_ref``, as a subquery: loading
-    a project with it annotated saves the role's own query (see ``remember_role``)."""
-    return Subquery(
-        Membership.objects.filter(project=OuterRef(project_ref), user_id=user.pk)
-        .order_by()
-        .values("role")[:1]
+def role_of_user(
+    user: User, model: type[Model] = Project, column: str = "id"
+) -> RawSQL:
+    """The role of ``user`` on the project whose id is in ``model``'s ``column``:
+    loading a project (or a checklist item) with it annotated saves the role's own
+    query (see ``remember_role``).
+
+    Written as SQL because the ORM's ``Subquery`` of the same statement cost more to
+    compile than the statement takes to run: 1.7 M instructions (some 0.6 ms) on
+    every project-scoped request. The outer column is named by the model's table,
+    as the ORM names it in a query without self-joins."""
+    outer = f'"{model._meta.db_table}"."{column}"'
+    return RawSQL(
+        f'SELECT "role" FROM "{Membership._meta.db_table}"'
+        f' WHERE "project_id" = {outer} AND "user_id" = %s LIMIT 1',
+        (user.pk,),
+        output_field=CharField(),
     )
 
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
+from metrics.models import ConnectedService
 from portal import services
 from portal.demo import PORTFOLIO
 from portal.models import User
-from projects.audit import acting_as, history_user
+from projects.audit import AuditTrail, acting_as, history_user
 from projects.models import Membership, Project, ProjectRole, Team
 from projects.roles import GlobalRole
-from tests.factories import TeamFactory, UserFactory
+from tests.factories import ProjectFactory, TeamFactory, UserFactory
 
 HistoricalUser = User.history.model
 
@@ -245,3 +248,56 @@ def test_seed_demo_history_is_attributed_as_the_command_declares(db):
     assert (
         set(Membership.history.values_list("history_user", flat=True)) <= owners | leads
     )
+
+
+# The prepared INSERT (AuditTrail.create_historical_record)
+
+
+def _history_rows(model, pk):
+    history = model.history.model
+    columns = [f.attname for f in history._meta.concrete_fields]
+    return list(
+        history.objects.filter(id=pk)
+        .order_by("history_id")
+        .values(*[c for c in columns if c != "history_id"])
+    )
+
+
+@pytest.mark.parametrize("history_type", ["+", "~", "-"])
+def test_the_prepared_history_row_is_the_row_simple_history_writes(db, history_type):
+    """The same instance recorded by AuditTrail's INSERT and by simple_history's own
+    path gives two identical rows: a JSON field, an excluded encrypted field,
+    foreign keys, dates and the change reason included."""
+    actor = UserFactory()
+    service = ConnectedService.objects.create(
+        kind=ConnectedService.Kind.LANGFUSE,
+        name="Langfuse EU",
+        project=ProjectFactory(),
+        config={"project_id": "p-1", "tags": ["prod", "ü"]},
+        credentials='{"secret_key": "sk-lf-1234"}',
+        created_by=actor,
+        last_sync_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
+    )
+    service._history_date = datetime(2026, 11, 26, 10, 5, 7, 123456, tzinfo=UTC)
+    service._change_reason = "a test"
+    trail = AuditTrail.of(ConnectedService)
+    before = len(_history_rows(ConnectedService, service.pk))
+    with acting_as(actor):
+        trail.create_historical_record(service, history_type)
+        HistoricalRecords.create_historical_record(trail, service, history_type)
+    ours, theirs = _history_rows(ConnectedService, service.pk)[before:]
+    assert ours == theirs
+    assert ours["history_user_id"] == actor.pk
+    assert ours["history_type"] == history_type
+    assert ours["history_change_reason"] == "a test"
+    assert ours["history_date"] == service._history_date
+    assert ours["config"] == {"project_id": "p-1", "tags": ["prod", "ü"]}
+    assert "credentials" not in ours
+
+
+def test_a_model_with_m2m_history_keeps_simple_history_s_path(db):
+    # Its m2m rows hang off the history row's instance, which only that path makes.
+    team, person = TeamFactory(), UserFactory()
+    team.members.add(person)
+    latest = team.history.order_by("history_id").last()
+    assert [m.user_id for m in latest.members.all()] == [person.pk]

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from projects import services
+from projects import selectors, services
 from projects.models import (
     ChecklistItem,
     Evidence,
@@ -244,6 +244,30 @@ def test_an_item_of_another_project_is_404(as_, people):
         "projects:item_state", kwargs={"slug": people["project"].slug, "pk": foreign.pk}
     )
     assert as_(people["lead"]).post(url, {"state": "done"}).status_code == 404
+
+
+def test_an_item_is_read_with_its_project_assignee_and_the_viewers_role_at_once(
+    people, django_assert_num_queries
+):
+    project, lead, outsider = people["project"], people["lead"], people["outsider"]
+    item = first_item(project)
+    services.item_update(item=item, assignee=lead, due_date=None, notes="")
+    expected = ChecklistItem.objects.select_related("project", "assignee").get(
+        pk=item.pk
+    )
+    with django_assert_num_queries(1):
+        found, role = selectors.checklist_item_for(lead, item.pk)
+        assert (found.project, found.assignee) == (project, lead)
+        assert found.project.name == project.name
+        assert found.assignee.display_name == lead.display_name
+    assert role == "lead"
+    assert {
+        f.attname: getattr(found, f.attname) for f in item._meta.concrete_fields
+    } == {f.attname: getattr(expected, f.attname) for f in item._meta.concrete_fields}
+    unassigned = first_item(project, assignee=None)
+    found, role = selectors.checklist_item_for(outsider, unassigned.pk)
+    assert found == unassigned and found.assignee is None and role is None
+    assert selectors.checklist_item_for(lead, 10**9) is None
 
 
 def test_not_applicable_without_a_reason_shows_the_error_in_the_row_and_changes_nothing(
