@@ -23,15 +23,20 @@ Converter = Callable[[Any, Any, Any], Any]
 
 
 class Columns(Generic[M]):
-    """Every concrete column of ``model`` under ``alias`` (its table's name unless
-    given), in the model's order."""
+    """The columns of ``model`` under ``alias`` (its table's name unless given):
+    every concrete one in the model's order, or ``only`` those named."""
 
-    def __init__(self, model: type[M], alias: str = "") -> None:
+    def __init__(
+        self, model: type[M], alias: str = "", *, only: Sequence[str] = ()
+    ) -> None:
         self.model = model
         self.alias = alias or f'"{model._meta.db_table}"'
-        self.fields = list(model._meta.concrete_fields)
+        self.fields = (
+            [model._meta.get_field(name) for name in only]
+            if only
+            else list(model._meta.concrete_fields)
+        )
         self.attnames = [f.attname for f in self.fields]
-        self.pk_index = self.attnames.index(model._meta.pk.attname)
 
     @cached_property
     def sql(self) -> str:
@@ -40,9 +45,11 @@ class Columns(Generic[M]):
     def __len__(self) -> int:
         return len(self.fields)
 
-    def build(self, values: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> M | None:
-        """The instance from this model's slice of a row; None for the NULLs of a
-        LEFT JOIN that found nothing (the primary key is NULL)."""
+    def convert(
+        self, values: Sequence[Any], using: str = DEFAULT_DB_ALIAS
+    ) -> list[Any]:
+        """This model's slice of a row as the ORM would return its values (aware
+        datetimes on SQLite, decrypted fields)."""
         connection = connections[using]
         converted = list(values)
         for index, column, converters in self._converters(using):
@@ -51,7 +58,13 @@ class Columns(Generic[M]):
                 for convert in converters:
                     value = convert(value, column, connection)
                 converted[index] = value
-        if converted[self.pk_index] is None:
+        return converted
+
+    def build(self, values: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> M | None:
+        """The instance from this model's slice of a row; None for the NULLs of a
+        LEFT JOIN that found nothing (the primary key is NULL)."""
+        converted = self.convert(values, using)
+        if converted[self.attnames.index(self.model._meta.pk.attname)] is None:
             return None
         return self.model.from_db(using, self.attnames, converted)
 

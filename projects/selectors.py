@@ -48,6 +48,7 @@ from projects.models import (
     ProjectStatus,
     ProjectStep,
     SignOff,
+    Step,
     StepStatus,
 )
 from projects.progress import current_step_number, is_overdue, is_stalled, percent
@@ -527,76 +528,87 @@ class StepSummary:
         return f"--progress: {self.progress}"
 
 
-def step_summaries(project: Project) -> list[StepSummary]:
-    """The seven steps with checklist progress, in two queries whatever the checklist size."""
-    counts = {
-        row["step_id"]: row
-        for row in ChecklistItem.objects.filter(project=project, applicable=True)
-        .values("step_id")
-        .annotate(
-            total=Count("id"),
-            done=Count("id", filter=~Q(state=ItemState.OPEN)),
-            required_open=Count("id", filter=Q(state=ItemState.OPEN, required=True)),
-        )
-    }
-    # The columns the summaries print, as dicts: seven steps with their reference
-    # rows and owners were 21 model instances on every project page.
-    rows = list(
-        ProjectStep.objects.filter(project=project)
-        .order_by("step__number")
-        .values(
-            "step_id",
+@functools.cache
+def _step_summary_statement() -> tuple[str, Columns[ProjectStep]]:
+    """The steps of a project (``%s`` twice) in order: their own columns, then the
+    reference step's number, name and short name, the owner's names and email, and
+    the applicable items counted: all, not open, required and open."""
+    steps = Columns(
+        ProjectStep,
+        only=(
+            "step",
             "status",
             "due_date",
             "started_at",
             "last_activity_at",
             "reopened_at",
-            "step__number",
-            "step__name",
-            "step__short_name",
-            "owner__first_name",
-            "owner__last_name",
-            "owner__email",
-        )
+        ),
     )
-    current = current_step_number({r["step__number"]: r["status"] for r in rows})
+    reference = Columns(Step, only=("number", "name", "short_name"))
+    owners = Columns(get_user_model(), only=("first_name", "last_name", "email"))
+    items = f'"{ChecklistItem._meta.db_table}"'
+    sql = (
+        f"SELECT {steps.sql}, {reference.sql}, {owners.sql},"
+        ' COALESCE(c."total", 0), COALESCE(c."done", 0), COALESCE(c."required_open", 0)'
+        f" FROM {steps.alias}"
+        f' INNER JOIN {reference.alias} ON {reference.alias}."id" = {steps.alias}."step_id"'
+        f' LEFT OUTER JOIN {owners.alias} ON {owners.alias}."id" = {steps.alias}."owner_id"'
+        ' LEFT OUTER JOIN (SELECT "step_id", COUNT(*) AS "total",'
+        f' SUM(CASE WHEN "state" <> \'{ItemState.OPEN}\' THEN 1 ELSE 0 END) AS "done",'
+        f' SUM(CASE WHEN "state" = \'{ItemState.OPEN}\' AND "required" THEN 1 ELSE 0 END)'
+        f' AS "required_open" FROM {items}'
+        ' WHERE "project_id" = %s AND "applicable" GROUP BY "step_id") c'
+        f' ON c."step_id" = {steps.alias}."step_id"'
+        f' WHERE {steps.alias}."project_id" = %s ORDER BY {reference.alias}."number"'
+    )
+    return sql, steps
+
+
+def step_summaries(project: Project) -> list[StepSummary]:
+    """The seven steps with checklist progress, in one query whatever the checklist
+    size.
+
+    Every project page, step page and stepper refresh starts here. The statement is
+    written out: the ORM took 8 M instructions (nearly 3 ms) to compile its two
+    queries, ten times what PostgreSQL took to run them."""
+    sql, steps = _step_summary_statement()
+    using = router.db_for_read(ProjectStep)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [project.pk, project.pk])
+        rows = cursor.fetchall()
+    width = len(steps)
+    current = current_step_number({row[width]: row[1] for row in rows})
     today, now = timezone.localdate(), timezone.now()
     stall_days = settings.RUNWAY_STALLED_AFTER_DAYS
     labels = dict(StepStatus.choices)
     summaries = []
     reopened_before = False
     for row in rows:
-        c = counts.get(row["step_id"], {"total": 0, "done": 0, "required_open": 0})
-        number, status, reopened_at = (
-            row["step__number"],
-            row["status"],
-            row["reopened_at"],
+        _, status, due_date, started_at, last_activity_at, reopened_at = steps.convert(
+            row[:width], using
         )
+        number, name, short_name, first, last, email, total, done, required_open = row[
+            width:
+        ]
         summaries.append(
             StepSummary(
                 number=number,
-                name=row["step__name"],
-                short_name=row["step__short_name"],
+                name=name,
+                short_name=short_name,
                 status=status,
                 status_label=labels.get(status, status),
-                owner=display_name(
-                    row["owner__first_name"],
-                    row["owner__last_name"],
-                    row["owner__email"],
-                )
-                if row["owner__email"] is not None
-                else None,
-                due_date=row["due_date"],
-                done=c["done"],
-                applicable=c["total"],
-                required_open=c["required_open"],
-                progress=percent(c["done"], c["total"]),
-                overdue=is_overdue(due=row["due_date"], status=status, today=today),
+                owner=display_name(first, last, email) if email is not None else None,
+                due_date=due_date,
+                done=done,
+                applicable=total,
+                required_open=required_open,
+                progress=percent(done, total),
+                overdue=is_overdue(due=due_date, status=status, today=today),
                 stalled=number == current
                 and status != StepStatus.NOT_STARTED
                 and is_stalled(
-                    last_activity=row["last_activity_at"],
-                    started=row["started_at"],
+                    last_activity=last_activity_at,
+                    started=started_at,
                     now=now,
                     days=stall_days,
                 ),

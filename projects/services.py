@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -315,6 +315,10 @@ def _item_from_template(project: Project, template: ChecklistTemplate) -> Checkl
 
 # Steps whose checklist can be worked on without starting them first.
 UNDER_WAY = (StepStatus.IN_PROGRESS, StepStatus.BLOCKED)
+_TOUCH_STEP = (
+    f'UPDATE "{ProjectStep._meta.db_table}" SET "last_activity_at" = %s'
+    ' WHERE "project_id" = %s AND "step_id" = %s AND "status" IN (%s, %s)'
+)
 
 
 def _work_on_step(project_id: int, step_id: int) -> None:
@@ -326,12 +330,14 @@ def _work_on_step(project_id: int, step_id: int) -> None:
     caused it has its own history row, so the step gets none for every tick of its
     checklist. Nor does it move the projects version: the stalled flag it can clear
     counts in days, and pages rendered from the old time expire within minutes
-    (projects.versions)."""
+    (projects.versions). The UPDATE is written out: every tick runs it, and the
+    ORM's ``QuerySet.update`` took four times as long to compile it as PostgreSQL
+    took to run it."""
     now = timezone.now()
-    if ProjectStep.objects.filter(
-        project_id=project_id, step_id=step_id, status__in=UNDER_WAY
-    ).update(last_activity_at=now):
-        return
+    with connection.cursor() as cursor:
+        cursor.execute(_TOUCH_STEP, [now, project_id, step_id, *UNDER_WAY])
+        if cursor.rowcount:
+            return
     project_step = (
         ProjectStep.objects.select_for_update()
         .select_related("step")
