@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model
+from django.db.models import Field, Model
 
 M = TypeVar("M", bound=Model)
 Converter = Callable[[Any, Any, Any], Any]
@@ -31,8 +31,9 @@ class Columns(Generic[M]):
     ) -> None:
         self.model = model
         self.alias = alias or f'"{model._meta.db_table}"'
-        self.fields = (
-            [model._meta.get_field(name) for name in only]
+        # Columns are concrete fields (a reverse relation has none).
+        self.fields: list[Field[Any, Any]] = (
+            [cast("Field[Any, Any]", model._meta.get_field(name)) for name in only]
             if only
             else list(model._meta.concrete_fields)
         )

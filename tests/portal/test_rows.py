@@ -66,3 +66,23 @@ def test_the_nulls_of_a_left_join_that_found_nothing_build_no_instance(db):
             params=[service.pk],
         )
         assert users.build(row[len(services) :]) == expected
+
+
+def test_some_columns_convert_to_the_values_the_orm_returns(db):
+    service = ConnectedService.objects.create(
+        kind="push",
+        name="push",
+        credentials='{"token": "t-1"}',
+        last_sync_at=datetime(2026, 11, 3, 8, 0, tzinfo=UTC),
+    )
+    names = ("name", "credentials", "last_sync_at", "config")
+    columns = Columns(ConnectedService, only=names)
+    row = _select(
+        columns.sql,
+        join=columns.alias,
+        where=f'{columns.alias}."id" = %s',
+        params=[service.pk],
+    )
+    assert columns.convert(row) == list(
+        ConnectedService.objects.values_list(*names).get(pk=service.pk)
+    )
