@@ -349,8 +349,13 @@ def _decimal(value: float | Decimal | int | None) -> Decimal:
 def _day(service: ConnectedService, day: date) -> list[Sample]:
     """The samples of one UTC day of one push source's events."""
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    # Filtered by project as well, so that the (project, timestamp) index reads only
+    # the day's events, not every event the source ever pushed.
     events = RequestEvent.objects.filter(
-        service=service, timestamp__gte=start, timestamp__lt=start + timedelta(days=1)
+        project_id=service.project_id,
+        service=service,
+        timestamp__gte=start,
+        timestamp__lt=start + timedelta(days=1),
     )
     samples: list[Sample] = []
 
