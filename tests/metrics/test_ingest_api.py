@@ -319,6 +319,41 @@ FAR_FUTURE = (timezone.now() + timedelta(hours=1)).isoformat()
 LONG_AGO = (timezone.now() - timedelta(days=401)).isoformat()
 
 
+def test_every_field_of_an_event_is_stored_as_sent(client, people, secret):
+    # Whole numbers for the float and decimal fields, optional fields set and unset.
+    sent = [
+        event(1, latency_ms=812, cost_usd=0.5, feedback=-1),
+        event(
+            2,
+            model="claude-haiku-4 ü",
+            error=True,
+            quality_score_name="helpfulness",
+            quality_score=0.875,
+        ),
+    ]
+    assert push(client, {"events": sent}, secret).status_code == 202
+    stored = {
+        e.idempotency_key: e
+        for e in RequestEvent.objects.filter(project=people["project"])
+    }
+    first, second = stored["req-1"], stored["req-2"]
+    assert first.timestamp == DAY + timedelta(minutes=1)
+    assert (first.latency_ms, first.cost_usd, first.feedback) == (
+        812.0,
+        Decimal("0.5"),
+        -1,
+    )
+    assert (first.input_tokens, first.output_tokens, first.error) == (1000, 200, False)
+    assert (first.quality_score_name, first.quality_score) == ("", None)
+    assert (second.model, second.error, second.feedback) == (
+        "claude-haiku-4 ü",
+        True,
+        None,
+    )
+    assert (second.quality_score_name, second.quality_score) == ("helpfulness", 0.875)
+    assert second.cost_usd == Decimal("0.00042")
+
+
 @pytest.mark.parametrize(
     ("body", "where"),
     [
