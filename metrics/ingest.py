@@ -351,7 +351,9 @@ def events_rollup(*, project: Project) -> int:
         days[service_id].add(moment.astimezone(UTC).date())
     written = 0
     for service in ConnectedService.objects.filter(pk__in=days):
-        samples = [s for day in sorted(days[service.pk]) for s in _day(service, day)]
+        samples = [
+            s for day in sorted(days[service.pk]) for s in _day(project, service, day)
+        ]
         written += samples_write(project=project, service=service, samples=samples)
     now = timezone.now()
     pks = [pk for pk, _, _ in pending]
@@ -367,13 +369,13 @@ def _decimal(value: float | Decimal | int | None) -> Decimal:
     return Decimal(str(value or 0)).quantize(SIX_PLACES)
 
 
-def _day(service: ConnectedService, day: date) -> list[Sample]:
+def _day(project: Project, service: ConnectedService, day: date) -> list[Sample]:
     """The samples of one UTC day of one push source's events."""
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     # Filtered by project as well, so that the (project, timestamp) index reads only
     # the day's events, not every event the source ever pushed.
     events = RequestEvent.objects.filter(
-        project_id=service.project_id,
+        project=project,
         service=service,
         timestamp__gte=start,
         timestamp__lt=start + timedelta(days=1),
