@@ -361,6 +361,24 @@ def test_every_field_of_an_event_is_stored_as_sent(client, people, secret):
             {"events": [event(1), event(2, latency_ms="fast")]},
             ["events", 1, "latency_ms"],
         ),
+        ({"events": [event(1), event(2, model="gpt\x00")]}, ["events", 1, "model"]),
+        (
+            {"events": [event(1), event(2, idempotency_key="k-\ud800")]},
+            ["events", 1, "idempotency_key"],
+        ),
+        (
+            {"events": [event(1, quality_score_name="tone\x00", quality_score=0.5)]},
+            ["events", 0, "quality_score_name"],
+        ),
+        (
+            {"events": [event(1), event(2, quality_score=0.5)]},
+            ["events", 1, "quality_score"],
+        ),
+        (
+            {"events": [event(1, quality_score_name="helpfulness")]},
+            ["events", 0, "quality_score"],
+        ),
+        ({"samples": [sample(dimension="eu\x00")]}, ["samples", 0, "dimension"]),
         (
             {"events": [event(1), event(2, input_tokens=-5)]},
             ["events", 1, "input_tokens"],
@@ -421,6 +439,28 @@ def test_a_batch_with_one_bad_item_is_refused_whole_naming_the_item(
     assert response.status_code == 422, response.content
     locations = [error["loc"] for error in response.json()["detail"]]
     assert ["body", "payload", *where] in locations
+    assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("gpt\x00", "Value error, must not contain NUL characters"),
+        (
+            "gpt-\udc00",  # a lone surrogate: refused by pydantic itself
+            "Input should be a valid string, unable to parse raw data as a unicode string",
+        ),
+    ],
+)
+def test_text_postgresql_cannot_hold_is_refused_with_the_reason(
+    client, secret, text, message
+):
+    body = {"events": [event(1), event(2), event(3, model=text)]}
+    response = push(client, body, secret)
+    assert response.status_code == 422
+    assert [(e["loc"], e["msg"]) for e in response.json()["detail"]] == [
+        (["body", "payload", "events", 2, "model"], message)
+    ]
     assert nothing_written()
 
 
