@@ -43,6 +43,10 @@ class Columns(Generic[M]):
     def sql(self) -> str:
         return ", ".join(f'{self.alias}."{f.column}"' for f in self.fields)
 
+    @cached_property
+    def _pk_index(self) -> int:
+        return self.attnames.index(self.model._meta.pk.attname)
+
     def __len__(self) -> int:
         return len(self.fields)
 
@@ -65,7 +69,7 @@ class Columns(Generic[M]):
         """The instance from this model's slice of a row; None for the NULLs of a
         LEFT JOIN that found nothing (the primary key is NULL)."""
         converted = self.convert(values, using)
-        if converted[self.attnames.index(self.model._meta.pk.attname)] is None:
+        if converted[self._pk_index] is None:
             return None
         return self.model.from_db(using, self.attnames, converted)
 

@@ -37,7 +37,7 @@ from portal.models import display_name
 from portal.rows import Columns
 from portal.versions import digest
 from projects import gates
-from projects.access import audience, role_of_user, visible_projects
+from projects.access import audience, role_sql, visible_projects
 from projects.models import (
     ChecklistItem,
     Evidence,
@@ -459,8 +459,25 @@ def member_of_role(project: Project, role: ProjectRole) -> User | None:
 
 
 @functools.cache
-def _item_columns() -> tuple[Columns[ChecklistItem], Columns[Project], Columns[User]]:
-    return Columns(ChecklistItem), Columns(Project), Columns(get_user_model())
+def _item_statement() -> tuple[
+    str, Columns[ChecklistItem], Columns[Project], Columns[User]
+]:
+    """The item (``%s``: the viewer's id, then the item's) with its project, its
+    assignee and the viewer's role, as ``checklist_item_for`` reads it."""
+    items, projects, users = (
+        Columns(ChecklistItem),
+        Columns(Project),
+        Columns(get_user_model()),
+    )
+    sql = (
+        f"SELECT {items.sql}, {projects.sql}, {users.sql},"
+        f" ({role_sql(ChecklistItem, 'project_id')})"
+        f" FROM {items.alias} INNER JOIN {projects.alias}"
+        f' ON {projects.alias}."id" = {items.alias}."project_id"'
+        f' LEFT OUTER JOIN {users.alias} ON {users.alias}."id" = {items.alias}."assignee_id"'
+        f' WHERE {items.alias}."id" = %s'
+    )
+    return sql, items, projects, users
 
 
 def checklist_item_for(user: User, pk: int) -> tuple[ChecklistItem, str | None] | None:
@@ -472,19 +489,10 @@ def checklist_item_for(user: User, pk: int) -> tuple[ChecklistItem, str | None] 
     which cost more than running it. It is the query
     ``ChecklistItem.objects.select_related("project", "assignee")`` with the role
     annotated as ``role_of_user`` writes it."""
-    item_columns, project_columns, user_columns = _item_columns()
-    role = role_of_user(user, ChecklistItem, "project_id")
-    items, projects, users = (c.alias for c in _item_columns())
-    sql = (
-        f"SELECT {item_columns.sql}, {project_columns.sql}, {user_columns.sql},"
-        f" ({role.sql}) FROM {items} INNER JOIN {projects}"
-        f' ON {projects}."id" = {items}."project_id"'
-        f' LEFT OUTER JOIN {users} ON {users}."id" = {items}."assignee_id"'
-        f' WHERE {items}."id" = %s'
-    )
+    sql, item_columns, project_columns, user_columns = _item_statement()
     using = router.db_for_read(ChecklistItem)
     with connections[using].cursor() as cursor:
-        cursor.execute(sql, [*role.params, pk])
+        cursor.execute(sql, [user.pk, pk])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -546,7 +554,7 @@ def _step_summary_statement() -> tuple[str, Columns[ProjectStep]]:
     )
     reference = Columns(Step, only=("number", "name", "short_name"))
     owners = Columns(get_user_model(), only=("first_name", "last_name", "email"))
-    items = f'"{ChecklistItem._meta.db_table}"'
+    items = Columns(ChecklistItem).alias
     sql = (
         f"SELECT {steps.sql}, {reference.sql}, {owners.sql},"
         ' COALESCE(c."total", 0), COALESCE(c."done", 0), COALESCE(c."required_open", 0)'
