@@ -207,7 +207,11 @@ class RequestEvent(models.Model):
     """One request of the project's AI feature, pushed raw; the rollup task turns the
     events of a day into that day's samples, so percentiles come from the requests."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the indexes below lead with the project, and every event
+    # pushed would write a third one.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     service = models.ForeignKey(
         ConnectedService, on_delete=models.CASCADE, related_name="events"
     )

@@ -191,6 +191,35 @@ def test_the_same_batch_twice_is_counted_once(
     assert rollup(Metric.LATENCY_P95_MS) == Decimal("190")
 
 
+def test_a_resent_batch_with_new_events_stores_only_the_new_ones(
+    client, people, secret
+):
+    """A batch whose keys are partly stored already: on PostgreSQL its straight COPY
+    fails on the first old key and leaves nothing behind, and the batch is stored
+    again without the old keys."""
+    first = push(client, {"events": [event(1), event(2)]}, secret)
+    assert first.json()["accepted_events"] == 2
+    resent = push(
+        client,
+        {"events": [event(1), event(3, latency_ms=30.0), event(2), event(4)]},
+        secret,
+    )
+    assert resent.status_code == 202
+    assert resent.json() == {
+        "accepted_events": 2,
+        "accepted_samples": 0,
+        "duplicates": 2,
+    }
+    stored = RequestEvent.objects.filter(project=people["project"])
+    assert sorted(stored.values_list("idempotency_key", flat=True)) == [
+        "req-1",
+        "req-2",
+        "req-3",
+        "req-4",
+    ]
+    assert stored.get(idempotency_key="req-3").latency_ms == 30.0
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_key_a_concurrent_request_stores_first_is_a_duplicate_not_a_failure(
     people,
@@ -256,14 +285,15 @@ def test_a_key_a_concurrent_request_stores_first_is_a_duplicate_not_a_failure(
     worker = threading.Thread(target=ingest_batch)
     worker.start()
     try:
-        # Wait until the batch's insert waits on the other request's "req-2".
+        # Wait until the batch's COPY waits on the other request's "req-2"; that
+        # COPY then fails on the key, and the batch is stored without it.
         deadline = time.monotonic() + 10
         waited = False
         while not waited and worker.is_alive() and time.monotonic() < deadline:
             time.sleep(0.05)
             (waiting,) = other.execute(
                 "SELECT count(*) FROM pg_stat_activity"
-                " WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO \"metrics_requestevent\"%'"
+                " WHERE wait_event_type = 'Lock' AND query LIKE 'COPY \"metrics_requestevent\"%'"
             ).fetchone() or (0,)
             waited = waiting > 0
     finally:
