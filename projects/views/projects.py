@@ -115,12 +115,6 @@ def project_create(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
     project = get_project_for_user(request.user, slug)
-    if request.htmx and request.htmx.target == "stepper":
-        return render(
-            request,
-            "projects/_stepper.html",
-            {"project": project, "steps": selectors.step_summaries(project)},
-        )
     may_edit = can(request.user, project, Action.EDIT)
 
     def overview() -> str:

@@ -48,8 +48,13 @@ from projects.models import (
 if TYPE_CHECKING:
     from portal.http import AuthedRequest
 
-# Regions of the step page that re-render themselves after a checklist change.
-REFRESHED_REGIONS = {"stepper", "step-progress", "gate"}
+# Regions of the step page that re-render their content after a checklist change:
+# the wrapper's id, as htmx sends it, and what goes inside it.
+REFRESHED_REGIONS = {
+    "stepper-region": "projects/_stepper.html",
+    "step-progress-region": "projects/step_detail.html#step-progress",
+    "gate-region": "projects/step_detail.html#gate",
+}
 
 
 def _project_step(project: Project, number: int) -> ProjectStep:
@@ -102,12 +107,8 @@ def step_detail(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
     project = get_project_for_user(request.user, slug)
     project_step = _project_step(project, number)
     context = _step_context(request, project, project_step)
-    template = "projects/step_detail.html"
     target = request.htmx.target if request.htmx else None
-    if target == "stepper":
-        template = "projects/_stepper.html"
-    elif target in REFRESHED_REGIONS:
-        template += f"#{target}"
+    template = REFRESHED_REGIONS.get(target or "", "projects/step_detail.html")
     return render(request, template, context)
 
 

@@ -87,13 +87,18 @@ def test_the_step_page_refuses_post(as_, people):
 
 
 @pytest.mark.parametrize("region", ["gate", "step-progress", "stepper"])
-def test_an_htmx_request_for_a_region_returns_only_that_region(as_, people, region):
+def test_an_htmx_request_for_a_region_returns_only_its_content(as_, people, region):
+    page = as_(people["lead"]).get(step_url(people["project"])).content.decode()
+    wrapper = re.search(rf'<div id="{region}-region"[^>]*>', page)
+    assert wrapper and 'hx-trigger="checklist-changed from:body"' in wrapper[0]
+    assert 'hx-swap="innerHTML"' in wrapper[0]
+
     response = as_(people["lead"]).get(
-        step_url(people["project"]), HTTP_HX_TARGET=region, **HTMX
+        step_url(people["project"]), HTTP_HX_TARGET=f"{region}-region", **HTMX
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert "<html" not in body
+    assert "<html" not in body and "-region" not in body
     assert f'id="{region}"' in body.split(">")[0]
 
 
