@@ -31,7 +31,7 @@ from metrics.percentiles import rank_of
 from metrics.services import samples_write
 from metrics.versions import metrics_changed
 from metrics.vocabulary import Bucket, Metric, Sample
-from portal.rows import Columns
+from portal.rows import Columns, statement_cursor
 from projects.models import Project
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def last_used_note(token: Any, now: datetime) -> None:
     than save(): a use is not a change worth a history row. Written out, as every
     first use of a minute runs it."""
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
-        with connection.cursor() as cursor:
+        with statement_cursor() as cursor:
             cursor.execute(
                 f'UPDATE "{type(token)._meta.db_table}" SET "last_used_at" = %s'
                 ' WHERE "id" = %s',
@@ -125,7 +125,7 @@ def token_authenticate(secret: str) -> IngestToken | None:
     token up by the hash of the secret means no stored secret is ever compared
     character by character."""
     sql, token_columns, project_columns = _token_statement()
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(sql, [secret_hash(secret)])
         row = cursor.fetchone()
     if row is None:
@@ -171,7 +171,7 @@ def _push_service_statement() -> tuple[str, Columns[ConnectedService]]:
 
 def _live_push_service(project: Project) -> ConnectedService | None:
     sql, columns = _push_service_statement()
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(sql, [project.pk, ConnectedService.Kind.PUSH.value])
         row = cursor.fetchone()
     if row is None:
@@ -235,7 +235,7 @@ def batch_ingest(
         unique.setdefault(event.idempotency_key, event)  # the first one sent wins
     accepted = _events_store(project, service, list(unique.values()))
     now = timezone.now()
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_SYNCED, [now, now, "", 0, service.pk])
     metrics_changed(project.pk)  # the dashboard's "last synced"
     if accepted:

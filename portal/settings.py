@@ -129,6 +129,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": env.int("DATABASE_POOL_MAX", default=8),
         "timeout": 10,
     }
+    # Prepared on the server: the few written-out statements of the hottest
+    # requests (portal.rows.statement_cursor). Django's own queries never are.
+    # Off for a pooler in transaction mode that cannot keep prepared statements.
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+        0 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
+    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server, the worker and beat write to one SQLite file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

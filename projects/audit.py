@@ -21,6 +21,8 @@ from simple_history.signals import (
     pre_create_historical_record,
 )
 
+from portal.rows import statement_cursor
+
 if TYPE_CHECKING:
     from portal.models import User
 
@@ -123,7 +125,7 @@ class AuditTrail(HistoricalRecords):  # type: ignore[misc]
             ),
         }
         sql, fields = _insert_statement(history_model, tuple(values))
-        with connection.cursor() as cursor:
+        with statement_cursor(connection.alias) as cursor:
             cursor.execute(
                 sql,
                 [

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.db import connections, router
+from django.db import router
 from django.db.models import (
     Case,
     CharField,
@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from portal.models import display_name
-from portal.rows import Columns
+from portal.rows import Columns, statement_cursor
 from portal.versions import digest
 from projects import gates
 from projects.access import audience, role_sql, visible_projects
@@ -491,7 +491,7 @@ def checklist_item_for(user: User, pk: int) -> tuple[ChecklistItem, str | None] 
     annotated as ``role_of_user`` writes it."""
     sql, item_columns, project_columns, user_columns = _item_statement()
     using = router.db_for_read(ChecklistItem)
-    with connections[using].cursor() as cursor:
+    with statement_cursor(using) as cursor:
         cursor.execute(sql, [user.pk, pk])
         row = cursor.fetchone()
     if row is None:
@@ -581,7 +581,7 @@ def step_summaries(project: Project) -> list[StepSummary]:
     queries, ten times what PostgreSQL took to run them."""
     sql, steps = _step_summary_statement()
     using = router.db_for_read(ProjectStep)
-    with connections[using].cursor() as cursor:
+    with statement_cursor(using) as cursor:
         cursor.execute(sql, [project.pk, project.pk])
         rows = cursor.fetchall()
     width = len(steps)

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
+from portal.rows import statement_cursor
 from projects import selectors
 from projects.gates import GateResult
 from projects.models import (
@@ -334,7 +335,7 @@ def _work_on_step(project_id: int, step_id: int) -> None:
     ORM's ``QuerySet.update`` took four times as long to compile it as PostgreSQL
     took to run it."""
     now = timezone.now()
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_TOUCH_STEP, [now, project_id, step_id, *UNDER_WAY])
         if cursor.rowcount:
             return

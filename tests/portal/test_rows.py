@@ -8,7 +8,8 @@ from django.db import connection
 
 from metrics.models import ConnectedService
 from portal.models import User
-from portal.rows import Columns
+from portal.rows import Columns, statement_cursor
+from tests.conftest import require
 from tests.factories import ProjectFactory, UserFactory
 
 
@@ -86,3 +87,35 @@ def test_some_columns_convert_to_the_values_the_orm_returns(db):
     assert columns.convert(row) == list(
         ConnectedService.objects.values_list(*names).get(pk=service.pk)
     )
+
+
+def _prepared_statements():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_written_out_statement_is_prepared_on_postgresql_and_logged_elsewhere(
+    db, django_assert_num_queries
+):
+    """The server plans it once per connection; while queries are logged it runs
+    through Django's cursor, so query counts and the bench's capture still see it
+    with its values."""
+    require(
+        connection.vendor == "postgresql",
+        "prepared statements are PostgreSQL's (set DATABASE_URL)",
+    )
+    user = UserFactory(first_name="Ada")
+    columns = Columns(User)
+    sql = f'SELECT {columns.sql} FROM {columns.alias} WHERE {columns.alias}."id" = %s'
+
+    with statement_cursor() as cursor:
+        cursor.execute(sql, [user.pk])
+        row = cursor.fetchone()
+    assert columns.build(row).first_name == "Ada"
+    assert any(s.startswith(sql.split(" WHERE ")[0]) for s in _prepared_statements())
+
+    with django_assert_num_queries(1) as captured, statement_cursor() as cursor:
+        cursor.execute(sql, [user.pk])
+        assert columns.build(cursor.fetchone()).first_name == "Ada"
+    assert f'"id" = {user.pk}' in captured.captured_queries[0]["sql"]
