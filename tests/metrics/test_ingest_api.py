@@ -719,6 +719,22 @@ def test_sync_now_leaves_a_push_source_alone(client, people, secret):
     assert not service.runs.exists()
 
 
+def test_a_push_marks_its_source_synced_and_clears_an_old_error(client, people, secret):
+    push(client, {"events": [event(1)]}, secret)
+    service = ConnectedService.objects.get(kind="push")
+    ConnectedService.objects.filter(pk=service.pk).update(
+        last_error="timeout", consecutive_failures=3, last_success_at=None
+    )
+    before = timezone.now()
+
+    push(client, {"events": [event(2)]}, secret)
+
+    service.refresh_from_db()
+    assert service.last_error == "" and service.consecutive_failures == 0
+    assert service.last_sync_at == service.last_success_at >= before
+    assert ConnectedService.objects.filter(kind="push").count() == 1
+
+
 def test_day_boundaries_are_utc(
     client, people, secret, django_capture_on_commit_callbacks
 ):
