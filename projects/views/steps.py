@@ -48,13 +48,9 @@ from projects.models import (
 if TYPE_CHECKING:
     from portal.http import AuthedRequest
 
-# Regions of the step page that re-render their content after a checklist change:
-# the wrapper's id, as htmx sends it, and what goes inside it.
-REFRESHED_REGIONS = {
-    "stepper-region": "projects/_stepper.html",
-    "step-progress-region": "projects/step_detail.html#step-progress",
-    "gate-region": "projects/step_detail.html#gate",
-}
+# The step page's region that asks for a refresh after a checklist change; the
+# answer refreshes the stepper and the gate as well.
+REFRESH_TARGET = "step-progress-region"
 
 
 def _project_step(project: Project, number: int) -> ProjectStep:
@@ -107,8 +103,8 @@ def step_detail(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
     project = get_project_for_user(request.user, slug)
     project_step = _project_step(project, number)
     context = _step_context(request, project, project_step)
-    target = request.htmx.target if request.htmx else None
-    template = REFRESHED_REGIONS.get(target or "", "projects/step_detail.html")
+    refresh = bool(request.htmx) and request.htmx.target == REFRESH_TARGET
+    template = "projects/_step_refresh.html" if refresh else "projects/step_detail.html"
     return render(request, template, context)
 
 

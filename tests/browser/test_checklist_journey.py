@@ -99,7 +99,15 @@ def test_the_lead_ticks_the_last_item_and_marks_the_step_done(
     expect(gate.get_by_text("cannot be marked done yet")).to_be_visible()
     expect(gate).to_contain_text(last.title)
 
-    # Ticking updates the row, the progress and the gate in place.
+    # Ticking updates the row, the progress and the gate in place, the last two
+    # (and the stepper) with one refresh.
+    refreshes = []
+
+    def note_refresh(request):
+        if request.method == "GET" and request.headers.get("hx-request"):
+            refreshes.append(request.headers.get("hx-target"))
+
+    page.on("request", note_refresh)
     row = page.locator(f"#item-{last.pk}")
     row.get_by_role("button", name=f"Tick: {last.title}").click()
     expect(row.get_by_role("button", name=f"Untick: {last.title}")).to_be_visible()
@@ -108,6 +116,8 @@ def test_the_lead_ticks_the_last_item_and_marks_the_step_done(
     expect(row.get_by_text("Assign, due date, notes")).to_be_visible()
     all_done = re.compile(r"All \d+ required items are done")
     expect(gate).to_contain_text(all_done)
+    page.remove_listener("request", note_refresh)
+    assert refreshes == ["step-progress-region"]
     # The gate follows an untick too.
     row.get_by_role("button", name=f"Untick: {last.title}").click()
     expect(row.get_by_role("button", name=f"Tick: {last.title}")).to_be_visible()

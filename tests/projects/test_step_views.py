@@ -86,20 +86,31 @@ def test_the_step_page_refuses_post(as_, people):
     assert as_(people["lead"]).post(step_url(people["project"])).status_code == 405
 
 
-@pytest.mark.parametrize("region", ["gate", "step-progress", "stepper"])
-def test_an_htmx_request_for_a_region_returns_only_its_content(as_, people, region):
+def test_one_request_refreshes_the_progress_the_stepper_and_the_gate(as_, people):
+    """The progress region asks after each checklist change; the answer carries the
+    stepper and the gate out of band, into wrappers that stay in the page."""
     page = as_(people["lead"]).get(step_url(people["project"])).content.decode()
-    wrapper = re.search(rf'<div id="{region}-region"[^>]*>', page)
-    assert wrapper and 'hx-trigger="checklist-changed from:body"' in wrapper[0]
-    assert 'hx-swap="innerHTML"' in wrapper[0]
+    asking = re.findall(
+        r'<div id="[\w-]+-region"[^>]*hx-trigger="checklist-changed', page
+    )
+    assert len(asking) == 1 and 'id="step-progress-region"' in asking[0]
+    assert 'id="stepper-region"' in page and 'id="gate-region"' in page
 
     response = as_(people["lead"]).get(
-        step_url(people["project"]), HTTP_HX_TARGET=f"{region}-region", **HTMX
+        step_url(people["project"]), HTTP_HX_TARGET="step-progress-region", **HTMX
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert "<html" not in body and "-region" not in body
-    assert f'id="{region}"' in body.split(">")[0]
+    assert "<html" not in body
+    assert re.match(r'\s*(\{#.*#\}\s*)?<div id="step-progress" ', body)
+    for region, inner in (
+        ("stepper", '<ol class="stepper" id="stepper"'),
+        ("gate", '<section id="gate"'),
+    ):
+        oob = re.search(
+            rf'<div id="{region}-region" hx-swap-oob="innerHTML">\s*{inner}', body
+        )
+        assert oob, region
 
 
 def test_only_people_who_work_the_checklist_see_its_controls(as_, people):
