@@ -26,7 +26,12 @@ from django.db.models import Avg, Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from metrics.models import ConnectedService, IngestToken, RequestEvent
+from metrics.models import (
+    ONE_EVENT_PER_KEY,
+    ConnectedService,
+    IngestToken,
+    RequestEvent,
+)
 from metrics.percentiles import rank_of
 from metrics.services import samples_write
 from metrics.versions import metrics_changed
@@ -177,8 +182,8 @@ def _live_push_service(project: Project) -> ConnectedService | None:
     if row is None:
         return None
     service = columns.build(row)
-    if service is not None:
-        ConnectedService.project.field.set_cached_value(service, project)
+    assert service is not None  # noqa: S101  (the source's own id is never NULL)
+    ConnectedService.project.field.set_cached_value(service, project)
     return service
 
 
@@ -261,7 +266,7 @@ _EVENT_COLUMNS = (
     "feedback",
     "idempotency_key",
 )
-# Their types, for binary COPY.
+# Their types, for binary COPY and the staging table.
 _EVENT_TYPES = (
     "timestamptz",
     "text",
@@ -275,8 +280,12 @@ _EVENT_TYPES = (
     "int2",
     "text",
 )
-# The constraint that makes a resent event a duplicate.
-_ONE_EVENT_PER_KEY = "one_event_per_key"
+_EVENT_COLUMN_LIST = ", ".join(f'"{c}"' for c in _EVENT_COLUMNS)
+_STAGE_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS runway_event_stage ("
+    + ", ".join(f'"{c}" {t}' for c, t in zip(_EVENT_COLUMNS, _EVENT_TYPES, strict=True))
+    + ") ON COMMIT DELETE ROWS"
+)
 
 
 def _events_store(
@@ -313,7 +322,7 @@ def _events_store(
         with transaction.atomic():
             return _events_copy(project, service, events)
     except psycopg.errors.UniqueViolation as exc:
-        if exc.diag.constraint_name != _ONE_EVENT_PER_KEY:
+        if exc.diag.constraint_name != ONE_EVENT_PER_KEY:
             raise
     return _events_copy_new(project, service, events)
 
@@ -346,12 +355,11 @@ def _events_copy(
     project: Project, service: ConnectedService, events: Sequence[PushedEvent]
 ) -> int:
     """COPY the events into the table; fails whole on a key stored before."""
-    columns = ", ".join(f'"{c}"' for c in _EVENT_COLUMNS)
     with connection.cursor() as django_cursor:
         cursor = django_cursor.cursor  # psycopg's own cursor, for COPY
         with cursor.copy(
             f'COPY "{RequestEvent._meta.db_table}" (project_id, service_id,'
-            f" received_at, {columns}) FROM STDIN (FORMAT BINARY)"
+            f" received_at, {_EVENT_COLUMN_LIST}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
             copy.set_types(("int8", "int8", "timestamptz", *_EVENT_TYPES))
             _copy_rows(copy, events, (project.pk, service.pk, timezone.now()))
@@ -363,25 +371,18 @@ def _events_copy_new(
 ) -> int:
     """COPY the events into a session-local staging table and move the ones with a
     new key into the table."""
-    columns = ", ".join(f'"{c}"' for c in _EVENT_COLUMNS)
     with connection.cursor() as django_cursor:
         cursor = django_cursor.cursor
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS runway_event_stage ("
-            " timestamp timestamptz, model text, latency_ms double precision,"
-            " input_tokens integer, output_tokens integer, cost_usd numeric,"
-            " error boolean, quality_score_name text, quality_score double precision,"
-            " feedback smallint, idempotency_key text) ON COMMIT DELETE ROWS"
-        )
+        cursor.execute(_STAGE_TABLE)
         with cursor.copy(
-            f"COPY runway_event_stage ({columns}) FROM STDIN (FORMAT BINARY)"
+            f"COPY runway_event_stage ({_EVENT_COLUMN_LIST}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
             copy.set_types(_EVENT_TYPES)
             _copy_rows(copy, events)
         cursor.execute(
             f'INSERT INTO "{RequestEvent._meta.db_table}" (project_id, service_id,'
-            f" {columns}, received_at, rolled_up_at)"
-            f" SELECT %s, %s, {columns}, %s, NULL FROM runway_event_stage"
+            f" {_EVENT_COLUMN_LIST}, received_at, rolled_up_at)"
+            f" SELECT %s, %s, {_EVENT_COLUMN_LIST}, %s, NULL FROM runway_event_stage"
             " ON CONFLICT (project_id, idempotency_key) DO NOTHING",
             [project.pk, service.pk, timezone.now()],
         )

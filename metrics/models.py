@@ -203,6 +203,11 @@ class IngestToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
 
+# The constraint that makes a resent event a duplicate (metrics.ingest tells its
+# violation from any other).
+ONE_EVENT_PER_KEY = "one_event_per_key"
+
+
 class RequestEvent(models.Model):
     """One request of the project's AI feature, pushed raw; the rollup task turns the
     events of a day into that day's samples, so percentiles come from the requests."""
@@ -235,7 +240,7 @@ class RequestEvent(models.Model):
         constraints = [
             # A client resending a batch (a retry after a timeout) is not counted twice.
             models.UniqueConstraint(
-                fields=["project", "idempotency_key"], name="one_event_per_key"
+                fields=["project", "idempotency_key"], name=ONE_EVENT_PER_KEY
             ),
             models.CheckConstraint(
                 condition=Q(feedback__isnull=True) | Q(feedback__in=[-1, 0, 1]),
