@@ -16,8 +16,12 @@ from metrics.alerting import (
     budget_verdict,
     daily_verdict,
 )
-from metrics.dashboard import error_rates, project_dashboard, recent_window
-from metrics.health import budget_forecast
+from metrics.dashboard import (
+    error_rates,
+    month_cost,
+    project_dashboard,
+    recent_window,
+)
 from metrics.models import Alert, ConnectedService
 from metrics.vocabulary import Metric
 from projects.models import Membership, NotificationKind, Project, ProjectRole
@@ -83,33 +87,10 @@ def _verdicts(project: Project) -> dict[tuple[str, int | None], Verdict]:
             is_open=Alert.Kind.QUALITY in open_kinds,
         )
     if targets.monthly_budget_usd is not None:
-        today = timezone.localdate()
-        month = project_dashboard(
-            project,
-            start=min(today.replace(day=1), today - timedelta(days=7)),
-            end=today,
-        )
-        cost = month.cost()
-        if cost is not None:
-            mtd = sum(
-                (
-                    cost.total(d) or Decimal(0)
-                    for d in month.days
-                    if d.month == today.month
-                ),
-                Decimal(0),
-            )
-            last7 = [
-                v
-                for d in month.days
-                if d < today
-                and d >= today - timedelta(days=7)
-                and (v := cost.total(d)) is not None
-            ]
+        month = month_cost(project)
+        if month.forecast is not None:
             verdicts[(Alert.Kind.BUDGET, None)] = budget_verdict(
-                forecast=budget_forecast(
-                    month_to_date=mtd, last_7_days=last7, today=today
-                ),
+                forecast=month.forecast,
                 budget=targets.monthly_budget_usd,
                 is_open=Alert.Kind.BUDGET in open_kinds,
             )

@@ -10,7 +10,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -18,9 +18,18 @@ from django.utils.dateparse import parse_date
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from metrics import alerts, charts
-from metrics.dashboard import DashboardData, Series, error_rates, project_dashboard
-from metrics.health import State, against_target, budget_forecast, days_in_month
+from metrics import alerts, charts, explain
+from metrics.dashboard import (
+    DashboardData,
+    MonthCost,
+    Series,
+    cost_per_thousand,
+    error_rates,
+    month_cost,
+    project_dashboard,
+    range_error_rate,
+)
+from metrics.health import State, against_target, days_in_month
 from metrics.models import Alert
 from metrics.versions import cached_for_project
 from metrics.vocabulary import Metric
@@ -41,6 +50,9 @@ class Tile:
     value: str
     target: str
     state: State
+    # The figure "why this number" explains, and the sources it came from.
+    figure: str
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,8 @@ class Chart:
     # of eight charts cost more than the rest of the partial (bench/RESULTS.md).
     table_body: SafeString
     columns: list[str]
+    # The figure "why these numbers" explains.
+    explains: str
 
 
 def _range(request: AuthedRequest) -> tuple[str, date, date]:
@@ -68,6 +82,8 @@ def _range(request: AuthedRequest) -> tuple[str, date, date]:
         if start and end and start <= end <= today and (end - start).days <= 366:
             return key, start, end
         key = "30"
+    if key == "month":  # this month so far: what budgets and the portfolio count
+        return key, today.replace(day=1), today
     days = RANGES.get(key, 30)
     return (key if key in RANGES else "30"), today - timedelta(days=days - 1), today
 
@@ -96,88 +112,62 @@ def _latest(
     return None, None
 
 
-def _tiles(data: DashboardData) -> list[Tile]:
+def _on(data: DashboardData, day: date | None) -> str:
+    """Which day a latest-day figure is from, saying so when it is still filling up."""
+    if day is None:
+        return ""
+    return f"{day:%Y-%m-%d}" + ("" if data.is_complete(day) else ", today, incomplete")
+
+
+def _tiles(data: DashboardData, month: MonthCost) -> list[Tile]:
     t = data.targets
-    today = timezone.localdate()
-    cost = data.cost()
-    month_days = [today.replace(day=n) for n in range(1, today.day + 1)]
-    mtd = (
-        sum((cost.total(d) or Decimal(0) for d in month_days), Decimal(0))
-        if cost
-        else None
-    )
-    last7 = [
-        v
-        for d in (today - timedelta(days=n) for n in range(1, 8))
-        if cost and (v := cost.total(d)) is not None
-    ]
-    forecast = (
-        budget_forecast(month_to_date=mtd or Decimal(0), last_7_days=last7, today=today)
-        if cost
-        else None
-    )
     budget = t.monthly_budget_usd if t else None
-    requests = data.series.get(Metric.REQUESTS)
-    total_requests = (
-        sum((requests.total(d) or Decimal(0) for d in data.days), Decimal(0))
-        if requests
-        else Decimal(0)
-    )
-    total_cost = (
-        sum((cost.total(d) or Decimal(0) for d in data.days), Decimal(0))
-        if cost
-        else None
-    )
-    per_1k = (
-        total_cost / total_requests * 1000
-        if total_cost is not None and total_requests
-        else None
-    )
-    _, p95 = _latest(data.series.get(Metric.LATENCY_P95_MS), data.days)
-    errors = data.series.get(Metric.ERRORS)
-    total_errors = (
-        sum((errors.total(d) or Decimal(0) for d in data.days), Decimal(0))
-        if errors
-        else None
-    )
-    rate = (
-        total_errors / total_requests * 100
-        if total_errors is not None and total_requests
-        else None
-    )
+    cost = month.series
+    per_1k = cost_per_thousand(data)
+    p95_day, p95 = _latest(data.series.get(Metric.LATENCY_P95_MS), data.days)
+    rate = range_error_rate(data)
     score = t.quality_score_name if t and t.quality_score_name else None
     quality_series = data.series.get(Metric.QUALITY_SCORE)
     if score is None and quality_series is not None:
         score = next(iter(quality_series.dimensions()), None)
-    _, quality = _latest(quality_series, data.days, score or "")
+    quality_day, quality = _latest(quality_series, data.days, score or "")
+    forecast = _fmt(month.forecast, 0, "$")
     return [
         Tile(
-            "Cost this month",
-            _fmt(mtd, 0, "$"),
-            f"forecast {_fmt(forecast, 0, '$')} of {_fmt(budget, 0, '$')}"
+            "Cost this month" + (f" ({cost.family.value})" if cost is not None else ""),
+            _fmt(month.month_to_date, 0, "$"),
+            f"forecast {forecast} of {_fmt(budget, 0, '$')}"
             if budget
-            else f"forecast {_fmt(forecast, 0, '$')}",
-            against_target(forecast, budget, higher_is_better=False)
+            else f"forecast {forecast}",
+            against_target(month.forecast, budget, higher_is_better=False)
             if budget is not None
             else State("none", "no budget"),
+            "cost",
+            cost.source if cost is not None else "",
         ),
         Tile(
             "Cost per 1,000 requests",
-            _fmt(per_1k, 2, "$"),
-            "over the range",
+            _fmt(per_1k.value, 2, "$"),
+            per_1k.basis,
             State("none", ""),
+            "cost_per_1k",
         ),
         Tile(
             "Latency p95 (latest day)",
             _fmt(p95, 0, suffix=" ms"),
-            f"target ≤ {t.p95_latency_ms:,} ms"
-            if t and t.p95_latency_ms
-            else "no target",
+            (f"{_on(data, p95_day)} · " if p95_day else "")
+            + (
+                f"target ≤ {t.p95_latency_ms:,} ms"
+                if t and t.p95_latency_ms
+                else "no target"
+            ),
             against_target(
                 p95,
                 Decimal(t.p95_latency_ms) if t and t.p95_latency_ms else None,
                 higher_is_better=False,
             ),
+            Metric.LATENCY_P95_MS.value,
+            _source(data, Metric.LATENCY_P95_MS),
         ),
         Tile(
             "Error rate",
@@ -188,18 +178,43 @@ def _tiles(data: DashboardData) -> list[Tile]:
             against_target(
                 rate, t.error_rate_pct if t else None, higher_is_better=False
             ),
+            "error_rate",
+            _source(data, Metric.ERRORS),
         ),
         Tile(
             f"Quality ({score or 'score'}, latest day)",
             _fmt(quality, 3),
-            f"target ≥ {t.quality_score_target}"
-            if t and t.quality_score_target is not None
-            else "no target",
+            (f"{_on(data, quality_day)} · " if quality_day else "")
+            + (
+                f"target ≥ {t.quality_score_target}"
+                if t and t.quality_score_target is not None
+                else "no target"
+            ),
             against_target(
                 quality, t.quality_score_target if t else None, higher_is_better=True
             ),
+            Metric.QUALITY_SCORE.value,
+            _source(data, Metric.QUALITY_SCORE),
         ),
     ]
+
+
+def _source(data: DashboardData, metric: Metric) -> str:
+    series = data.series.get(metric)
+    return series.source if series is not None else ""
+
+
+# Which figure's explanation each chart links to.
+CHART_FIGURES = {
+    "cost": "cost",
+    "latency": Metric.LATENCY_P95_MS.value,
+    "errors": "error_rate",
+    "quality": Metric.QUALITY_SCORE.value,
+    "tokens": Metric.INPUT_TOKENS.value,
+    "requests": Metric.REQUESTS.value,
+    "feedback": Metric.FEEDBACK_POSITIVE.value,
+    "pipelines": Metric.PIPELINE_FAILURES.value,
+}
 
 
 def _chart(
@@ -237,7 +252,9 @@ def _chart(
     # Plain f-strings over escaped text: format_html_join per cell cost ~2 ms a chart.
     table_body = mark_safe(  # noqa: S308  (every interpolated value is escaped)
         "".join(
-            f'<tr><th scope="row">{day:%Y-%m-%d}</th>'
+            f'<tr><th scope="row">{day:%Y-%m-%d}'
+            + ("" if data.is_complete(day) else " (today, incomplete)")
+            + "</th>"
             + "".join(
                 f'<td class="num">{escape(_fmt(values[n], places))}</td>'
                 for values in series.values()
@@ -255,6 +272,7 @@ def _chart(
         source.last_synced,
         table_body,
         list(series),
+        CHART_FIGURES.get(key, ""),
     )
 
 
@@ -407,14 +425,21 @@ def dashboard_body(project: Project, *, start: date, end: date) -> DashboardBody
     today = timezone.localdate()
 
     def build() -> DashboardBody:
-        data = project_dashboard(project, start=start, end=end)
+        # One read covers the range and what the month's cost needs.
+        month_from = min(today.replace(day=1), today - timedelta(days=7))
+        whole = project_dashboard(
+            project, start=min(start, month_from), end=max(end, today), today=today
+        )
+        data = whole.narrowed(start, end)
         html = render_to_string(
             "metrics/_dashboard_metrics.html",
             {
                 "project": project,
-                "tiles": _tiles(data),
+                "tiles": _tiles(data, month_cost(project, today, whole)),
                 "charts": _charts(data),
-                "reconciliation": _reconciliation(data),
+                "start": start,
+                "end": end,
+                "month_start": today.replace(day=1),
             },
         )
         alerts = list(
@@ -430,52 +455,6 @@ def dashboard_body(project: Project, *, start: date, end: date) -> DashboardBody
         build,
         timeout=BODY_CACHE_SECONDS,
     )
-
-
-def _reconciliation(data: DashboardData) -> list[tuple[str, str, str, str, bool]]:
-    """Billed vs observed per month and per day, the difference flagged above 10 %."""
-    billed, observed = (
-        data.series.get(Metric.COST_BILLED_USD),
-        data.series.get(Metric.COST_OBSERVED_USD),
-    )
-    if billed is None or observed is None:
-        return []
-    rows: list[tuple[str, str, str, str, bool]] = []
-    months: dict[str, tuple[Decimal, Decimal]] = {}
-    for day in data.days:
-        key = f"{day:%Y-%m}"
-        month_billed, month_observed = months.get(key, (Decimal(0), Decimal(0)))
-        months[key] = (
-            month_billed + (billed.total(day) or Decimal(0)),
-            month_observed + (observed.total(day) or Decimal(0)),
-        )
-    for month, (month_billed, month_observed) in months.items():
-        gap = month_billed - month_observed
-        rows.append(
-            (
-                f"{month} (month)",
-                _fmt(month_billed, 2, "$"),
-                _fmt(month_observed, 2, "$"),
-                _fmt(gap, 2, "$"),
-                bool(month_billed) and abs(gap) > abs(month_billed) * Decimal("0.10"),
-            )
-        )
-    for day in data.days:
-        b, o = billed.total(day), observed.total(day)
-        if b is None and o is None:
-            continue
-        diff = (b or Decimal(0)) - (o or Decimal(0))
-        flagged = bool(b) and abs(diff) > abs(b or Decimal(0)) * Decimal("0.10")
-        rows.append(
-            (
-                f"{day:%Y-%m-%d}",
-                _fmt(b, 2, "$"),
-                _fmt(o, 2, "$"),
-                _fmt(diff, 2, "$"),
-                flagged,
-            )
-        )
-    return rows
 
 
 @require_GET
@@ -527,7 +506,16 @@ def project_metrics_csv(request: AuthedRequest, slug: str) -> StreamingHttpRespo
     data = project_dashboard(project, start=start, end=end)
 
     def rows() -> Iterator[list[str]]:
-        yield ["day", "metric", "dimension", "value", "unit", "source"]
+        yield [
+            "day",
+            "metric",
+            "dimension",
+            "value",
+            "unit",
+            "source",
+            "family",
+            "complete",
+        ]
         for metric, series in data.series.items():
             for day in data.days:
                 for dimension, value in sorted(series.values.get(day, {}).items()):
@@ -538,6 +526,63 @@ def project_metrics_csv(request: AuthedRequest, slug: str) -> StreamingHttpRespo
                         str(value),
                         series.unit,
                         series.source,
+                        series.family.value,
+                        "yes" if data.is_complete(day) else "no (today)",
                     ]
 
     return csv_response(rows(), f"{project.slug}-metrics-{start}-{end}.csv")
+
+
+@require_GET
+def figure_why(request: AuthedRequest, slug: str) -> HttpResponse:
+    """ "Why this number": a figure's sources, the rule that counts them, their last
+    syncs and which days are complete, over the dashboard's range."""
+    project = get_project_for_user(request.user, slug)
+    with_members(project)
+    key, start, end = _range(request)
+    figure = request.GET.get("figure", "cost")
+    data = project_dashboard(project, start=start, end=end)
+    explanation = explain.explain(data, figure)
+    if explanation is None:
+        raise Http404("No such figure.")
+    return render(
+        request,
+        "metrics/why.html",
+        {
+            "project": project,
+            "tab": "dashboard",
+            "explanation": explanation,
+            "figures": explain.figure_names(),
+            "range": key,
+            "start": start,
+            "end": end,
+        },
+    )
+
+
+@require_GET
+def cost_reconciliation(request: AuthedRequest, slug: str) -> HttpResponse:
+    """Billed against observed cost per day, provider and model, over the range."""
+    project = get_project_for_user(request.user, slug)
+    with_members(project)
+    key, start, end = _range(request)
+    data = project_dashboard(project, start=start, end=end)
+    observed_source, lines = explain.reconciliation(data)
+    return render(
+        request,
+        "metrics/reconciliation.html",
+        {
+            "project": project,
+            "tab": "dashboard",
+            "lines": lines,
+            "observed_source": observed_source,
+            "billed_sources": [
+                s.name
+                for s in data.sources.values()
+                if Metric.COST_BILLED_USD in s.provides
+            ],
+            "range": key,
+            "start": start,
+            "end": end,
+        },
+    )

@@ -128,10 +128,15 @@ def last_days_summary(project: Project, days: int = 7) -> list[MetricSummary]:
 def source_choices(
     project: Project,
 ) -> list[tuple[str, str, list[ConnectedService], int | None]]:
-    """For each metric fed by several sources: (metric, label, the sources, the chosen one)."""
+    """For each metric fed by several observability sources: (metric, label, the
+    sources, the chosen one). Provider reports are not a choice: they add up
+    (``metrics.figures``)."""
+    from metrics.figures import BILLED_PROVIDES
     from metrics.models import MetricSource
 
-    services = {s.pk: s for s in services_of(project)}
+    services = {
+        s.pk: s for s in services_of(project) if s.kind not in BILLED_PROVIDES
+    }
     fed: dict[str, list[ConnectedService]] = {}
     for metric, service_id in (
         DailyRollup.objects.filter(project=project, service_id__in=list(services))

@@ -30,6 +30,16 @@ urlpatterns = [
         name="dashboard",
     ),
     path(
+        "projects/<slug:slug>/dashboard/why/",
+        dashboard_views.figure_why,
+        name="why",
+    ),
+    path(
+        "projects/<slug:slug>/dashboard/reconciliation/",
+        dashboard_views.cost_reconciliation,
+        name="reconciliation",
+    ),
+    path(
         "projects/<slug:slug>/dashboard/export.csv",
         dashboard_views.project_metrics_csv,
         name="project_csv",

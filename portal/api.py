@@ -201,6 +201,24 @@ class TargetsOut(BaseModel):
     requests_per_day: int | None
 
 
+class SourceValueOut(BaseModel):
+    name: str
+    family: str = Field(
+        description="billed (a provider's own report; providers add up) or observed "
+        "(an observability source; one counts)"
+    )
+    counts: bool = Field(description="Whether this source's value is in the figure")
+    value: float | None = Field(description="The source's own value; null: no data")
+    last_synced_at: datetime | None
+
+
+class WhyOut(BaseModel):
+    complete: bool = Field(description="False for today, which is still filling up")
+    family: str
+    rule: str = Field(description="Which sources count, and why")
+    sources: list[SourceValueOut]
+
+
 class MetricOut(BaseModel):
     metric: str = Field(description="e.g. requests, latency_p95_ms, cost_billed_usd")
     label: str
@@ -212,6 +230,7 @@ class MetricOut(BaseModel):
         description="That day's total for counts and money; the reported value for "
         "percentiles and scores"
     )
+    why: WhyOut = Field(description="Why this number: every source's own value")
 
 
 class AlertOut(BaseModel):
@@ -356,6 +375,21 @@ def project(request: HttpRequest, slug: str) -> ProjectOut:
                 source=m.source,
                 day=m.day,
                 value=float(m.value),
+                why=WhyOut(
+                    complete=m.complete,
+                    family=m.family,
+                    rule=m.rule,
+                    sources=[
+                        SourceValueOut(
+                            name=v.name,
+                            family=v.family,
+                            counts=v.counts,
+                            value=_float(v.value),
+                            last_synced_at=v.last_synced_at,
+                        )
+                        for v in m.sources
+                    ],
+                ),
             )
             for m in api_selectors.latest_metrics(row, today)
         ],

@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from assessments.models import CriterionScore, GapAssessment
 from assessments.selectors import readiness_of
-from metrics.dashboard import project_dashboard
+from metrics.dashboard import DashboardData, Series, project_dashboard
+from metrics.figures import Source
 from metrics.models import Alert
-from metrics.vocabulary import METRICS
+from metrics.vocabulary import METRICS, Metric
 from portal.selectors import PortfolioFilters, portfolio_projects
 from projects.models import Membership, Project
 
@@ -78,6 +79,17 @@ def latest_readiness(project: Project) -> LatestReadiness | None:
 
 
 @dataclass(frozen=True)
+class SourceValue:
+    """One source's own value of a figure for a day, and whether it is the one counted."""
+
+    name: str
+    family: str
+    counts: bool
+    value: Decimal | None
+    last_synced_at: datetime | None
+
+
+@dataclass(frozen=True)
 class LatestMetric:
     metric: str
     label: str
@@ -86,12 +98,18 @@ class LatestMetric:
     source: str
     day: date
     value: Decimal
+    # "Why this number": the day is complete, the rule, and every source's own value.
+    complete: bool
+    family: str
+    rule: str
+    sources: list[SourceValue]
 
 
 def latest_metrics(project: Project, today: date | None = None) -> list[LatestMetric]:
-    """Each metric's newest daily value from the source that counts (the dashboard's
-    rule), looking back two weeks: the day's total for counts and money, the reported
-    value for percentiles and scores (per score name). Four queries."""
+    """Each metric's newest daily value from the sources that count (the dashboard's
+    selector), looking back two weeks: the day's total for counts and money, the
+    reported value for percentiles and scores (per score name), each with what every
+    source reported that day. Four queries."""
     today = today or timezone.localdate()
     data = project_dashboard(
         project, start=today - timedelta(days=METRICS_LOOKBACK_DAYS - 1), end=today
@@ -99,35 +117,62 @@ def latest_metrics(project: Project, today: date | None = None) -> list[LatestMe
     latest: list[LatestMetric] = []
     for metric, series in data.series.items():
         info = METRICS[metric]
-        days = sorted(series.values, reverse=True)
-        if info.combine == "sum":
-            for day in days:
-                total = series.total(day)
-                if total is not None:
-                    latest.append(
-                        LatestMetric(
-                            metric, info.label, info.unit, "", series.source, day, total
+        additive = info.combine == "sum"
+        counting = set(series.counted.pks)
+        for dimension in [""] if additive else series.dimensions():
+            found = _newest(series, dimension, additive)
+            if found is None:
+                continue
+            day, value = found
+
+            latest.append(
+                LatestMetric(
+                    metric,
+                    info.label,
+                    info.unit,
+                    dimension,
+                    series.source,
+                    day,
+                    value,
+                    data.is_complete(day),
+                    series.family.value,
+                    series.counted.rule,
+                    [
+                        SourceValue(
+                            s.name,
+                            s.family.value,
+                            s.pk in counting,
+                            _own_value(data, metric, s, day, dimension),
+                            s.last_success,
                         )
-                    )
-                    break
-            continue
-        for dimension in series.dimensions():
-            for day in days:
-                value = series.values[day].get(dimension)
-                if value is not None:
-                    latest.append(
-                        LatestMetric(
-                            metric,
-                            info.label,
-                            info.unit,
-                            dimension,
-                            series.source,
-                            day,
-                            value,
-                        )
-                    )
-                    break
+                        for s in data.sources.values()
+                        if s.pk in counting or data.reported_by(metric, s)
+                    ],
+                )
+            )
     return latest
+
+
+def _own_value(
+    data: DashboardData, metric: Metric, source: Source, day: date, dimension: str
+) -> Decimal | None:
+    """What one source reported itself for the day (all models, or one score)."""
+    values = data.reported_by(metric, source).get(day)
+    if not values:
+        return None
+    if METRICS[metric].combine == "sum":
+        return sum(values.values(), Decimal(0))
+    return values.get(dimension)
+
+
+def _newest(
+    series: Series, dimension: str, additive: bool
+) -> tuple[date, Decimal] | None:
+    for day in sorted(series.values, reverse=True):
+        value = series.total(day) if additive else series.values[day].get(dimension)
+        if value is not None:
+            return day, value
+    return None
 
 
 def open_alerts_of(project: Project, limit: int = 50) -> list[Alert]:

@@ -42,10 +42,12 @@ from django.db.models.functions import (
 from django.utils import timezone
 
 from assessments.models import AssessmentCriterion, CriterionScore, GapAssessment
+from metrics.dashboard import CountingServices, counting_services
 from metrics.models import Alert, DailyRollup
 from metrics.versions import PORTFOLIO_KEY as METRICS_PORTFOLIO_KEY
 from metrics.vocabulary import Metric
 from portal import versions
+from projects.access import visible_projects
 from projects.models import (
     ProjectRole,
     ProjectStatus,
@@ -128,37 +130,37 @@ def quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
-def _spend_per_project(since: date, until: date, **projects: Any) -> QuerySet[Any]:
-    """Each project's cost over the days, in one pass over its rollups: billed cost
-    where a provider reports it for the project, observed cost otherwise."""
+def _spend_per_project(
+    since: date, until: date, counting: CountingServices, **projects: Any
+) -> QuerySet[Any]:
+    """Each project's cost over the days, in one pass over its rollups: the cost that
+    counts on its dashboard (billed summed across providers where a provider's report
+    is mapped, else its one observed source; ``metrics.figures``)."""
     return (
         DailyRollup.objects.filter(
             metric__in=[Metric.COST_BILLED_USD, Metric.COST_OBSERVED_USD],
+            service_id__in=counting.cost,
             day__gte=since,
             day__lte=until,
-            service__deleted_at__isnull=True,
             **projects,
         )
         .order_by()
         .values("project")
-        .annotate(
-            total=Coalesce(
-                Sum("value", filter=Q(metric=Metric.COST_BILLED_USD)),
-                Sum("value", filter=Q(metric=Metric.COST_OBSERVED_USD)),
-            )
-        )
+        .annotate(total=Sum("value"))
     )
 
 
-def _quality_per_project(today: date, **projects: Any) -> QuerySet[Any]:
+def _quality_per_project(
+    today: date, counting: CountingServices, **projects: Any
+) -> QuerySet[Any]:
     """Each project's quality now: the mean daily value of the scores in the window
     (the caller picks the score: the project's approved one)."""
     return (
         DailyRollup.objects.filter(
             metric=Metric.QUALITY_SCORE,
+            service_id__in=counting.quality,
             day__gt=today - timedelta(days=QUALITY_WINDOW_DAYS),
             day__lte=today,
-            service__deleted_at__isnull=True,
             **projects,
         )
         .order_by()
@@ -185,6 +187,7 @@ def portfolio_projects(
         "-created_at", "-id"
     )
     month_start = today.replace(day=1)
+    counting = counting_services(visible_projects(user))
     projects = (
         project_list_for_user(
             user,
@@ -227,14 +230,17 @@ def portfolio_projects(
             quality_target=F(f"{approved}quality_score_target"),
             quality_name=F(f"{approved}quality_score_name"),
             spend_month_to_date=Subquery(
-                _spend_per_project(month_start, today, project=OuterRef("pk")).values(
-                    "total"
-                )[:1],
+                _spend_per_project(
+                    month_start, today, counting, project=OuterRef("pk")
+                ).values("total")[:1],
                 output_field=DecimalField(max_digits=20, decimal_places=6),
             ),
             quality=Subquery(
                 _quality_per_project(
-                    today, project=OuterRef("pk"), dimension=OuterRef("quality_name")
+                    today,
+                    counting,
+                    project=OuterRef("pk"),
+                    dimension=OuterRef("quality_name"),
                 ).values("mean")[:1],
                 output_field=DecimalField(max_digits=20, decimal_places=6),
             ),
@@ -382,7 +388,9 @@ def _month_spend_total(ids: list[int], today: date) -> Decimal:
     """This month's spend of the projects, each counted as ``_spend_per_project`` does,
     summed: one grouped pass over the month's rollups costs less than a correlated
     lookup per project."""
-    per_project = _spend_per_project(today.replace(day=1), today, project__any_of=ids)
+    per_project = _spend_per_project(
+        today.replace(day=1), today, counting_services(ids), project__any_of=ids
+    )
     total: Decimal | None = per_project.aggregate(spend=Sum("total"))["spend"]
     return total or Decimal(0)
 
@@ -394,6 +402,7 @@ def _quality_totals(ids: list[int], today: date) -> dict[str, Any]:
     approved = "project__requirements__approved_version__"
     per_project = _quality_per_project(
         today,
+        counting_services(ids),
         project__any_of=ids,
         dimension=F(f"{approved}quality_score_name"),
         **{f"{approved}quality_score_target__isnull": False},
@@ -588,20 +597,16 @@ def _weeks(today: date) -> list[date]:
 
 
 def _spend_by_team(ids: list[int], today: date) -> WeeklySeries:
-    """Weekly spend per team over the last weeks: billed cost for projects a provider
-    bills in the window, observed cost for the others."""
+    """Weekly spend per team over the last weeks: each project's cost as its dashboard
+    counts it (``metrics.dashboard.counting_services``)."""
     weeks = _weeks(today)
-    rollups = DailyRollup.objects.filter(
-        project__any_of=ids,
-        day__gte=weeks[0],
-        day__lte=today,
-        service__deleted_at__isnull=True,
-    )
-    billed = rollups.filter(metric=Metric.COST_BILLED_USD).values("project")
     rows = (
-        rollups.filter(
-            Q(metric=Metric.COST_BILLED_USD)
-            | (Q(metric=Metric.COST_OBSERVED_USD) & ~Q(project__in=billed))
+        DailyRollup.objects.filter(
+            project__any_of=ids,
+            metric__in=[Metric.COST_BILLED_USD, Metric.COST_OBSERVED_USD],
+            service_id__in=counting_services(ids).cost,
+            day__gte=weeks[0],
+            day__lte=today,
         )
         .annotate(week=TruncWeek("day"))
         .values("project__team__name", "week")
@@ -618,10 +623,10 @@ def _quality_trend(ids: list[int], today: date) -> WeeklySeries:
         DailyRollup.objects.filter(
             project__any_of=ids,
             metric=Metric.QUALITY_SCORE,
+            service_id__in=counting_services(ids).quality,
             dimension=F("project__requirements__approved_version__quality_score_name"),
             day__gte=weeks[0],
             day__lte=today,
-            service__deleted_at__isnull=True,
         )
         .annotate(week=TruncWeek("day"), series=Value("Quality score"))
         .values("series", "week")

@@ -9,6 +9,16 @@
       if (!source) return;
       var figure = JSON.parse(source.textContent);
       window.Plotly.react(el, figure.data, figure.layout, { displaylogo: false, responsive: true });
+      // A click on a point opens "why this number" for that day.
+      if (el.dataset.whyUrl && !el.dataset.whyBound) {
+        el.dataset.whyBound = "1";
+        el.on("plotly_click", function (event) {
+          var day = event.points && event.points[0] && event.points[0].x;
+          if (!day) return;
+          day = String(day).slice(0, 10);
+          window.location.assign(el.dataset.whyUrl + "&start=" + day + "&end=" + day);
+        });
+      }
     });
   }
   document.addEventListener("htmx:load", function (event) { draw(event.target); });

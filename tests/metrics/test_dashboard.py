@@ -51,10 +51,13 @@ def test_tiles_compare_with_the_approved_targets_in_words(as_, people):
     record_daily_metrics(people["project"], **{Metric.LATENCY_P95_MS: 2600})
     body = as_(people["owner"]).get(url(people["project"])).content.decode()
     assert re.search(
-        r"2,600 ms</p>\s*<p class=\"tile-state\"><strong>at risk</strong> · target ≤ 2,500 ms",
+        r"2,600 ms</p>\s*<p class=\"tile-state\"><strong>at risk</strong> · "
+        r"\d{4}-\d\d-\d\d · target ≤ 2,500 ms",
         body,
     )
-    assert re.search(r"<strong>on target</strong> · target ≥ 0\.850", body)
+    assert re.search(
+        r"<strong>on target</strong> · \d{4}-\d\d-\d\d · target ≥ 0\.850", body
+    )
 
 
 def test_charts_carry_their_figure_source_summary_and_table(as_, people):
@@ -117,14 +120,19 @@ def test_billed_and_observed_cost_are_reconciled(as_, people):
         ],
     )
     body = as_(people["owner"]).get(url(project, range=7)).content.decode()
-    assert "Billed vs observed cost" in body
+    assert "Daily cost (billed)" in body
+    assert "Reconciliation: billed against observed cost" in body
+    body = (
+        as_(people["owner"])
+        .get(reverse("metrics:reconciliation", kwargs={"slug": project.slug}))
+        .content.decode()
+    )
     assert (
         "$130.00" in body
         and "$100.00" in body
         and "$30.00" in body
         and "over 10 %" in body
     )
-    assert "Daily cost (billed)" in body
 
 
 def test_the_dashboard_query_count_does_not_grow_with_the_range(as_, people):
@@ -220,7 +228,7 @@ def test_the_metrics_export_as_csv_for_the_range(as_, people):
     )
     assert response.status_code == 200 and response["Content-Type"] == "text/csv"
     lines = b"".join(response.streaming_content).decode().splitlines()
-    assert lines[0] == "day,metric,dimension,value,unit,source"
+    assert lines[0] == "day,metric,dimension,value,unit,source,family,complete"
     days = {line.split(",")[0] for line in lines[1:]}
     assert len(days) == 6  # seven days ending today; today has no data yet
     assert any(",latency_p95_ms,,2000" in line for line in lines)

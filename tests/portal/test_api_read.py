@@ -246,6 +246,15 @@ def test_the_portfolio_row_has_step_risk_readiness_spend_quality_and_alerts(
             Sample(
                 Metric.COST_BILLED_USD, day_start(today), Bucket.DAY, Decimal("12.345")
             ),
+        ],
+    )
+    # Quality comes from an observability source; a provider's report has none.
+    metric_services.samples_write(
+        project=pm_project,
+        service=ConnectedService.objects.create(
+            project=pm_project, kind="push", name="Push API"
+        ),
+        samples=[
             Sample(
                 Metric.QUALITY_SCORE,
                 day_start(today),
