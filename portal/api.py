@@ -84,7 +84,8 @@ class Headline(BaseModel):
         description="Spend of all visible projects this month (billed, else observed)"
     )
     spend_forecast_usd: float = Field(
-        description="This month's spend if it goes on at the pace of its days so far"
+        description="The month's forecast, summed over the projects: each one's cost "
+        "so far + the average daily cost of its last 7 days × the days left"
     )
     monthly_budgets_usd: float = Field(
         description="Sum of the approved monthly budgets of the visible projects"

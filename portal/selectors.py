@@ -7,7 +7,6 @@ always describe the same set of projects.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -43,6 +42,7 @@ from django.utils import timezone
 
 from assessments.models import AssessmentCriterion, CriterionScore, GapAssessment
 from metrics.dashboard import CountingServices, counting_services
+from metrics.health import budget_forecast
 from metrics.models import Alert, DailyRollup
 from metrics.versions import PORTFOLIO_KEY as METRICS_PORTFOLIO_KEY
 from metrics.vocabulary import Metric
@@ -282,12 +282,6 @@ class Overview:
         return bool(self.budgets) and self.spend_forecast > self.budgets
 
 
-def month_forecast(spend: Decimal, today: date) -> Decimal:
-    """The month's spend if it goes on at the pace of its days so far."""
-    days_in_month = calendar.monthrange(today.year, today.month)[1]
-    return (spend / today.day * days_in_month).quantize(Decimal("0.01"))
-
-
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -384,15 +378,46 @@ class Portfolio:
         )
 
 
-def _month_spend_total(ids: list[int], today: date) -> Decimal:
-    """This month's spend of the projects, each counted as ``_spend_per_project`` does,
-    summed: one grouped pass over the month's rollups costs less than a correlated
-    lookup per project."""
-    per_project = _spend_per_project(
-        today.replace(day=1), today, counting_services(ids), project__any_of=ids
+@dataclass(frozen=True)
+class MonthSpend:
+    month_to_date: Decimal
+    forecast: Decimal
+
+
+def _month_spend_total(ids: list[int], today: date) -> MonthSpend:
+    """This month's spend of the projects and its forecast, each project counted as
+    its dashboard counts it (``metrics.dashboard.month_cost``: the cost so far plus the
+    average of its last seven complete days with cost × the days left), summed. One
+    grouped pass over the rollups."""
+    week_ago = today - timedelta(days=7)
+    month_start = today.replace(day=1)
+    recent = Q(day__gte=week_ago, day__lt=today)
+    per_project = (
+        DailyRollup.objects.filter(
+            metric__in=[Metric.COST_BILLED_USD, Metric.COST_OBSERVED_USD],
+            service_id__in=counting_services(ids).cost,
+            project__any_of=ids,
+            day__gte=min(month_start, week_ago),
+            day__lte=today,
+        )
+        .order_by()
+        .values("project")
+        .annotate(
+            month_to_date=Sum("value", filter=Q(day__gte=month_start)),
+            recent=Sum("value", filter=recent),
+            recent_days=Count("day", distinct=True, filter=recent),
+        )
     )
-    total: Decimal | None = per_project.aggregate(spend=Sum("total"))["spend"]
-    return total or Decimal(0)
+    spend, forecast = Decimal(0), Decimal(0)
+    for row in per_project:
+        month_to_date = row["month_to_date"] or Decimal(0)
+        spend += month_to_date
+        # The days' sum over their count: exactly the dashboard's average.
+        average = [row["recent"] / row["recent_days"]] if row["recent_days"] else []
+        forecast += budget_forecast(
+            month_to_date=month_to_date, last_7_days=average, today=today
+        )
+    return MonthSpend(spend, forecast.quantize(Decimal("0.01")))
 
 
 def _quality_totals(ids: list[int], today: date) -> dict[str, Any]:
@@ -421,7 +446,7 @@ def _overview(
     ids: list[int],
     today: date,
     *,
-    spend: Decimal,
+    spend: MonthSpend,
     quality: dict[str, Any],
 ) -> Overview:
     """Headline numbers and the funnel, in five queries whatever the number of projects."""
@@ -454,8 +479,8 @@ def _overview(
         in_flight=totals["n_projects"] - by_step[LAUNCHED],
         launched_this_quarter=launched,
         at_risk=totals["n_at_risk"],
-        spend_month_to_date=spend,
-        spend_forecast=month_forecast(spend, today),
+        spend_month_to_date=spend.month_to_date,
+        spend_forecast=spend.forecast,
         budgets=totals["total_budgets"] or Decimal(0),
         assessed=totals["n_assessed"],
         average_readiness=_float(totals["mean_readiness"]),

@@ -18,13 +18,13 @@ from pypdf import PdfReader
 from assessments import services as assessment_services
 from assessments.models import AssessmentCriterion
 from metrics import services as metric_services
+from metrics.dashboard import month_cost
 from metrics.models import Alert, ConnectedService
 from metrics.vocabulary import Bucket, Metric, Sample
 from portal.portfolio import filters_from
 from portal.selectors import (
     Portfolio,
     PortfolioFilters,
-    month_forecast,
     portfolio_projects,
     quarter_start,
 )
@@ -258,12 +258,6 @@ def test_average_readiness_and_quality_against_targets(executive, owner):
     assert float(rows["Poor"].quality) == pytest.approx(0.9)
 
 
-def test_spend_forecast_follows_the_pace_of_the_month():
-    assert month_forecast(Decimal(100), date(2026, 11, 10)) == Decimal("300.00")
-    assert month_forecast(Decimal(0), date(2026, 2, 1)) == Decimal("0.00")
-    assert month_forecast(Decimal(31), date(2026, 1, 31)) == Decimal("31.00")
-
-
 def test_spend_this_month_ignores_last_month_and_is_summed_per_project(
     executive, owner
 ):
@@ -282,7 +276,10 @@ def test_spend_this_month_ignores_last_month_and_is_summed_per_project(
     assert row.spend_month_to_date == Decimal(70) and row.budget == Decimal(100)
     overview = Portfolio(executive, today=today).overview()
     assert overview.spend_month_to_date == Decimal(70)
-    assert overview.spend_forecast == month_forecast(Decimal(70), today)
+    # The dashboard's forecast (domain.md: "Budget forecast"), to the cent.
+    forecast = month_cost(project, today).forecast
+    assert forecast is not None
+    assert overview.spend_forecast == forecast.quantize(Decimal("0.01"))
 
 
 def test_the_heat_map_shows_each_areas_readiness_of_the_latest_assessment(
