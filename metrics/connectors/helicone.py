@@ -14,16 +14,26 @@ OUTPUT_TOKENS        sum of ``completion_tokens``                    tokens     
 COST_OBSERVED_USD    sum of ``costUSD`` (Helicone's price table)     USD          model
 LATENCY_P50_MS       nearest-rank p50 of ``delay_ms`` that day       ms           "" (all)
 LATENCY_P95_MS       nearest-rank p95 of ``delay_ms`` that day       ms           "" (all)
+LATENCY_P50_MS       the same over the model's own requests          ms           model
+LATENCY_P95_MS       the same over the model's own requests          ms           model
+FEEDBACK_POSITIVE    ``feedback_rating`` is true                     votes        ""
+FEEDBACK_NEGATIVE    ``feedback_rating`` is false                    votes        ""
 ===================  ==============================================  ===========  =========
 
 The model is ``request_model`` (what the project asked for, stable across the provider's
 dated snapshots), else ``response_model``, else "unknown".
 
-Percentiles are computed over the whole project's requests of the day, never per model
-and never averaged: a project p95 cannot be rebuilt from per-model p95s, and the
-latency target and gate are about the project. The nearest-rank method takes the value
-at rank ``ceil(p/100 × n)`` of the day's latencies sorted ascending, so the result is
-always a latency that was actually observed.
+The project-wide percentiles (dimension "", what tiles, alerts and gates read) are
+computed over all the project's requests of the day, never from the per-model ones and
+never averaged: a project p95 cannot be rebuilt from per-model p95s. Each model's own
+percentiles are computed the same way from that model's requests, for comparison. The
+nearest-rank method takes the value at rank ``ceil(p/100 × n)`` of the latencies sorted
+ascending, so the result is always a latency that was actually observed. Counts, tokens
+and money have no "" row: the dashboard adds their models up.
+
+Feedback is Helicone's own thumbs (``feedback_rating``, set through its feedback API):
+true is a vote up, false a vote down, null no vote. Both counts are stored for a day on
+which any request was rated, so "no votes down" reads as 0.
 
 Nulls: a row missing tokens, cost or latency still counts as a request; the missing
 value is left out of that sum or percentile, and a metric with no value at all for a
@@ -105,6 +115,7 @@ class _ModelDay:
     input_tokens: Decimal | None = None
     output_tokens: Decimal | None = None
     cost: Decimal | None = None
+    latencies: list[float] = field(default_factory=list)
 
     def add(self, attr: str, value: Decimal | None) -> None:
         if value is not None:
@@ -115,6 +126,7 @@ class _ModelDay:
 class _Day:
     models: dict[str, _ModelDay] = field(default_factory=lambda: defaultdict(_ModelDay))
     latencies: list[float] = field(default_factory=list)
+    votes: dict[Metric, int] = field(default_factory=dict)
 
 
 def _is_error(status: Any) -> bool:
@@ -143,6 +155,13 @@ def aggregate(rows: Iterable[Mapping[str, Any]]) -> list[Sample]:
         latency = _number(row.get("delay_ms", row.get("latency")))
         if latency is not None and latency >= 0:
             day.latencies.append(float(latency))
+            entry.latencies.append(float(latency))
+        rating = row.get("feedback_rating")
+        if isinstance(rating, bool):
+            day.votes.setdefault(Metric.FEEDBACK_POSITIVE, 0)
+            day.votes.setdefault(Metric.FEEDBACK_NEGATIVE, 0)
+            vote = Metric.FEEDBACK_POSITIVE if rating else Metric.FEEDBACK_NEGATIVE
+            day.votes[vote] += 1
 
     samples: list[Sample] = []
     for start, day in sorted(days.items()):
@@ -159,16 +178,35 @@ def aggregate(rows: Iterable[Mapping[str, Any]]) -> list[Sample]:
                 for metric, value in values.items()
                 if value is not None
             ]
-        if day.latencies:
-            for metric, p in ((Metric.LATENCY_P50_MS, 50), (Metric.LATENCY_P95_MS, 95)):
-                value = Decimal(str(nearest_rank(day.latencies, p)))
-                samples.append(Sample(metric, start, Bucket.DAY, value))
+            samples += _percentiles(entry.latencies, start, model)
+        # The project's own percentiles, from every request of the day.
+        samples += _percentiles(day.latencies, start, "")
+        samples += [
+            Sample(metric, start, Bucket.DAY, Decimal(n))
+            for metric, n in day.votes.items()
+        ]
     return samples
 
 
+def _percentiles(latencies: list[float], day: datetime, dimension: str) -> list[Sample]:
+    """The nearest-rank p50 and p95 of ``latencies``; nothing when there are none."""
+    if not latencies:
+        return []
+    return [
+        Sample(
+            metric,
+            day,
+            Bucket.DAY,
+            Decimal(str(nearest_rank(latencies, p))),
+            dimension,
+        )
+        for metric, p in ((Metric.LATENCY_P50_MS, 50), (Metric.LATENCY_P95_MS, 95))
+    ]
+
+
 class HeliconeConnector(Connector):
-    """Helicone's request log → daily REQUESTS, ERRORS, tokens, observed cost per model,
-    and the project's daily latency p50/p95.
+    """Helicone's request log → daily REQUESTS, ERRORS, tokens, observed cost and latency
+    p50/p95 per model, the project's daily latency p50/p95, and thumbs feedback.
 
     credentials: ``{"api_key": "sk-…"}`` (a read key; ``eu-`` keys go to the EU host).
     config: ``{"property": "Helicone-Property-Project", "value": "claims"}`` restricts the

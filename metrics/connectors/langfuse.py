@@ -9,15 +9,26 @@ Mapping (all daily buckets, UTC midnight; ``environment`` filter on every query)
   tables, so "observed", never "billed"), ``p50_latency`` / ``p95_latency`` → LATENCY_P50_MS /
   LATENCY_P95_MS (ms, stored exactly as Langfuse computed them per model and day — never
   averaged). Dimension = the model name.
+- Metrics v2 again without the model dimension, over the same population (observations
+  with a model name): ``p50_latency`` / ``p95_latency`` → LATENCY_P50_MS / LATENCY_P95_MS
+  under dimension "" — the project-wide percentiles as Langfuse computes them over all the
+  day's requests, which tiles, alerts and gates read. A project p95 cannot be rebuilt from
+  per-model p95s, so it is asked for, never derived. Only percentiles get a "" row: the
+  dashboard adds up every dimension of counts and money, so a "" total would count twice.
 - Metrics v2 again, filtered to ``level = ERROR``, per model per day: ``count_count`` → ERRORS
-  (dimension = model), so errors and requests count the same population.
-- Scores v3 (paginated by ``meta.cursor``): NUMERIC scores → QUALITY_SCORE, the mean per
-  (score name, day), dimension = score name, on the score's own scale; BOOLEAN scores named
-  ``config["feedback_score_name"]`` (default "user_feedback") → FEEDBACK_POSITIVE (value 1) /
-  FEEDBACK_NEGATIVE (value 0), counted per day.
+  (dimension = model), so errors and requests count the same population. A (model, day)
+  that had requests and no error row gets ERRORS = 0: zero is a value, not "no data".
+- Scores v3 (paginated by ``meta.cursor``; NUMERIC, BOOLEAN and CATEGORICAL): scores that
+  ``metrics.connectors.feedback`` recognises as feedback (by name and kind, from config)
+  → FEEDBACK_POSITIVE / FEEDBACK_NEGATIVE, counted per day (both, 0 included, on a day
+  with any vote); every other NUMERIC score →
+  QUALITY_SCORE, the mean per (score name, day), dimension = score name, on the score's
+  own scale. A feedback score is never also a quality score.
 
 Observations without a model name (spans, events, tool calls) are not model requests, so their
-rows are skipped rather than counted as requests under an empty dimension.
+rows are skipped rather than counted as requests under an empty dimension. Metrics v2 fills
+days without data with zeros (ClickHouse ``WITH FILL``), so a project-wide row whose count
+is 0 is "no data", never a latency of 0 ms.
 """
 
 from __future__ import annotations
@@ -29,6 +40,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from metrics.connectors.base import Connector, ConnectorError, Http
+from metrics.connectors.feedback import (
+    BOOLEAN,
+    CATEGORICAL,
+    DEFAULT_NAMES_BY_KIND,
+    NUMERIC,
+    FeedbackRule,
+    vote_of_number,
+)
 from metrics.vocabulary import Bucket, Metric, Sample
 
 PROVIDER = "Langfuse"
@@ -40,7 +59,8 @@ ROW_LIMIT = 1000
 SCORES_PAGE_SIZE = 100  # the v3 maximum
 # A runaway cursor must end the run, not loop forever.
 MAX_PAGES = 1000
-DEFAULT_FEEDBACK_SCORE_NAME = "user_feedback"
+# An older config named one BOOLEAN feedback score; it still counts when set.
+LEGACY_FEEDBACK_KEY = "feedback_score_name"
 
 # Metrics v2 names each output column "<aggregation>_<measure>".
 OBSERVATION_METRICS: tuple[tuple[Metric, str, str], ...] = (
@@ -51,12 +71,19 @@ OBSERVATION_METRICS: tuple[tuple[Metric, str, str], ...] = (
     (Metric.LATENCY_P50_MS, "latency", "p50"),
     (Metric.LATENCY_P95_MS, "latency", "p95"),
 )
+# The project-wide query: percentiles only, plus the count that tells a real day from a
+# zero-filled one.
+PROJECT_METRICS: tuple[tuple[Metric, str, str], ...] = (
+    (Metric.LATENCY_P50_MS, "latency", "p50"),
+    (Metric.LATENCY_P95_MS, "latency", "p95"),
+)
 
 
 class LangfuseConnector(Connector):
     """Pulls one Langfuse project. Credentials: ``public_key`` (pk-lf-…) and ``secret_key``
-    (sk-lf-…); ``base_url`` defaults to Langfuse Cloud EU when empty. Config:
-    ``feedback_score_name`` (optional)."""
+    (sk-lf-…); ``base_url`` defaults to Langfuse Cloud EU when empty. Config: the feedback
+    keys of ``metrics.connectors.feedback`` (optional; ``feedback_score_name`` from older
+    configs still names the feedback score)."""
 
     kind: ClassVar[str] = "langfuse"
 
@@ -80,9 +107,16 @@ class LangfuseConnector(Connector):
         """Daily samples for the days from the one containing ``start`` to the one
         containing the instant before ``end`` (today's partial day included)."""
         start, end = _floor_day(start), _ceil_day(end)
+        observations = self._observation_samples(start, end)
+        requested = {
+            (s.dimension, s.bucket_start)
+            for s in observations
+            if s.metric is Metric.REQUESTS and s.value > 0
+        }
         return [
-            *self._observation_samples(start, end),
-            *self._error_samples(start, end),
+            *observations,
+            *self._error_samples(start, end, requested),
+            *self._project_latency_samples(start, end),
             *self._score_samples(start, end),
         ]
 
@@ -106,7 +140,47 @@ class LangfuseConnector(Connector):
                     samples.append(Sample(metric, day, Bucket.DAY, value, model))
         return samples
 
-    def _error_samples(self, start: datetime, end: datetime) -> list[Sample]:
+    def _project_latency_samples(self, start: datetime, end: datetime) -> list[Sample]:
+        """The day's p50/p95 over every request of the project, as Langfuse computes them,
+        under dimension "". Same filters as the per-model query, and only observations
+        with a model name, so the project figure covers the requests that are counted."""
+        query = {
+            "view": "observations",
+            "metrics": [
+                {"measure": "count", "aggregation": "count"},
+                *({"measure": m, "aggregation": a} for _, m, a in PROJECT_METRICS),
+            ],
+            "filters": [
+                self._environment_filter(),
+                {
+                    "column": "providedModelName",
+                    "operator": "is not null",
+                    "value": "",
+                    "type": "null",
+                },
+            ],
+            "timeDimension": {"granularity": "day"},
+        }
+        samples: list[Sample] = []
+        for row in self._metrics_rows(query, start, end):
+            day = _parse_day(row.get("time_dimension"))
+            count = _decimal(row.get("count_count"))
+            if day is None or not count:
+                continue  # a zero-filled day had no requests: no latency, not 0 ms
+            for metric, measure, aggregation in PROJECT_METRICS:
+                value = _decimal(row.get(f"{aggregation}_{measure}"))
+                if value is not None:
+                    samples.append(Sample(metric, day, Bucket.DAY, value))
+        return samples
+
+    def _error_samples(
+        self,
+        start: datetime,
+        end: datetime,
+        requested: set[tuple[str, datetime]],
+    ) -> list[Sample]:
+        """Errors per (model, day); 0 for a (model, day) in ``requested`` (it had requests)
+        that has no error row, because Langfuse answers only for days with errors."""
         query = {
             "view": "observations",
             "dimensions": [{"field": "providedModelName"}],
@@ -122,12 +196,17 @@ class LangfuseConnector(Connector):
             ],
             "timeDimension": {"granularity": "day"},
         }
-        samples: list[Sample] = []
+        errors: dict[tuple[str, datetime], Decimal] = dict.fromkeys(
+            requested, Decimal(0)
+        )
         for model, day, row in self._model_day_rows(query, start, end):
             value = _decimal(row.get("count_count"))
             if value is not None:
-                samples.append(Sample(Metric.ERRORS, day, Bucket.DAY, value, model))
-        return samples
+                errors[(model, day)] = value
+        return [
+            Sample(Metric.ERRORS, day, Bucket.DAY, value, model)
+            for (model, day), value in errors.items()
+        ]
 
     def _model_day_rows(
         self, query: dict[str, Any], start: datetime, end: datetime
@@ -177,8 +256,10 @@ class LangfuseConnector(Connector):
     # -- scores --------------------------------------------------------------------------
 
     def _score_samples(self, start: datetime, end: datetime) -> list[Sample]:
-        feedback_name = str(
-            self.config.get("feedback_score_name") or DEFAULT_FEEDBACK_SCORE_NAME
+        rule = FeedbackRule.from_config(
+            self.config,
+            default_names=DEFAULT_NAMES_BY_KIND[self.kind],
+            legacy_key=LEGACY_FEEDBACK_KEY,
         )
         totals: dict[tuple[str, datetime], Decimal] = defaultdict(Decimal)
         counts: dict[tuple[str, datetime], int] = defaultdict(int)
@@ -186,8 +267,7 @@ class LangfuseConnector(Connector):
         for score in self._scores(start, end):
             name = score.get("name")
             day = _parse_day(score.get("timestamp"))
-            value = _decimal(score.get("value"))
-            if not isinstance(name, str) or not name or day is None or value is None:
+            if not isinstance(name, str) or not name or day is None:
                 continue
             if not start <= day < end:
                 continue
@@ -195,15 +275,19 @@ class LangfuseConnector(Connector):
             if environment is not None and environment != self.environment:
                 continue  # the server filters already; never let another environment in
             data_type = score.get("dataType")
-            if data_type == "NUMERIC":
+            value = _decimal(score.get("value"))
+            if (
+                isinstance(data_type, str)
+                and rule.is_named(name)
+                and rule.accepts(data_type)
+            ):
+                # Feedback, whatever it says, is kept apart from quality scores.
+                vote = _vote(rule, data_type, value, score.get("stringValue"))
+                if vote is not None:
+                    feedback[(vote, day)] += 1
+            elif data_type == NUMERIC and value is not None:
                 totals[(name, day)] += value
                 counts[(name, day)] += 1
-            elif data_type == "BOOLEAN" and name == feedback_name:
-                # Boolean scores carry 1 (true) or 0 (false) in ``value``.
-                if value == 1:
-                    feedback[(Metric.FEEDBACK_POSITIVE, day)] += 1
-                elif value == 0:
-                    feedback[(Metric.FEEDBACK_NEGATIVE, day)] += 1
         samples = [
             # The mean of the day's scores on the score's own scale; stored to 6 places.
             Sample(
@@ -215,17 +299,20 @@ class LangfuseConnector(Connector):
             )
             for (name, day), total in totals.items()
         ]
+        # Both counts for every day with a vote, so "no votes down" reads as 0.
         samples += [
-            Sample(metric, day, Bucket.DAY, Decimal(n))
-            for (metric, day), n in feedback.items()
+            Sample(metric, day, Bucket.DAY, Decimal(feedback.get((metric, day), 0)))
+            for day in sorted({day for _, day in feedback})
+            for metric in (Metric.FEEDBACK_POSITIVE, Metric.FEEDBACK_NEGATIVE)
         ]
         return samples
 
     def _scores(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """Every NUMERIC and BOOLEAN score of the environment in [start, end), all pages."""
+        """Every NUMERIC, BOOLEAN and CATEGORICAL score of the environment in [start, end),
+        all pages (categorical ones are read for feedback labels such as "thumbs_up")."""
         params: dict[str, str] = {
             "limit": str(SCORES_PAGE_SIZE),
-            "dataType": "NUMERIC,BOOLEAN",
+            "dataType": f"{NUMERIC},{BOOLEAN},{CATEGORICAL}",
             "environment": self.environment,
             "fromTimestamp": _iso(start),
             "toTimestamp": _iso(end),
@@ -284,6 +371,19 @@ def _rows(body: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(data, list):
         raise ConnectorError(f"{PROVIDER} answered with an unexpected shape.")
     return [row for row in data if isinstance(row, dict)]
+
+
+def _vote(
+    rule: FeedbackRule, data_type: str, value: Decimal | None, label: object
+) -> Metric | None:
+    """The vote of one feedback score: categorical scores by their label (``value`` is only
+    a config's numeric mapping), boolean and numeric ones by their number (1 up; 0 or -1
+    down), falling back to ``stringValue`` ("True"/"False") when the number is missing."""
+    if data_type == CATEGORICAL:
+        return rule.vote_of_label(label)
+    if value is not None:
+        return vote_of_number(value)
+    return rule.vote_of_label(label)
 
 
 def _dump(query: dict[str, Any]) -> str:

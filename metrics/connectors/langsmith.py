@@ -16,18 +16,31 @@ OUTPUT_TOKENS       sum of ``completion_tokens``                           token
 COST_OBSERVED_USD   sum of ``total_cost`` (LangSmith's price table)        USD
 LATENCY_P50_MS      nearest-rank p50 of ``latency_seconds`` × 1000         ms
 LATENCY_P95_MS      nearest-rank p95 of ``latency_seconds`` × 1000         ms
-FEEDBACK_POSITIVE   ``feedback_stats[key]``: round(n × avg)                votes
-FEEDBACK_NEGATIVE   ``feedback_stats[key]``: n − positive                   votes
+FEEDBACK_POSITIVE   votes up in ``feedback_stats`` of the feedback keys        votes
+FEEDBACK_NEGATIVE   votes down in ``feedback_stats`` of the feedback keys      votes
 ==================  =====================================================  =========
 
-Feedback is read only when config names a ``feedback_key`` whose scores are thumbs up
-(1) / down (0): then n × avg is the number of ones. Keys with other scales are not
-votes and are left out.
+Feedback keys are recognised by ``metrics.connectors.feedback`` (names and kind from
+config; by default user_feedback, user-feedback, feedback, thumbs, thumbs_up_down,
+thumbs_up and LangSmith's conventional user_score, any case). A run's
+``feedback_stats[key]`` carries ``n``, ``avg``, ``min``, ``max`` of the numeric scores
+and ``values``, the count of each categorical value. Votes are read as:
+
+- categorical (``values``): each label's count, up or down by the rule's labels;
+- numeric, all scores equal (``min == max``, or n = 1): n votes of that number (1 up;
+  0 or -1 down);
+- numeric 0/1 (``min ≥ 0``, ``max ≤ 1``): round(n × avg) up, the rest down;
+- numeric ±1 (``min = -1``, ``max = 1``): round(n × (avg + 1) / 2) up, the rest down;
+- anything else (a 1–5 rating under a feedback name) is not votes and is left out.
+
+Both vote counts are stored for a day on which any run had feedback, so "no votes down"
+reads as 0. The day's ERRORS are stored for every day with runs, 0 included.
 
 Percentiles are the nearest-rank method (the value at rank ceil(p/100 × n) of the day's
-sorted latencies), computed per day from the runs, never averaged. Runs still pending
-have no latency and are counted as requests only. Missing tokens or cost are left out
-of the sums; a metric with no value at all on a day gives no sample rather than 0.
+sorted latencies), computed per day from all the day's root runs — the project-wide
+figure, as there is no per-model split — never averaged. Runs still pending have no
+latency and are counted as requests only. Missing tokens or cost are left out of the
+sums; a metric with no value at all on a day gives no sample rather than 0.
 """
 
 from __future__ import annotations
@@ -41,6 +54,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from metrics.connectors.base import Connector, ConnectorError, Http
+from metrics.connectors.feedback import (
+    BOOLEAN,
+    CATEGORICAL,
+    DEFAULT_NAMES_BY_KIND,
+    NUMERIC,
+    FeedbackRule,
+    vote_of_number,
+)
 from metrics.vocabulary import Bucket, Metric, Sample
 
 BASE_URL = "https://api.smith.langchain.com"
@@ -117,22 +138,53 @@ class _Day:
             self.sums[metric] = self.sums.get(metric, Decimal(0)) + value
 
 
-def _votes(stats: Any, key: str) -> tuple[Decimal, Decimal] | None:
-    """(positive, negative) from ``feedback_stats[key] = {"n": …, "avg": …}`` for a 0/1
-    key; None when absent or not a 0–1 average."""
-    if not isinstance(stats, dict) or not isinstance(stats.get(key), dict):
+def _votes(stat: Any, rule: FeedbackRule) -> tuple[Decimal, Decimal] | None:
+    """(up, down) from one key's ``{"n", "avg", "min", "max", "values"}`` (see the module
+    docstring); None when it holds no votes the rule accepts."""
+    if not isinstance(stat, dict):
         return None
-    n, avg = _number(stats[key].get("n")), _number(stats[key].get("avg"))
-    if n is None or avg is None or n < 0 or not 0 <= avg <= 1:
+    if rule.accepts(CATEGORICAL) and isinstance(stat.get("values"), dict):
+        up = down = Decimal(0)
+        for label, count in stat["values"].items():
+            n = _number(count)
+            vote = rule.vote_of_label(label)
+            if n is None or n < 0 or vote is None:
+                continue
+            if vote is Metric.FEEDBACK_POSITIVE:
+                up += n
+            else:
+                down += n
+        if up or down:
+            return up, down
+    if not (rule.accepts(NUMERIC) or rule.accepts(BOOLEAN)):
         return None
-    positive = (n * avg).to_integral_value()
-    return positive, n - positive
+    n, avg = _number(stat.get("n")), _number(stat.get("avg"))
+    low, high = _number(stat.get("min")), _number(stat.get("max"))
+    if n is None or avg is None or n <= 0:
+        return None
+    if n == 1 or (low is not None and low == high):
+        # Every score is the same number: n votes of it, or no votes.
+        vote = vote_of_number(low if low is not None and low == high else avg)
+        if vote is None:
+            return None
+        return (n, Decimal(0)) if vote is Metric.FEEDBACK_POSITIVE else (Decimal(0), n)
+    if low is None or high is None:
+        # Older answers carry no min/max: a 0–1 average is read as thumbs 1/0.
+        low, high = (Decimal(0), Decimal(1)) if 0 <= avg <= 1 else (avg, avg)
+    if low >= 0 and high <= 1:
+        up = (n * avg).to_integral_value()
+    elif low == -1 and high == 1:
+        up = (n * (avg + 1) / 2).to_integral_value()
+    else:
+        return None
+    return up, n - up
 
 
 def aggregate(
-    runs: Iterable[Mapping[str, Any]], *, feedback_key: str = ""
+    runs: Iterable[Mapping[str, Any]], *, feedback: FeedbackRule | None = None
 ) -> list[Sample]:
-    """Daily samples from LangSmith root runs (see the module docstring)."""
+    """Daily samples from LangSmith root runs (see the module docstring); feedback is
+    read only with a ``feedback`` rule."""
     days: dict[datetime, _Day] = defaultdict(_Day)
     for run in runs:
         started = _timestamp(run.get("start_time"))
@@ -147,9 +199,14 @@ def aggregate(
         latency = _number(run.get("latency_seconds"))
         if latency is not None and latency >= 0:
             day.latencies_ms.append(float(latency * 1000))
-        if feedback_key and (votes := _votes(run.get("feedback_stats"), feedback_key)):
-            day.add(Metric.FEEDBACK_POSITIVE, votes[0])
-            day.add(Metric.FEEDBACK_NEGATIVE, votes[1])
+        stats = run.get("feedback_stats")
+        if feedback is not None and isinstance(stats, dict):
+            for key, stat in stats.items():
+                if not isinstance(key, str) or not feedback.is_named(key):
+                    continue
+                if votes := _votes(stat, feedback):
+                    day.add(Metric.FEEDBACK_POSITIVE, votes[0])
+                    day.add(Metric.FEEDBACK_NEGATIVE, votes[1])
 
     samples: list[Sample] = []
     for start, day in sorted(days.items()):
@@ -170,8 +227,9 @@ class LangSmithConnector(Connector):
     cost, latency p50/p95 and (optionally) thumbs feedback.
 
     credentials: ``{"api_key": "lsv2_…"}``.
-    config: ``{"project_id": "<session uuid>", "workspace_id": "<optional X-Tenant-Id>",
-    "feedback_key": "<optional 0/1 feedback key, e.g. user_score>"}``.
+    config: ``{"project_id": "<session uuid>", "workspace_id": "<optional X-Tenant-Id>"}``
+    plus the feedback keys of ``metrics.connectors.feedback`` (optional; an older
+    ``feedback_key`` still names the one feedback key when ``feedback_names`` is unset).
     """
 
     kind = "langsmith"
@@ -219,7 +277,12 @@ class LangSmithConnector(Connector):
                 f"LangSmith returned more than {MAX_PAGES * PAGE_SIZE:,} runs for one window; "
                 "Runway stopped rather than store partial numbers"
             )
-        return aggregate(runs, feedback_key=str(self.config.get("feedback_key") or ""))
+        rule = FeedbackRule.from_config(
+            self.config,
+            default_names=DEFAULT_NAMES_BY_KIND[self.kind],
+            legacy_key="feedback_key",
+        )
+        return aggregate(runs, feedback=rule)
 
     def _collect(
         self, start: datetime, end: datetime, *, max_pages: int

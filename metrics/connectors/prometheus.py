@@ -18,14 +18,30 @@ Unix seconds, step 3600), and an hour still in progress at ``end`` is read with 
 
 Sample values arrive as strings; "NaN", "+Inf" and "-Inf" (e.g. a quantile or ratio
 over no traffic) are skipped, never stored. When several series come back, additive
-metrics (counts, tokens, money) are summed, which is their total; percentiles and
-scores take the maximum, because percentiles of separate series cannot be combined,
-and the largest per-series p95 is an upper bound of the p95 of all of them together, so
-a latency target never looks met when it is not. Aggregate in PromQL to get one series.
+metrics (counts, tokens, money) are summed, which is their total, under dimension "".
+Percentiles of separate series cannot be combined into the project's, so a latency
+query that returns one series is the project-wide value (dimension ""), and one that
+returns several is stored series by series (dimension = the series' labels, e.g.
+``instance=10.0.0.1:8000``) with no project-wide value: aggregate in PromQL (``sum by
+(le)``) to get one. Scores take the largest series.
+
+Daily latency (``Bucket.DAY``): hourly percentiles never add up to a day, so for
+``latency_p50_ms`` / ``latency_p95_ms`` the same expression is also evaluated over each
+whole UTC day — every range selector's duration set to the day (``[1h]`` → ``[86400s]``),
+read at the day's end — and over today so far (``[<seconds since midnight>s]`` at
+``end``). That is Prometheus's own percentile over the day (for a histogram,
+``histogram_quantile`` over the day's bucket increases), which the dashboard reads. An
+expression without a range selector (a summary's precomputed quantile gauge) has no
+daily value: a gauge at midnight is not the day's p95.
+
+Zero is a value: when both ``requests`` and ``errors`` are configured, an hour with
+requests for which the errors expression returned nothing (an error counter that does
+not exist until the first error) is stored as 0 errors.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import defaultdict
@@ -38,19 +54,16 @@ from metrics.connectors.base import Connector, ConnectorError, Http
 from metrics.vocabulary import METRICS, Bucket, Metric, Sample
 
 STEP = 3600
+DAY = 86400
+PERCENTILES = frozenset({Metric.LATENCY_P50_MS, Metric.LATENCY_P95_MS})
+# A dimension is at most this long (the column's width).
+MAX_DIMENSION = 120
+# The duration inside a range selector or a subquery's range: "[1h]", "[5m:1m]", "[1h30m]".
+_RANGE = re.compile(r"\[(\s*)((?:\d+(?:\.\d+)?(?:ms|[smhdwy]))+)(?=\s*[:\]])")
 # Error types Prometheus uses for an expression that will never run as written.
 PERMANENT_ERROR_TYPES = {"bad_data"}
 # HTTP statuses Prometheus uses for a bad expression or bad parameters.
 PERMANENT_STATUSES = {400, 422}
-
-
-def _hour_ceil(moment: datetime) -> int:
-    seconds = moment.timestamp()
-    return math.ceil(seconds / STEP) * STEP
-
-
-def _hour_floor(moment: datetime) -> int:
-    return math.floor(moment.timestamp() / STEP) * STEP
 
 
 def _value(raw: Any) -> Decimal | None:
@@ -62,6 +75,29 @@ def _value(raw: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+def over_window(expression: str, seconds: int) -> str | None:
+    """``expression`` with every range selector looking back ``seconds``; None when it
+    has no range selector, so evaluating it over a day would mean nothing."""
+    result, count = _RANGE.subn(
+        lambda found: f"[{found.group(1)}{seconds}s", expression
+    )
+    return result if count else None
+
+
+def _dimension(labels: Any) -> str:
+    """A series' labels as a dimension, ``k=v`` sorted and joined by commas; a long one
+    is cut and keeps a hash so two series never share a dimension."""
+    if not isinstance(labels, dict):
+        return ""
+    text = ",".join(
+        f"{key}={value}" for key, value in sorted(labels.items()) if key != "__name__"
+    )
+    if len(text) <= MAX_DIMENSION:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    return f"{text[: MAX_DIMENSION - 9]}~{digest}"
+
+
 def _error_text(message: str) -> str:
     """The ``error`` field from the JSON body quoted in a base-Http error message."""
     found = re.search(r'"error"\s*:\s*"((?:[^"\\]|\\.)*)', message)
@@ -69,7 +105,8 @@ def _error_text(message: str) -> str:
 
 
 class PrometheusConnector(Connector):
-    """Configured PromQL per metric → hourly samples (dimension "").
+    """Configured PromQL per metric → hourly samples, and daily ones for latency
+    (dimension "", or a series' labels for a latency query answering several series).
 
     credentials (all optional): ``{"token": "…"}`` for a bearer token, or
     ``{"username": "…", "password": "…"}`` for basic auth.
@@ -132,60 +169,139 @@ class PrometheusConnector(Connector):
         return f"Connected: Prometheus answered with {count} series"
 
     def fetch(self, *, start: datetime, end: datetime) -> list[Sample]:
-        """Hourly samples for the hours starting in [start, end)."""
-        first = _hour_ceil(start)
-        last_complete_end = _hour_floor(end)  # hours ending at or before ``end``
-        partial = _hour_floor(end) if end.timestamp() > _hour_floor(end) else None
+        """Hourly samples for the hours starting in [start, end); for latency also daily
+        ones for the UTC days starting in [start, end), today's so far included."""
+        queries = self.queries()
         samples: list[Sample] = []
-        for metric, expression in self.queries().items():
-            points: dict[int, list[Decimal]] = defaultdict(
-                list
-            )  # hour start → series values
-            if first + STEP <= last_complete_end:
-                params = {
-                    "query": expression,
-                    "start": str(first + STEP),
-                    "end": str(last_complete_end),
-                    "step": str(STEP),
-                }
-                data = self._call("/api/v1/query_range", params, label=metric.value)
-                for series in _list(data.get("result")):
-                    for point in _list(
-                        series.get("values") if isinstance(series, dict) else None
-                    ):
-                        self._add(points, point, None)
-            if partial is not None and partial >= first:
-                params = {"query": expression, "time": f"{end.timestamp():.3f}"}
-                data = self._call("/api/v1/query", params, label=metric.value)
-                result = data.get("result")
-                if data.get("resultType") == "scalar":
-                    self._add(points, result, partial)
-                for series in _list(
-                    result if data.get("resultType") == "vector" else None
-                ):
-                    value = series.get("value") if isinstance(series, dict) else None
-                    self._add(points, value, partial)
-            scale = self._scale(metric)
-            additive = METRICS[metric].combine == "sum"
-            for hour, values in sorted(points.items()):
-                value = sum(values, Decimal(0)) if additive else max(values)
-                bucket_start = datetime.fromtimestamp(hour, tz=UTC)
-                samples.append(Sample(metric, bucket_start, Bucket.HOUR, value * scale))
+        for metric, expression in queries.items():
+            points = self._points(expression, metric.value, start, end, STEP)
+            samples += self._samples(metric, points, Bucket.HOUR)
+            if metric in PERCENTILES:
+                samples += self._daily(metric, expression, start, end)
+        return samples + _zero_error_hours(samples, queries)
+
+    def _daily(
+        self, metric: Metric, expression: str, start: datetime, end: datetime
+    ) -> list[Sample]:
+        """The expression over whole days (see the module docstring)."""
+        daily = over_window(expression, DAY)
+        if daily is None:
+            return []
+        first = math.ceil(start.timestamp() / DAY) * DAY
+        today = math.floor(end.timestamp() / DAY) * DAY
+        points: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+        if first + DAY <= today:
+            data = self._call(
+                "/api/v1/query_range",
+                {
+                    "query": daily,
+                    "start": str(first + DAY),
+                    "end": str(today),
+                    "step": str(DAY),
+                },
+                label=metric.value,
+            )
+            result = _list(data.get("result"))
+            for series in result:
+                self._add_series(points, series, DAY, several=len(result) > 1)
+        elapsed = int(end.timestamp()) - today
+        if elapsed > 0 and today >= first:
+            so_far = over_window(expression, elapsed)
+            assert so_far is not None  # it has a range selector, as ``daily`` showed
+            data = self._call(
+                "/api/v1/query",
+                {"query": so_far, "time": f"{end.timestamp():.3f}"},
+                label=metric.value,
+            )
+            self._add_instant(points, data, today)
+        return self._samples(metric, points, Bucket.DAY)
+
+    def _points(
+        self, expression: str, label: str, start: datetime, end: datetime, step: int
+    ) -> dict[int, list[tuple[str, Decimal]]]:
+        """Bucket start → (series dimension, value) for the completed buckets in
+        [start, end) and the one in progress at ``end``."""
+        first = math.ceil(start.timestamp() / step) * step
+        last_complete_end = math.floor(end.timestamp() / step) * step
+        partial = last_complete_end if end.timestamp() > last_complete_end else None
+        points: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+        if first + step <= last_complete_end:
+            params = {
+                "query": expression,
+                "start": str(first + step),
+                "end": str(last_complete_end),
+                "step": str(step),
+            }
+            data = self._call("/api/v1/query_range", params, label=label)
+            result = _list(data.get("result"))
+            for series in result:
+                self._add_series(points, series, step, several=len(result) > 1)
+        if partial is not None and partial >= first:
+            params = {"query": expression, "time": f"{end.timestamp():.3f}"}
+            data = self._call("/api/v1/query", params, label=label)
+            self._add_instant(points, data, partial)
+        return points
+
+    def _samples(
+        self,
+        metric: Metric,
+        points: dict[int, list[tuple[str, Decimal]]],
+        bucket: Bucket,
+    ) -> list[Sample]:
+        scale = self._scale(metric)
+        samples: list[Sample] = []
+        for moment, values in sorted(points.items()):
+            bucket_start = datetime.fromtimestamp(moment, tz=UTC)
+            if METRICS[metric].combine == "sum":
+                total = sum((v for _, v in values), Decimal(0))
+                samples.append(Sample(metric, bucket_start, bucket, total * scale))
+            elif metric in PERCENTILES:
+                # One series answered: the project's value, under "". Several: each is
+                # kept under its labels; none of them, nor any mix, is the project's.
+                samples += [
+                    Sample(metric, bucket_start, bucket, v * scale, dimension)
+                    for dimension, v in values
+                ]
+            else:
+                best = max(v for _, v in values)
+                samples.append(Sample(metric, bucket_start, bucket, best * scale))
         return samples
 
     @staticmethod
-    def _add(points: dict[int, list[Decimal]], point: Any, hour: int | None) -> None:
-        """Record one ``[timestamp, "value"]`` pair under ``hour``, or, for a range point,
-        under the hour ending at its timestamp; NaN/±Inf are skipped."""
-        if not isinstance(point, list) or len(point) != 2:
+    def _add_series(
+        points: dict[int, list[tuple[str, Decimal]]],
+        series: Any,
+        step: int,
+        *,
+        several: bool,
+    ) -> None:
+        """Record a range series' points under the bucket ending at each timestamp;
+        ``several``: the answer had more than one series, so each keeps its labels."""
+        if not isinstance(series, dict):
             return
-        value = _value(point[1])
-        try:
-            timestamp = round(float(point[0]))
-        except (TypeError, ValueError):
+        dimension = _dimension(series.get("metric")) if several else ""
+        for point in _list(series.get("values")):
+            if (pair := _point(point)) is not None:
+                timestamp, value = pair
+                points[timestamp - step].append((dimension, value))
+
+    @staticmethod
+    def _add_instant(
+        points: dict[int, list[tuple[str, Decimal]]], data: dict[str, Any], bucket: int
+    ) -> None:
+        """Record an instant answer (a vector of series, or a scalar) under ``bucket``."""
+        result = data.get("result")
+        if data.get("resultType") == "scalar":
+            if (pair := _point(result)) is not None:
+                points[bucket].append(("", pair[1]))
             return
-        if value is not None:
-            points[timestamp - STEP if hour is None else hour].append(value)
+        if data.get("resultType") != "vector":
+            return
+        vector = _list(result)
+        for series in vector:
+            if isinstance(series, dict) and (pair := _point(series.get("value"))):
+                labels = series.get("metric") if len(vector) > 1 else None
+                points[bucket].append((_dimension(labels), pair[1]))
 
     def _call(self, path: str, params: dict[str, str], *, label: str) -> dict[str, Any]:
         """GET one API path and return its ``data``; a rejected expression is permanent."""
@@ -215,3 +331,34 @@ class PrometheusConnector(Connector):
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def _point(point: Any) -> tuple[int, Decimal] | None:
+    """A ``[timestamp, "value"]`` pair as (whole seconds, value); None for NaN/±Inf or
+    junk."""
+    if not isinstance(point, list) or len(point) != 2:
+        return None
+    value = _value(point[1])
+    try:
+        timestamp = round(float(point[0]))
+    except (TypeError, ValueError):
+        return None
+    return None if value is None else (timestamp, value)
+
+
+def _zero_error_hours(
+    samples: list[Sample], queries: Mapping[Metric, str]
+) -> list[Sample]:
+    """ERRORS = 0 for each hour with requests and no errors value, when both are
+    configured: an errors expression over a counter that no error has created yet
+    returns nothing, which means none, not "unknown"."""
+    if Metric.ERRORS not in queries or Metric.REQUESTS not in queries:
+        return []
+    with_errors = {s.bucket_start for s in samples if s.metric is Metric.ERRORS}
+    return [
+        Sample(Metric.ERRORS, s.bucket_start, s.bucket, Decimal(0))
+        for s in samples
+        if s.metric is Metric.REQUESTS
+        and s.value > 0
+        and s.bucket_start not in with_errors
+    ]

@@ -97,22 +97,32 @@ def test_it_maps_request_rows_to_daily_samples_per_model():
         (Metric.INPUT_TOKENS, DAY1, "gpt-4o-mini"): Decimal(2000),
         (Metric.OUTPUT_TOKENS, DAY1, "gpt-4o-mini"): Decimal(280),
         (Metric.COST_OBSERVED_USD, DAY1, "gpt-4o-mini"): Decimal("0.000468"),
+        # Its own latencies 812, 400, 95: p50 rank 2 → 400; p95 rank 3 → 812.
+        (Metric.LATENCY_P50_MS, DAY1, "gpt-4o-mini"): Decimal(400),
+        (Metric.LATENCY_P95_MS, DAY1, "gpt-4o-mini"): Decimal(812),
         # 1 August, claude-sonnet-4: a 200 and a -1 (no response recorded) at 23:59:59.
         (Metric.REQUESTS, DAY1, "claude-sonnet-4"): Decimal(2),
         (Metric.ERRORS, DAY1, "claude-sonnet-4"): Decimal(1),
         (Metric.INPUT_TOKENS, DAY1, "claude-sonnet-4"): Decimal(5000),
         (Metric.OUTPUT_TOKENS, DAY1, "claude-sonnet-4"): Decimal(500),
         (Metric.COST_OBSERVED_USD, DAY1, "claude-sonnet-4"): Decimal("0.0165"),
+        (Metric.LATENCY_P50_MS, DAY1, "claude-sonnet-4"): Decimal(2100),
+        (Metric.LATENCY_P95_MS, DAY1, "claude-sonnet-4"): Decimal(2100),
         # Latencies of the day, all models: 95, 400, 812, 2100 (the -1 has none).
         # p50 = rank ceil(0.5 × 4) = 2 → 400; p95 = rank ceil(0.95 × 4) = 4 → 2100.
         (Metric.LATENCY_P50_MS, DAY1, ""): Decimal(400),
         (Metric.LATENCY_P95_MS, DAY1, ""): Decimal(2100),
+        # Helicone's thumbs: one true, one false, the rest unrated.
+        (Metric.FEEDBACK_POSITIVE, DAY1, ""): Decimal(1),
+        (Metric.FEEDBACK_NEGATIVE, DAY1, ""): Decimal(1),
         # 2 August, midnight exactly: a 500, and a row with no status at all.
         (Metric.REQUESTS, DAY2, "gpt-4o-mini"): Decimal(2),
         (Metric.ERRORS, DAY2, "gpt-4o-mini"): Decimal(2),
         (Metric.INPUT_TOKENS, DAY2, "gpt-4o-mini"): Decimal(600),
         (Metric.OUTPUT_TOKENS, DAY2, "gpt-4o-mini"): Decimal(50),
         (Metric.COST_OBSERVED_USD, DAY2, "gpt-4o-mini"): Decimal("0.000115"),
+        (Metric.LATENCY_P50_MS, DAY2, "gpt-4o-mini"): Decimal(1000),
+        (Metric.LATENCY_P95_MS, DAY2, "gpt-4o-mini"): Decimal(3000),
         # 1000 and 3000: p50 = rank 1 → 1000; p95 = rank ceil(1.9) = 2 → 3000.
         (Metric.LATENCY_P50_MS, DAY2, ""): Decimal(1000),
         (Metric.LATENCY_P95_MS, DAY2, ""): Decimal(3000),
@@ -323,3 +333,55 @@ def test_the_connection_test_says_at_least_when_it_stops_counting():
         connector(handler).test()
         == "Connected: at least 10,000 requests in the last 7 days"
     )
+
+
+def test_the_project_percentile_comes_from_every_request_not_from_the_models_percentiles():
+    samples = by_key(
+        connector(answers(ok(load("requests_latency_spread.json")))).fetch(
+            start=START, end=END
+        )
+    )
+
+    # gpt-4o-mini: 100, 200, 300, 400 → p50 200, p95 400; claude: 5000, 6000 → 5000, 6000.
+    assert samples[(Metric.LATENCY_P50_MS, DAY1, "gpt-4o-mini")] == 200
+    assert samples[(Metric.LATENCY_P95_MS, DAY1, "claude-sonnet-4")] == 6000
+    # All six: p50 = rank 3 → 300 (the models' p50s would average 2600); p95 = rank 6.
+    assert samples[(Metric.LATENCY_P50_MS, DAY1, "")] == 300
+    assert samples[(Metric.LATENCY_P95_MS, DAY1, "")] == 6000
+
+
+def test_counts_and_money_have_no_project_wide_row_that_would_count_twice():
+    samples = by_key(
+        connector(answers(ok(load("requests_page.json")))).fetch(start=START, end=END)
+    )
+
+    summed = {
+        Metric.REQUESTS,
+        Metric.ERRORS,
+        Metric.INPUT_TOKENS,
+        Metric.OUTPUT_TOKENS,
+        Metric.COST_OBSERVED_USD,
+    }
+    assert not [key for key in samples if key[0] in summed and key[2] == ""]
+
+
+def test_a_day_with_requests_and_no_errors_stores_zero_errors():
+    samples = by_key(
+        connector(answers(ok(load("requests_latency_spread.json")))).fetch(
+            start=START, end=END
+        )
+    )
+
+    assert samples[(Metric.ERRORS, DAY1, "gpt-4o-mini")] == 0
+    assert samples[(Metric.ERRORS, DAY1, "claude-sonnet-4")] == 0
+
+
+def test_a_day_rated_only_up_stores_zero_votes_down():
+    samples = by_key(
+        connector(answers(ok(load("requests_latency_spread.json")))).fetch(
+            start=START, end=END
+        )
+    )
+
+    assert samples[(Metric.FEEDBACK_POSITIVE, DAY1, "")] == 2
+    assert samples[(Metric.FEEDBACK_NEGATIVE, DAY1, "")] == 0

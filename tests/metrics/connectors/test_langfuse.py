@@ -53,6 +53,8 @@ def recorded(request: httpx.Request) -> httpx.Response:
         query = metrics_query(request)
         if "timeDimension" not in query:
             return httpx.Response(200, json=load("metrics_count.json"))
+        if "dimensions" not in query:
+            return httpx.Response(200, json=load("metrics_latency_project.json"))
         if any(f["column"] == "level" for f in query["filters"]):
             return httpx.Response(200, json=load("metrics_errors.json"))
         return httpx.Response(200, json=load("metrics_observations.json"))
@@ -119,7 +121,14 @@ def test_fetch_maps_recorded_payloads_to_samples() -> None:
         (Metric.COST_OBSERVED_USD, mini, AUG2): Decimal("0.41"),
         (Metric.LATENCY_P50_MS, mini, AUG2): Decimal(800),
         # p95 of gpt-4o-mini on Aug 2 came back null: no sample rather than 0.
-        # Errors per model per day (the null-model row is spans, skipped).
+        # Project-wide percentiles as Langfuse computed them over all the day's requests,
+        # under "": Aug 1's p95 is neither the mean (3020) nor the max (3900) of the models'.
+        (Metric.LATENCY_P50_MS, "", AUG1): Decimal(905),
+        (Metric.LATENCY_P95_MS, "", AUG1): Decimal(3120),
+        (Metric.LATENCY_P50_MS, "", AUG2): Decimal(800),
+        (Metric.LATENCY_P95_MS, "", AUG2): Decimal("2600.5"),
+        # Errors per model per day (the null-model row is spans, skipped); gpt-4o-mini had
+        # requests and no error row on Aug 2, so 0.
         (Metric.ERRORS, mini, AUG1): Decimal(3),
         (Metric.ERRORS, sonnet, AUG1): Decimal(1),
         (Metric.ERRORS, mini, AUG2): Decimal(0),
@@ -127,10 +136,12 @@ def test_fetch_maps_recorded_payloads_to_samples() -> None:
         (Metric.QUALITY_SCORE, "helpfulness", AUG1): Decimal("0.85"),
         (Metric.QUALITY_SCORE, "helpfulness", AUG2): Decimal("0.65"),
         (Metric.QUALITY_SCORE, "correctness", AUG1): Decimal(1),
-        # user_feedback booleans: Aug 1 one true, one false; Aug 2 one true ("is_safe" ignored).
+        # user_feedback booleans: Aug 1 one true, one false; Aug 2 one true ("is_safe" ignored),
+        # so no votes down that day: 0, not "no data".
         (Metric.FEEDBACK_POSITIVE, "", AUG1): Decimal(1),
         (Metric.FEEDBACK_NEGATIVE, "", AUG1): Decimal(1),
         (Metric.FEEDBACK_POSITIVE, "", AUG2): Decimal(1),
+        (Metric.FEEDBACK_NEGATIVE, "", AUG2): Decimal(0),
     }
 
 
@@ -167,7 +178,7 @@ def test_requests_carry_basic_auth_environment_filter_and_default_host() -> None
     expected_auth = "Basic " + base64.b64encode(b"pk-lf-123:sk-lf-456").decode()
     assert {r.headers["authorization"] for r in seen} == {expected_auth}
     assert {r.url.host for r in seen} == {"cloud.langfuse.com"}
-    observations, errors = (metrics_query(r) for r in seen[:2])
+    observations, errors, project = (metrics_query(r) for r in seen[:3])
     assert observations["view"] == "observations"
     assert observations["dimensions"] == [{"field": "providedModelName"}]
     assert observations["metrics"] == [
@@ -197,9 +208,31 @@ def test_requests_carry_basic_auth_environment_filter_and_default_host() -> None
             "type": "stringOptions",
         },
     ]
+    # The project-wide query: no model dimension, same filters plus "has a model", so it
+    # covers exactly the requests the per-model rows count.
+    assert "dimensions" not in project
+    assert project["metrics"] == [
+        {"measure": "count", "aggregation": "count"},
+        {"measure": "latency", "aggregation": "p50"},
+        {"measure": "latency", "aggregation": "p95"},
+    ]
+    assert project["filters"] == [
+        environment,
+        {
+            "column": "providedModelName",
+            "operator": "is not null",
+            "value": "",
+            "type": "null",
+        },
+    ]
+    assert project["timeDimension"] == {"granularity": "day"}
+    assert (project["fromTimestamp"], project["toTimestamp"]) == (
+        "2026-08-01T00:00:00Z",
+        "2026-08-03T00:00:00Z",
+    )
     scores = [r for r in seen if r.url.path == "/api/public/v3/scores"]
     assert {r.url.params["environment"] for r in scores} == {"staging"}
-    assert {r.url.params["dataType"] for r in scores} == {"NUMERIC,BOOLEAN"}
+    assert {r.url.params["dataType"] for r in scores} == {"NUMERIC,BOOLEAN,CATEGORICAL"}
 
 
 def test_self_hosted_base_url_is_used() -> None:
@@ -240,6 +273,8 @@ def test_a_full_answer_is_split_until_nothing_is_cut_off() -> None:
             return httpx.Response(200, json={"data": [], "meta": {}})
         query = metrics_query(request)
         windows.append((query["fromTimestamp"], query["toTimestamp"]))
+        if "dimensions" not in query:
+            return httpx.Response(200, json=load("metrics_latency_project.json"))
         if (
             query["fromTimestamp"] == "2026-08-01T00:00:00Z"
             and query["toTimestamp"] == "2026-08-03T00:00:00Z"
@@ -292,9 +327,8 @@ def test_500_is_retried() -> None:
     samples = connector(handler).fetch(start=START, end=END)
 
     assert as_table(samples)[(Metric.REQUESTS, "gpt-4o-mini", AUG1)] == 512
-    assert (
-        len(calls) == 1 + 1 + 1 + 3
-    )  # the failed try, observations, errors, three score pages
+    # The failed try, observations, errors, project-wide latency, three score pages.
+    assert len(calls) == 1 + 1 + 1 + 1 + 3
 
 
 def test_a_timeout_that_keeps_failing_is_a_transient_error() -> None:
@@ -363,3 +397,129 @@ def test_test_counts_observations_of_the_last_seven_days() -> None:
         query["fromTimestamp"]
     )
     assert span.days == 7
+
+
+# -- project-wide latency, zero-error days -------------------------------------------------
+
+
+def test_project_wide_percentiles_are_stored_beside_the_per_model_ones_and_nothing_else_is():
+    table = as_table(connector(recorded).fetch(start=START, end=END))
+
+    for day in (AUG1, AUG2):
+        assert (Metric.LATENCY_P95_MS, "", day) in table
+        assert (Metric.LATENCY_P50_MS, "", day) in table
+    assert (Metric.LATENCY_P95_MS, "gpt-4o-mini", AUG1) in table
+    # Counts and money are added up over every dimension by the dashboard, so they never
+    # get a "" row that would count the day twice.
+    summed = {
+        Metric.REQUESTS,
+        Metric.INPUT_TOKENS,
+        Metric.OUTPUT_TOKENS,
+        Metric.COST_OBSERVED_USD,
+        Metric.ERRORS,
+    }
+    assert not [key for key in table if key[0] in summed and key[1] == ""]
+
+
+def test_a_zero_filled_day_is_no_data_not_a_latency_of_zero():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/public/v2/metrics" and "dimensions" not in (
+            metrics_query(request)
+        ):
+            return httpx.Response(200, json=load("metrics_latency_project_gap.json"))
+        return recorded(request)
+
+    table = as_table(connector(handler).fetch(start=START, end=END))
+
+    assert table[(Metric.LATENCY_P95_MS, "", AUG1)] == 3120
+    assert (Metric.LATENCY_P95_MS, "", AUG2) not in table
+    assert (Metric.LATENCY_P50_MS, "", AUG2) not in table
+
+
+def test_a_day_with_requests_and_no_error_rows_stores_zero_errors():
+    table = as_table(connector(recorded).fetch(start=START, end=END))
+
+    # gpt-4o-mini served 530 requests on Aug 2 and Langfuse returned no error row for it.
+    assert table[(Metric.REQUESTS, "gpt-4o-mini", AUG2)] == 530
+    assert table[(Metric.ERRORS, "gpt-4o-mini", AUG2)] == 0
+    # claude-sonnet-4-6 had no requests on Aug 2: no data, not 0.
+    assert (Metric.ERRORS, "claude-sonnet-4-6", AUG2) not in table
+
+
+# -- feedback ------------------------------------------------------------------------------
+
+
+def feedback_scores(request: httpx.Request) -> httpx.Response:
+    """No observations; the scores of scores_feedback.json (one page)."""
+    if request.url.path == "/api/public/v3/scores":
+        return httpx.Response(200, json=load("scores_feedback.json"))
+    return httpx.Response(200, json={"data": []})
+
+
+def votes_and_scores(config: dict[str, Any] | None = None) -> dict[Any, Decimal]:
+    return as_table(
+        connector(feedback_scores, config=config).fetch(start=START, end=END)
+    )
+
+
+def test_thumbs_as_numbers_booleans_and_labels_under_common_names_are_votes():
+    table = votes_and_scores()
+
+    # Aug 1: "user-feedback" 1 and 0, boolean "user_feedback" true, categorical
+    # "feedback" "good" and "bad" ("neutral" and a 0.5 are not votes).
+    assert table[(Metric.FEEDBACK_POSITIVE, "", AUG1)] == 3
+    assert table[(Metric.FEEDBACK_NEGATIVE, "", AUG1)] == 2
+    # Aug 2: "Feedback" -1, "thumbs" "Thumbs Up", "thumbs_up_down" 👎🏽.
+    assert table[(Metric.FEEDBACK_POSITIVE, "", AUG2)] == 1
+    assert table[(Metric.FEEDBACK_NEGATIVE, "", AUG2)] == 2
+
+
+def test_feedback_never_becomes_a_quality_score_and_similar_names_stay_quality():
+    table = votes_and_scores()
+
+    quality = {
+        (name, day): value
+        for (metric, name, day), value in table.items()
+        if metric is Metric.QUALITY_SCORE
+    }
+    assert quality == {
+        ("helpfulness", AUG1): Decimal("0.8"),
+        ("feedback_quality", AUG1): Decimal("0.9"),
+        ("csat_thumb", AUG2): Decimal(1),
+    }
+
+
+def test_a_configured_feedback_name_replaces_the_defaults():
+    table = votes_and_scores({"feedback_names": ["CSAT-thumb"]})
+
+    assert table[(Metric.FEEDBACK_POSITIVE, "", AUG2)] == 1
+    assert table[(Metric.FEEDBACK_NEGATIVE, "", AUG2)] == 0
+    assert (Metric.FEEDBACK_POSITIVE, "", AUG1) not in table
+    assert (Metric.QUALITY_SCORE, "csat_thumb", AUG2) not in table
+    # No longer feedback, the numeric "user-feedback" scores are quality scores again:
+    # (1 + 0 + 0.5) / 3.
+    assert table[(Metric.QUALITY_SCORE, "user-feedback", AUG1)] == Decimal("0.5")
+
+
+def test_a_configured_kind_leaves_other_kinds_out_of_the_votes():
+    table = votes_and_scores({"feedback_kind": "BOOLEAN"})
+
+    assert table[(Metric.FEEDBACK_POSITIVE, "", AUG1)] == 1
+    assert table[(Metric.FEEDBACK_NEGATIVE, "", AUG1)] == 0
+    assert (Metric.FEEDBACK_NEGATIVE, "", AUG2) not in table
+    assert table[(Metric.QUALITY_SCORE, "user-feedback", AUG1)] == Decimal("0.5")
+
+
+def test_configured_labels_say_which_categories_are_up_and_down():
+    table = votes_and_scores(
+        {
+            "feedback_names": "feedback, tone",
+            "feedback_kind": "CATEGORICAL",
+            "feedback_positive_labels": ["neutral", "positive"],
+            "feedback_negative_labels": ["bad"],
+        }
+    )
+
+    # "feedback": "good" is no longer a vote, "neutral" now is; "tone": "positive".
+    assert table[(Metric.FEEDBACK_POSITIVE, "", AUG1)] == 2
+    assert table[(Metric.FEEDBACK_NEGATIVE, "", AUG1)] == 1

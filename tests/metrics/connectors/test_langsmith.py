@@ -109,10 +109,10 @@ def test_it_maps_root_runs_to_daily_samples():
     }
 
 
-def test_without_a_feedback_key_no_votes_are_made_up():
-    samples = connector(two_pages(), config={"project_id": PROJECT}).fetch(
-        start=START, end=END
-    )
+def test_keys_that_are_not_feedback_names_give_no_votes():
+    samples = connector(
+        two_pages(), config={"project_id": PROJECT, "feedback_names": ["thumbs"]}
+    ).fetch(start=START, end=END)
     metrics = {s.metric for s in samples}
     assert Metric.FEEDBACK_POSITIVE not in metrics
     assert Metric.FEEDBACK_NEGATIVE not in metrics
@@ -255,3 +255,60 @@ def test_the_connection_test_says_at_least_when_it_stops_counting():
         connector(handler).test()
         == "Connected: at least 10 root runs in the last 7 days (0 with errors)"
     )
+
+
+def feedback_votes(config=None):
+    samples = connector(
+        answers(ok(load("runs_feedback.json"))),
+        config={"project_id": PROJECT, **(config or {})},
+    ).fetch(start=START, end=END)
+    return {
+        (metric, day): value
+        for (metric, day, _), value in by_key(samples).items()
+        if metric in (Metric.FEEDBACK_POSITIVE, Metric.FEEDBACK_NEGATIVE)
+    }
+
+
+def test_thumbs_under_common_keys_as_numbers_and_categories_are_votes():
+    # 20 August: "user-feedback" one 1; "feedback" categories 2 up 1 down; "thumbs" four
+    # ±1 averaging 0 → 2 and 2; "user_score" two 0/1 averaging 0.5 → 1 and 1; a
+    # "feedback" rated 3–5 is not votes; "correctness" is not a feedback key.
+    # 21 August: "Thumbs_Up_Down" one -1.
+    assert feedback_votes() == {
+        (Metric.FEEDBACK_POSITIVE, DAY1): Decimal(6),
+        (Metric.FEEDBACK_NEGATIVE, DAY1): Decimal(4),
+        (Metric.FEEDBACK_POSITIVE, DAY2): Decimal(0),
+        (Metric.FEEDBACK_NEGATIVE, DAY2): Decimal(1),
+    }
+
+
+def test_a_configured_feedback_key_replaces_the_defaults():
+    assert feedback_votes({"feedback_names": "correctness"}) == {
+        (Metric.FEEDBACK_POSITIVE, DAY1): Decimal(1),
+        (Metric.FEEDBACK_NEGATIVE, DAY1): Decimal(0),
+    }
+
+
+def test_a_configured_kind_reads_only_that_kind_of_feedback():
+    assert feedback_votes({"feedback_kind": "CATEGORICAL"}) == {
+        (Metric.FEEDBACK_POSITIVE, DAY1): Decimal(2),
+        (Metric.FEEDBACK_NEGATIVE, DAY1): Decimal(1),
+    }
+
+
+def test_the_project_percentile_is_computed_from_every_run_of_the_day():
+    page = {
+        "items": [
+            {"start_time": f"2026-08-20T10:0{i}:00Z", "status": "success", **extra}
+            for i, extra in enumerate(
+                {"latency_seconds": s} for s in (0.1, 0.2, 0.3, 0.4, 5.0, 6.0)
+            )
+        ],
+        "next_cursor": None,
+    }
+    samples = by_key(connector(answers(ok(page))).fetch(start=START, end=END))
+
+    # Nearest rank over all six: p50 rank 3 → 300 ms, p95 rank 6 → 6000 ms, under "".
+    assert samples[(Metric.LATENCY_P50_MS, DAY1, "")] == 300
+    assert samples[(Metric.LATENCY_P95_MS, DAY1, "")] == 6000
+    assert samples[(Metric.ERRORS, DAY1, "")] == 0

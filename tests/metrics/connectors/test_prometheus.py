@@ -14,7 +14,7 @@ import stamina
 
 from metrics.connectors import connector_class
 from metrics.connectors.base import ATTEMPTS, ConnectorError
-from metrics.connectors.prometheus import PrometheusConnector
+from metrics.connectors.prometheus import PrometheusConnector, over_window
 from metrics.vocabulary import Bucket, Metric
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "prometheus"
@@ -64,6 +64,8 @@ def recorded(seen):
             name = "range_requests.json" if ranged else "instant_requests.json"
         elif query == LATENCY_Q:
             name = "range_latency.json" if ranged else "instant_latency_nan.json"
+        elif query == over_window(LATENCY_Q, 12600):  # today so far, read at 03:30
+            name = "instant_latency_today_by_instance.json"
         else:
             name = "up_vector.json"
         return httpx.Response(200, json=load(name))
@@ -99,21 +101,38 @@ def test_it_is_registered_under_its_kind():
     assert connector_class("prometheus") is PrometheusConnector
 
 
+A = "instance=10.0.0.1:8000,job=claims-api"
+B = "instance=10.0.0.2:8000,job=claims-api"
+
+
+def by_bucket(samples):
+    table = {
+        (s.metric, s.bucket, s.bucket_start, s.dimension): s.value for s in samples
+    }
+    assert len(table) == len(samples), "one sample per metric, bucket and dimension"
+    return table
+
+
 def test_it_maps_series_to_hourly_samples():
     samples = connector(recorded([])).fetch(start=START, end=END)
 
-    assert all(s.bucket is Bucket.HOUR and s.dimension == "" for s in samples)
-    assert by_key(samples) == {
+    hourly = Bucket.HOUR
+    assert by_bucket(samples) == {
         # Evaluated at 01:00 → the hour 00:00–01:00; two instances summed: 10 + 2.5.
-        (Metric.REQUESTS, hour(0)): Decimal("12.5"),
+        (Metric.REQUESTS, hourly, hour(0), ""): Decimal("12.5"),
         # 02:00 gave NaN and +Inf only: no sample for 01:00.
-        (Metric.REQUESTS, hour(2)): Decimal(6),  # 5 + 1
+        (Metric.REQUESTS, hourly, hour(2), ""): Decimal(6),  # 5 + 1
         # The hour in progress, read at 03:30: 3 + 4.
-        (Metric.REQUESTS, hour(3)): Decimal(7),
-        # Percentiles take the larger series, in ms: max(0.25, 0.75) s × 1000.
-        (Metric.LATENCY_P95_MS, hour(0)): Decimal(750),
-        # 0.5 s and -Inf → 500 ms; the in-progress hour was NaN → no sample.
-        (Metric.LATENCY_P95_MS, hour(2)): Decimal(500),
+        (Metric.REQUESTS, hourly, hour(3), ""): Decimal(7),
+        # The latency query answers per instance: each series is kept under its labels,
+        # in ms, and no project-wide value is made up from them (no max, no mean).
+        (Metric.LATENCY_P95_MS, hourly, hour(0), A): Decimal(250),
+        (Metric.LATENCY_P95_MS, hourly, hour(0), B): Decimal(750),
+        # 0.5 s and -Inf → 500 ms for A only; the in-progress hour was NaN → no sample.
+        (Metric.LATENCY_P95_MS, hourly, hour(2), A): Decimal(500),
+        # Today so far ([12600s] at 03:30), per instance as well.
+        (Metric.LATENCY_P95_MS, Bucket.DAY, hour(0), A): Decimal(410),
+        (Metric.LATENCY_P95_MS, Bucket.DAY, hour(0), B): Decimal(900),
     }
 
 
@@ -288,3 +307,113 @@ def test_the_connection_test_runs_the_first_configured_query():
         == "Connected: Prometheus answered with 2 series"
     )
     assert seen[0].url.params["query"] == REQUESTS_Q
+
+
+# -- daily latency, as Prometheus computes it over the day --------------------------------
+
+LATENCY_ONE_Q = (
+    "histogram_quantile(0.95, sum by (le) "
+    '(rate(http_request_duration_seconds_bucket{job="claims-api"}[1h])))'
+)
+AUG18 = datetime(2026, 8, 18, tzinfo=UTC)  # 1787011200
+
+
+def project_latency(seen):
+    """A Prometheus answering the aggregated latency query with one series."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        step = request.url.params.get("step")
+        if step == "86400":
+            return httpx.Response(200, json=load("range_latency_daily.json"))
+        if step == "3600":
+            return httpx.Response(200, json=load("empty_matrix.json"))
+        if "[12600s]" in request.url.params["query"]:
+            return httpx.Response(200, json=load("instant_latency_today.json"))
+        return httpx.Response(200, json=load("instant_latency_nan.json"))
+
+    return handler
+
+
+def test_the_project_wide_daily_latency_is_the_expression_over_each_day():
+    seen: list[httpx.Request] = []
+    config = {"queries": {"latency_p95_ms": LATENCY_ONE_Q}, "scale": CONFIG["scale"]}
+    samples = connector(project_latency(seen), config=config).fetch(
+        start=AUG18, end=END
+    )
+
+    daily, today = (
+        r
+        for r in seen
+        if "86400s" in r.url.params["query"] or "12600s" in r.url.params["query"]
+    )
+    assert dict(daily.url.params) == {
+        "query": LATENCY_ONE_Q.replace("[1h]", "[86400s]"),
+        "start": "1787097600",  # 19 Aug 00:00, the end of the first whole day
+        "end": "1787184000",  # 20 Aug 00:00, the end of the last whole day
+        "step": "86400",
+    }
+    assert today.url.path == "/api/v1/query"
+    assert dict(today.url.params) == {
+        "query": LATENCY_ONE_Q.replace("[1h]", "[12600s]"),  # midnight to 03:30
+        "time": "1787196600.000",
+    }
+    assert by_bucket([s for s in samples if s.bucket is Bucket.DAY]) == {
+        (Metric.LATENCY_P95_MS, Bucket.DAY, AUG18, ""): Decimal(1200),
+        (Metric.LATENCY_P95_MS, Bucket.DAY, datetime(2026, 8, 19, tzinfo=UTC), ""): (
+            Decimal(1350)
+        ),
+        (Metric.LATENCY_P95_MS, Bucket.DAY, hour(0), ""): Decimal(610),
+    }
+
+
+def test_a_quantile_gauge_without_a_range_has_no_daily_value():
+    seen: list[httpx.Request] = []
+    gauge = 'http_request_duration_seconds{quantile="0.95"}'
+    samples = connector(
+        project_latency(seen), config={"queries": {"latency_p95_ms": gauge}}
+    ).fetch(start=AUG18, end=END)
+
+    assert all(s.bucket is Bucket.HOUR for s in samples)
+    assert {r.url.params["query"] for r in seen} == {gauge}
+
+
+def test_over_window_sets_every_range_and_leaves_the_rest():
+    assert (
+        over_window("rate(a[1h30m]) / rate(b[ 5m ]) offset 1h", 60)
+        == "rate(a[60s]) / rate(b[ 60s ]) offset 1h"
+    )
+    assert (
+        over_window("max_over_time(x[1h:5m])", 86400) == "max_over_time(x[86400s:5m])"
+    )
+    assert over_window('x{quantile="0.95"}', 86400) is None
+
+
+def test_an_hour_with_requests_and_no_error_series_stores_zero_errors():
+    errors_q = 'sum(increase(http_requests_total{job="claims-api",code=~"5.."}[1h]))'
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        ranged = request.url.path == "/api/v1/query_range"
+        if request.url.params["query"] == REQUESTS_Q:
+            name = "range_requests.json" if ranged else "instant_requests.json"
+        else:  # no 5xx has happened, so the counter's series does not exist
+            name = "empty_matrix.json" if ranged else "empty_vector.json"
+        return httpx.Response(200, json=load(name))
+
+    samples = connector(
+        handler, config={"queries": {"requests": REQUESTS_Q, "errors": errors_q}}
+    ).fetch(start=START, end=END)
+
+    errors = {s.bucket_start: s.value for s in samples if s.metric is Metric.ERRORS}
+    # Hours 00, 02 and 03 had requests; hour 01 had no requests value, so no data.
+    assert errors == {hour(0): 0, hour(2): 0, hour(3): 0}
+
+
+def test_without_a_requests_query_no_zero_errors_are_made_up():
+    handler = answers(ok("empty_matrix.json"))
+    assert (
+        connector(handler, config={"queries": {"errors": "sum(x[1h])"}}).fetch(
+            start=START, end=hour(3)
+        )
+        == []
+    )

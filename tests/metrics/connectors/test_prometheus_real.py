@@ -162,3 +162,34 @@ def test_a_bad_query_is_permanent_with_prometheus_own_message(prometheus_url):
     assert caught.value.permanent
     assert "parse error" in caught.value.message
     assert "“errors”" in caught.value.message
+
+
+def test_daily_latency_expressions_are_valid_promql_on_a_real_prometheus(
+    prometheus_url,
+):
+    # A constant through a subquery has a value over any window, so the whole days and
+    # today so far are all exercised: "[1h:]" becomes "[86400s:]" and "[<n>s:]".
+    config = {
+        "queries": {
+            "latency_p95_ms": "max_over_time(vector(0.25)[1h:])",
+            # Prometheus's own request-duration histogram, over the day: a real
+            # histogram_quantile with its range rewritten must parse and run.
+            "latency_p50_ms": "histogram_quantile(0.5, sum by (le) "
+            "(rate(prometheus_http_request_duration_seconds_bucket[1h])))",
+        },
+        "scale": {"latency_p95_ms": 1000, "latency_p50_ms": 1000},
+    }
+    end = datetime.now(UTC)
+    with httpx.Client() as client:
+        samples = _connector(prometheus_url, config, client).fetch(
+            start=end - timedelta(days=2), end=end
+        )
+
+    today = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    daily = {
+        s.bucket_start: s.value
+        for s in samples
+        if s.metric is Metric.LATENCY_P95_MS and s.bucket is Bucket.DAY
+    }
+    assert daily == {today - timedelta(days=1): Decimal(250), today: Decimal(250)}
+    assert all(s.dimension == "" for s in samples)
