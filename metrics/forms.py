@@ -9,7 +9,10 @@ from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 
+from metrics.connectors import ConnectorError
+from metrics.connectors import feedback as fb
 from metrics.models import ConnectedService
+from metrics.scopes import PROVIDER_NOUNS, provider_scopes
 from metrics.vocabulary import Metric
 
 Kind = ConnectedService.Kind
@@ -84,6 +87,54 @@ DEFAULT_HOSTS: dict[str, str] = {
     Kind.HELICONE: "https://api.helicone.ai",
     Kind.LANGSMITH: "https://api.smith.langchain.com",
 }
+# The kinds whose connectors read scores or feedback keys, and what those are called there.
+# (Helicone's thumbs are one boolean with nothing to configure.)
+FEEDBACK_NOUNS: dict[str, str] = {
+    Kind.LANGFUSE: "score names",
+    Kind.LANGSMITH: "keys",
+}
+FEEDBACK_KIND_CHOICES = [
+    (fb.ANY, "Any kind"),
+    (fb.BOOLEAN, "Boolean (true is up, false is down)"),
+    (fb.NUMERIC, "Numeric (1 is up, 0 or -1 is down)"),
+    (fb.CATEGORICAL, "Categorical (by the labels below)"),
+]
+
+
+def _feedback_fields(kind: str) -> dict[str, forms.Field]:
+    """The connect form's feedback settings for ``kind``; empty means the defaults, which
+    the help texts list (the same ones a sync uses)."""
+    noun = FEEDBACK_NOUNS[kind]
+    return {
+        fb.NAMES_KEY: forms.CharField(
+            label=f"Feedback {noun}",
+            required=False,
+            max_length=500,
+            help_text=f"Comma-separated; case, spaces, dashes and underscores do not "
+            f"matter. Empty: {', '.join(fb.DEFAULT_NAMES_BY_KIND[kind])}.",
+        ),
+        fb.KIND_KEY: forms.ChoiceField(
+            label="Feedback kind",
+            choices=FEEDBACK_KIND_CHOICES,
+            initial=fb.ANY,
+            required=False,
+            help_text="Feedback is counted as votes and never as a quality score.",
+        ),
+        fb.POSITIVE_KEY: forms.CharField(
+            label="Labels that are a vote up",
+            required=False,
+            max_length=500,
+            help_text=f"For categorical feedback, comma-separated. Empty: "
+            f"{', '.join(fb.DEFAULT_POSITIVE_LABELS)}.",
+        ),
+        fb.NEGATIVE_KEY: forms.CharField(
+            label="Labels that are a vote down",
+            required=False,
+            max_length=500,
+            help_text=f"For categorical feedback, comma-separated. Empty: "
+            f"{', '.join(fb.DEFAULT_NEGATIVE_LABELS)}.",
+        ),
+    }
 
 
 def _private(host: str) -> bool:
@@ -171,6 +222,21 @@ class ServiceForm(forms.Form):
             self.fields[
                 "base_url"
             ].help_text = "The Prometheus server, e.g. https://prometheus.internal:9090"
+        # Names of the feedback settings, which the template groups under one legend.
+        self.feedback_fields: list[str] = []
+        if kind in FEEDBACK_NOUNS and not organisation:
+            extra = _feedback_fields(kind)
+            self.fields.update(extra)
+            self.feedback_fields = list(extra)
+
+    def clean_feedback_names(self) -> list[str]:
+        return fb.as_list(self.cleaned_data.get(fb.NAMES_KEY))
+
+    def clean_feedback_positive_labels(self) -> list[str]:
+        return fb.as_list(self.cleaned_data.get(fb.POSITIVE_KEY))
+
+    def clean_feedback_negative_labels(self) -> list[str]:
+        return fb.as_list(self.cleaned_data.get(fb.NEGATIVE_KEY))
 
     def clean_base_url(self) -> str:
         url: str = self.cleaned_data.get("base_url") or ""
@@ -222,6 +288,12 @@ class ServiceForm(forms.Form):
                 credentials[name] = str(value)
             else:
                 config[name] = value
+        for name in self.feedback_fields:
+            value = self.cleaned_data.get(name)
+            # Only what differs from the defaults is stored, so a later change of the
+            # defaults reaches services that never chose otherwise.
+            if value and value != fb.ANY:
+                config[name] = value
         return credentials, config
 
 
@@ -245,14 +317,18 @@ class CredentialsForm(forms.Form):
 
 
 class OrgMappingForm(forms.Form):
-    """Map a project to its provider project or workspace under an org-wide service."""
+    """Map a project to its provider project or workspace under an org-wide service.
+
+    The id is checked against the list the provider's admin API returns (a mistyped id
+    would sync $0.00, silently), and an empty one, the whole organisation's usage, is
+    for admins only: every member of the project, viewers included, would see it."""
 
     org_service = forms.ModelChoiceField(
         queryset=ConnectedService.objects.none(),
         label="Organisation account",
         empty_label=None,
     )
-    scope_id = forms.CharField(max_length=120)
+    scope_id = forms.CharField(max_length=120, required=False)
     name = forms.CharField(max_length=120)
     environment = ServiceForm.base_fields["environment"]
     interval_minutes = ServiceForm.base_fields["interval_minutes"]
@@ -262,19 +338,110 @@ class OrgMappingForm(forms.Form):
         *args: Any,
         kind: str,
         org_services: QuerySet[ConnectedService],
+        whole_organisation: bool = False,
         **kwargs: Any,
     ) -> None:
+        """``whole_organisation``: whether this user may leave the scope empty (admins)."""
         super().__init__(*args, **kwargs)
         field = self.fields["org_service"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = org_services
-        for _, label, secret, help_text in KIND_FIELDS.get(kind, []):
-            if not secret:
-                scope = self.fields["scope_id"]
-                scope.label, scope.help_text = label, help_text
-                # Anthropic: empty means the whole organisation, as when connected directly.
-                scope.required = kind == Kind.OPENAI
-                break
+        self.provider, self.noun = PROVIDER_NOUNS[kind]
+        self.whole_organisation = whole_organisation
+        # What the provider listed per account (or why it could not), read once a request.
+        self._listed: dict[int, dict[str, str] | ConnectorError] = {}
+        # The list offered as choices, or why there is none: set by offer_scopes().
+        self.scopes: dict[str, str] | None = None
+        self.scopes_error = ""
+        scope = self.fields["scope_id"]
+        scope.label = f"{self.provider} {self.noun}"
+        scope.help_text = f"The {self.noun} whose usage and costs are this project's."
+
+    def account(self) -> ConnectedService | None:
+        """The organisation account the form is about: the one submitted, else the one
+        asked for in ``initial``, else the first."""
+        field = self.fields["org_service"]
+        assert isinstance(field, forms.ModelChoiceField)
+        if self.is_bound:
+            try:
+                chosen = field.clean(self.data.get(self.add_prefix("org_service")))
+            except forms.ValidationError:
+                chosen = None
+            if isinstance(chosen, ConnectedService):
+                return chosen
+        wanted = str(self.initial.get("org_service") or "")
+        accounts: QuerySet[ConnectedService] = field.queryset  # type: ignore[assignment]
+        found = accounts.filter(pk=wanted).first() if wanted.isdigit() else None
+        return found or accounts.first()
+
+    def offer_scopes(self) -> None:
+        """Offer the account's projects or workspaces as a select (name and id); when
+        they cannot be listed, keep the text box and say why."""
+        account = self.account()
+        if account is None:
+            return
+        self.initial["org_service"] = account.pk
+        listed = self._scopes(account)
+        if isinstance(listed, ConnectorError):
+            self.scopes_error = (
+                f"Runway could not get the list of {self.noun}s from {self.provider} "
+                f"({listed.message.rstrip('.')}). You can type the id, but it is "
+                "checked against the list again when you save."
+            )
+            return
+        self.scopes = listed
+        blank = (
+            f"The whole organisation (every {self.noun})"
+            if self.whole_organisation
+            else f"Choose a {self.noun}…"
+        )
+        choices = [("", blank)] + [
+            (scope_id, f"{name} ({scope_id})" if name else scope_id)
+            for scope_id, name in listed.items()
+        ]
+        # A select over a CharField, not a ChoiceField: an id that is not listed gets
+        # the message below rather than Django's generic "not one of the choices".
+        self.fields["scope_id"].widget = forms.Select(choices=choices)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        account = cleaned.get("org_service")
+        if account is None or "scope_id" not in cleaned:
+            return cleaned
+        scope_id = cleaned["scope_id"] = str(cleaned["scope_id"] or "")
+        if not scope_id:
+            if not self.whole_organisation:
+                self.add_error(
+                    "scope_id",
+                    f"Choose this project's {self.provider} {self.noun}. Only an admin "
+                    "can map a project to the whole organisation's usage: every member "
+                    "of this project, viewers included, would then see the spend of "
+                    "the whole organisation.",
+                )
+            return cleaned
+        listed = self._scopes(account)
+        if isinstance(listed, ConnectorError):
+            # Saving an unchecked id is how a typo syncs $0.00 for months: refuse.
+            raise forms.ValidationError(
+                f"Runway could not check “{scope_id}” with {self.provider} "
+                f"({listed.message.rstrip('.')}). Nothing was saved; try again in a "
+                "moment, or ask an admin to check the organisation's key."
+            )
+        if scope_id not in listed:
+            self.add_error(
+                "scope_id",
+                f"{self.provider} has no {self.noun} “{scope_id}” in this "
+                "organisation; pick one from the list.",
+            )
+        return cleaned
+
+    def _scopes(self, account: ConnectedService) -> dict[str, str] | ConnectorError:
+        if account.pk not in self._listed:
+            try:
+                self._listed[account.pk] = provider_scopes(account)
+            except ConnectorError as exc:
+                self._listed[account.pk] = exc
+        return self._listed[account.pk]
 
 
 class IngestTokenForm(forms.Form):

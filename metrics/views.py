@@ -321,8 +321,9 @@ def service_connect(request: AuthedRequest, slug: str, kind: str) -> HttpRespons
 
 @require_http_methods(["GET", "POST"])
 def service_map(request: AuthedRequest, slug: str, kind: str) -> HttpResponse:
-    """Use the organisation's provider account: choose it and name the provider project
-    (OpenAI) or workspace (Anthropic) that is this project."""
+    """Use the organisation's provider account: choose it and pick, from the list the
+    provider returns, the project (OpenAI) or workspace (Anthropic) that is this
+    project. Choosing another account re-renders only the ``scope-field`` partial."""
     project = with_members(
         get_project_for_user(request.user, slug, Action.CONNECT_SERVICES)
     )
@@ -337,7 +338,13 @@ def service_map(request: AuthedRequest, slug: str, kind: str) -> HttpResponse:
         request.POST or None,
         kind=kind,
         org_services=accounts,
-        initial={"name": label, "environment": "production", "interval_minutes": 60},
+        whole_organisation=is_admin(request.user),
+        initial={
+            "name": label,
+            "environment": "production",
+            "interval_minutes": 60,
+            "org_service": request.GET.get("org_service"),
+        },
     )
     if request.method == "POST" and form.is_valid():
         service = services.service_map_to_org(
@@ -355,9 +362,13 @@ def service_map(request: AuthedRequest, slug: str, kind: str) -> HttpResponse:
             "started.",
         )
         return redirect("metrics:project", slug=project.slug)
+    form.offer_scopes()
+    template = "metrics/service_map_form.html"
+    if request.htmx and request.htmx.target == "scope-field":
+        template += "#scope-field"
     return render(
         request,
-        "metrics/service_map_form.html",
+        template,
         {
             "project": project,
             "tab": "metrics",

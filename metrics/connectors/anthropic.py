@@ -19,6 +19,9 @@ set, otherwise the whole organization counts):
   reported with no cost lines for the workspace is stored as $0.
 
 Timestamps are RFC 3339; both reports page with ``has_more`` / ``next_page`` → ``page``.
+
+``workspaces()`` lists the organization's workspaces (``GET /v1/organizations/workspaces``),
+which a Runway project is mapped to: a mistyped id would otherwise sync $0.00, silently.
 """
 
 from __future__ import annotations
@@ -39,6 +42,11 @@ USAGE_PATH = "/v1/organizations/usage_report/messages"
 COST_PATH = "/v1/organizations/cost_report"
 PAGE_LIMIT = 31  # the largest page both reports allow for daily buckets
 MAX_PAGES = 1000
+WORKSPACES_PATH = "/v1/organizations/workspaces"
+WORKSPACES_PAGE_LIMIT = 1000  # the list's largest page
+# Far more workspaces than an organization has; past that, the list is refused rather
+# than cut short, since a missing workspace would be refused on mapping.
+MAX_WORKSPACE_PAGES = 10
 CENTS_PER_USD = Decimal(100)
 # With group_by[]=model a result always names its model; if one ever does not, its tokens
 # still belong to the workspace, so they are kept under this name rather than dropped.
@@ -141,17 +149,70 @@ class AnthropicConnector(Connector):
         workspace_id = self._workspace_id()
         return f"workspace {workspace_id}" if workspace_id else "whole organization"
 
-    def _buckets(self, path: str, params: Params) -> Iterator[dict[str, Any]]:
-        """Every bucket of every page: ``next_page`` goes back as ``page`` while ``has_more``."""
+    def workspaces(self) -> dict[str, str]:
+        """The organization's live workspaces, id → name, in the order Anthropic lists
+        them, every page: ``after_id`` = the previous page's ``last_id`` while ``has_more``.
+
+        Archived workspaces are not asked for and are dropped if one comes anyway: they
+        take no new requests. The organization's default workspace is not listed either
+        (the list leaves it out unless ``include_default`` asks for it)."""
+        http, url = self._http(), self._url(WORKSPACES_PATH)
+        workspaces: dict[str, str] = {}
+        seen: set[str] = set()
+        after_id: str | None = None
+        for _ in range(MAX_WORKSPACE_PAGES):
+            params: Params = [
+                ("limit", str(WORKSPACES_PAGE_LIMIT)),
+                ("include_archived", "false"),
+            ]
+            if after_id:
+                params.append(("after_id", after_id))
+            body = http.request("GET", url, params=params)
+            if not isinstance(body, dict):
+                raise ConnectorError(f"{PROVIDER} answered with an unexpected shape.")
+            page = _list(body.get("data"))
+            for workspace in page:
+                workspace_id = workspace.get("id")
+                if not isinstance(workspace_id, str) or not workspace_id:
+                    continue
+                if workspace.get("archived_at"):
+                    continue
+                name = workspace.get("name")
+                workspaces[workspace_id] = name if isinstance(name, str) else ""
+            if not body.get("has_more"):
+                return workspaces
+            last_id = body.get("last_id")
+            if not isinstance(last_id, str) or not last_id:
+                last_id = page[-1].get("id") if page else None
+            if not isinstance(last_id, str) or not last_id or last_id in seen:
+                raise ConnectorError(
+                    f"{PROVIDER} said more workspaces follow but gave no new place to "
+                    "continue from."
+                )
+            seen.add(last_id)
+            after_id = last_id
+        raise ConnectorError(
+            f"{PROVIDER} listed more than "
+            f"{MAX_WORKSPACE_PAGES * WORKSPACES_PAGE_LIMIT:,} workspaces; Runway stops "
+            "there."
+        )
+
+    def _http(self) -> Http:
         admin_key = self.credentials.get("admin_key", "")
         if not admin_key:
             raise ConnectorError(f"{PROVIDER} needs an admin key.", permanent=True)
-        http = Http(
+        return Http(
             self.client,
             PROVIDER,
             headers={"x-api-key": admin_key, "anthropic-version": API_VERSION},
         )
-        url = f"{(self.base_url or DEFAULT_BASE_URL).removesuffix('/v1')}{path}"
+
+    def _url(self, path: str) -> str:
+        return f"{(self.base_url or DEFAULT_BASE_URL).removesuffix('/v1')}{path}"
+
+    def _buckets(self, path: str, params: Params) -> Iterator[dict[str, Any]]:
+        """Every bucket of every page: ``next_page`` goes back as ``page`` while ``has_more``."""
+        http, url = self._http(), self._url(path)
         seen: set[str] = set()
         page_token: str | None = None
         for _ in range(MAX_PAGES):

@@ -14,6 +14,9 @@ Mapping (daily buckets, UTC midnight; ``project_ids`` filter on both endpoints w
   day that cost $0 and is stored as 0, so averages over days stay right.
 
 Timestamps are Unix seconds; both endpoints page with ``has_more`` / ``next_page`` → ``page``.
+
+``projects()`` lists the organization's projects (``GET /v1/organization/projects``), which a
+Runway project is mapped to: a mistyped id would otherwise sync $0.00, silently.
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ COSTS_PATH = "/v1/organization/costs"
 USAGE_PAGE_LIMIT = 31
 COSTS_PAGE_LIMIT = 180
 MAX_PAGES = 1000
+PROJECTS_PATH = "/v1/organization/projects"
+PROJECTS_PAGE_LIMIT = 100  # the list's largest page
+# 50 pages of 100: far more projects than an organization has; past that, the list is
+# refused rather than cut short, since a missing project would be refused on mapping.
+MAX_PROJECT_PAGES = 50
 # With group_by=model a result always names its model; if one ever does not, its tokens
 # still belong to the project, so they are kept under this name rather than dropped.
 UNKNOWN_MODEL = "unknown"
@@ -130,16 +138,67 @@ class OpenAIConnector(Connector):
         project_id = str(self.config.get("project_id") or "")
         return f"project {project_id}" if project_id else "whole organization"
 
-    def _buckets(self, path: str, params: Params) -> Iterator[dict[str, Any]]:
-        """Every bucket of every page: ``next_page`` goes back as ``page`` while ``has_more``."""
+    def projects(self) -> dict[str, str]:
+        """The organization's live projects, id → name, in the order OpenAI lists them,
+        every page: ``after`` = the previous page's ``last_id`` while ``has_more``.
+
+        Archived projects are not asked for and are dropped if one comes anyway: they
+        take no new requests, so no new Runway project is one of them."""
+        http, url = self._http(), self._url(PROJECTS_PATH)
+        projects: dict[str, str] = {}
+        seen: set[str] = set()
+        after: str | None = None
+        for _ in range(MAX_PROJECT_PAGES):
+            params: Params = [
+                ("limit", str(PROJECTS_PAGE_LIMIT)),
+                ("include_archived", "false"),
+            ]
+            if after:
+                params.append(("after", after))
+            body = http.request("GET", url, params=params)
+            if not isinstance(body, dict):
+                raise ConnectorError(f"{PROVIDER} answered with an unexpected shape.")
+            page = _list(body.get("data"))
+            for project in page:
+                project_id = project.get("id")
+                if not isinstance(project_id, str) or not project_id:
+                    continue
+                if project.get("status") == "archived" or project.get("archived_at"):
+                    continue
+                name = project.get("name")
+                projects[project_id] = name if isinstance(name, str) else ""
+            if not body.get("has_more"):
+                return projects
+            last_id = body.get("last_id")
+            if not isinstance(last_id, str) or not last_id:
+                last_id = page[-1].get("id") if page else None
+            if not isinstance(last_id, str) or not last_id or last_id in seen:
+                raise ConnectorError(
+                    f"{PROVIDER} said more projects follow but gave no new place to "
+                    "continue from."
+                )
+            seen.add(last_id)
+            after = last_id
+        raise ConnectorError(
+            f"{PROVIDER} listed more than {MAX_PROJECT_PAGES * PROJECTS_PAGE_LIMIT:,} "
+            "projects; Runway stops there."
+        )
+
+    def _http(self) -> Http:
         admin_key = self.credentials.get("admin_key", "")
         if not admin_key:
             raise ConnectorError(f"{PROVIDER} needs an admin key.", permanent=True)
-        http = Http(
+        return Http(
             self.client, PROVIDER, headers={"Authorization": f"Bearer {admin_key}"}
         )
+
+    def _url(self, path: str) -> str:
         # An address given with /v1 (as in OpenAI's docs) must not end up as /v1/v1.
-        url = f"{(self.base_url or DEFAULT_BASE_URL).removesuffix('/v1')}{path}"
+        return f"{(self.base_url or DEFAULT_BASE_URL).removesuffix('/v1')}{path}"
+
+    def _buckets(self, path: str, params: Params) -> Iterator[dict[str, Any]]:
+        """Every bucket of every page: ``next_page`` goes back as ``page`` while ``has_more``."""
+        http, url = self._http(), self._url(path)
         seen: set[str] = set()
         page_token: str | None = None
         for _ in range(MAX_PAGES):

@@ -19,6 +19,7 @@ from metrics.vocabulary import Bucket, Metric, Sample
 from projects.models import Notification, NotificationKind
 from projects.roles import GlobalRole
 from tests.factories import UserFactory
+from tests.metrics.test_org_mapping import provider_lists  # noqa: F401  (the providers' lists)
 
 pytestmark = pytest.mark.django_db
 
@@ -193,6 +194,7 @@ def test_the_org_pages_are_for_admins(as_, people, org_openai):
     assert json.loads(org_openai.credentials) == {"admin_key": ORG_KEY}
 
 
+@pytest.mark.usefixtures("provider_lists")
 def test_the_lead_maps_the_project_without_copying_the_key(
     as_, people, org_openai, django_capture_on_commit_callbacks
 ):
@@ -225,6 +227,7 @@ def test_the_lead_maps_the_project_without_copying_the_key(
     assert f'action="{url("replace_key", people["project"], pk=mapped.pk)}"' not in page
 
 
+@pytest.mark.usefixtures("provider_lists")
 def test_an_openai_mapping_needs_the_provider_project(as_, people, org_openai):
     response = as_(people["owner"]).post(
         url("map", people["project"], kind="openai"),
@@ -240,6 +243,7 @@ def test_an_openai_mapping_needs_the_provider_project(as_, people, org_openai):
     assert not ConnectedService.objects.filter(project=people["project"]).exists()
 
 
+@pytest.mark.usefixtures("provider_lists")
 def test_anthropic_maps_a_workspace(
     as_, people, admin, django_capture_on_commit_callbacks
 ):
