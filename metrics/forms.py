@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ from metrics.connectors import ConnectorError
 from metrics.connectors import feedback as fb
 from metrics.models import ConnectedService
 from metrics.scopes import PROVIDER_NOUNS, provider_scopes
+from metrics.services import ORG_SCOPE_KEYS
 from metrics.vocabulary import Metric
 
 Kind = ConnectedService.Kind
@@ -228,6 +230,41 @@ class ServiceForm(forms.Form):
             extra = _feedback_fields(kind)
             self.fields.update(extra)
             self.feedback_fields = list(extra)
+
+    def clean(self) -> dict[str, Any]:
+        """A provider project or workspace typed in by an admin connecting a provider
+        straight to a project is checked against the provider's list, as a mapping is:
+        an unknown id would sync $0.00 without a word."""
+        cleaned = super().clean() or {}
+        key = ORG_SCOPE_KEYS.get(self.kind)
+        scope_id = str(cleaned.get(key) or "") if key else ""
+        if not key or not scope_id or self.errors:
+            return cleaned
+        provider, noun = PROVIDER_NOUNS[self.kind]
+        secrets = {
+            name: str(cleaned[name])
+            for name, _, secret, _ in KIND_FIELDS[self.kind]
+            if secret and cleaned.get(name)
+        }
+        probe = ConnectedService(
+            kind=self.kind,
+            base_url=cleaned.get("base_url") or "",
+            credentials=json.dumps(secrets),
+        )
+        try:
+            listed = provider_scopes(probe)
+        except ConnectorError as exc:
+            raise forms.ValidationError(
+                f"Runway could not check “{scope_id}” with {provider}: {exc.message} "
+                "Nothing was saved."
+            ) from None
+        if scope_id not in listed:
+            self.add_error(
+                key,
+                f"{provider} has no {noun} “{scope_id}” in this organisation; "
+                f"check the id ({', '.join(sorted(listed)[:5]) or 'none listed'}).",
+            )
+        return cleaned
 
     def clean_feedback_names(self) -> list[str]:
         return fb.as_list(self.cleaned_data.get(fb.NAMES_KEY))

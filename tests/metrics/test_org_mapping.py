@@ -551,3 +551,43 @@ def test_the_mapping_form_keeps_outsiders_and_read_only_members_out(
     assert as_(people["lead"]).put(target).status_code == 405
     assert not mapped_services(people["project"]).exists()
     assert not provider_lists.seen  # nobody was shown, or told, the organisation's list
+
+
+# An admin connecting a provider straight to a project types the id: it is checked too.
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "listed"),
+    [
+        ("openai", "project_id", "proj_claims"),
+        ("anthropic", "workspace_id", "wrkspc_claims"),
+    ],
+)
+def test_a_typed_id_on_direct_connect_is_checked_with_the_provider(
+    as_,
+    admin,
+    people,
+    provider_lists,
+    django_capture_on_commit_callbacks,
+    kind,
+    field,
+    listed,
+):
+    url = reverse(
+        "metrics:connect", kwargs={"slug": people["project"].slug, "kind": kind}
+    )
+    data = {
+        "name": "Provider",
+        "environment": "production",
+        "interval_minutes": 60,
+        "admin_key": OPENAI_KEY,
+        field: "typo_0000",
+        "action": "save",
+    }
+    body = as_(admin).post(url, data).content.decode()
+    assert "has no" in body and "typo_0000" in body
+    assert not ConnectedService.objects.exists()
+    with django_capture_on_commit_callbacks(execute=False):
+        response = as_(admin).post(url, {**data, field: listed})
+    assert response.status_code == 302
+    assert ConnectedService.objects.get().config[field] == listed
