@@ -86,6 +86,12 @@ class SyncRun(models.Model):
     window_end = models.DateTimeField(null=True, blank=True)
     rows_written = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # The run's requests that were retried (429s, 5xx, network failures): without them a
+    # run that succeeded after many rate limits shows only as a slow one.
+    retry_count = models.PositiveIntegerField(default=0)
+    # The status of the last answer retried; None when the network failed (or no retry).
+    retry_last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    retry_wait_seconds = models.FloatField(default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]

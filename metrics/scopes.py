@@ -62,6 +62,9 @@ def provider_scopes(org_service: ConnectedService) -> dict[str, str]:
     pool = ThreadPoolExecutor(max_workers=1)
     try:
         return pool.submit(attempt).result(timeout=SCOPES_SECONDS)
+    except ConnectorError as exc:
+        # Shown on the mapping form: never with a credential the provider echoed.
+        raise exc.redacted(credentials) from None
     except FuturesTimeout:
         provider, noun = PROVIDER_NOUNS[kind]
         raise ConnectorError(

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from metrics.connectors import ConnectorError, connector_class
+from metrics.connectors.base import Retries
 from metrics.models import ConnectedService, DailyRollup, MetricSample, SyncRun
 from metrics.selectors import mapped_services, org_services
 from metrics.versions import metrics_changed
@@ -258,8 +259,20 @@ def connection_test(
         raise ConnectorError(
             f"No answer within {CONNECTION_TEST_SECONDS:.0f} seconds; check the address."
         ) from None
+    except ConnectorError as exc:
+        # The form shows the message; the original, unblanked, is not kept in the chain.
+        raise exc.redacted(credentials) from None
     finally:
         pool.shutdown(wait=False)
+
+
+def _retry_fields(retries: Retries) -> dict[str, Any]:
+    return {
+        "retry_count": retries.count,
+        "retry_last_status": retries.last_status,
+        # Tenths are what the page shows ("waited 12.5 s"); sub-tenth waits are noise.
+        "retry_wait_seconds": round(retries.waited, 1),
+    }
 
 
 def _day(moment: datetime) -> datetime:
@@ -289,13 +302,16 @@ def service_sync(*, service: ConnectedService, now: datetime | None = None) -> S
             error="Another sync of this service was running.",
         )
     connector_cls = None
+    credentials: Mapping[str, str] = {}
+    # Filled by the connector's Http helper; recorded whatever the outcome.
+    retries = Retries()
     try:
         connector_cls = connector_class(service.kind)
         since = service.last_success_at or now - timedelta(days=FIRST_SYNC_DAYS)
         start = _day(since - connector_cls.trailing_window)
         run.window_start, run.window_end = start, now
         base_url, credentials = _org_source(service)
-        with httpx.Client() as client:
+        with retries.counting(), httpx.Client() as client:
             connector = connector_cls(
                 base_url=base_url,
                 credentials=credentials,
@@ -308,12 +324,19 @@ def service_sync(*, service: ConnectedService, now: datetime | None = None) -> S
             raise ConnectorError("This service is not mapped to a project yet.")
         rows = samples_write(project=service.project, service=service, samples=samples)
     except ConnectorError as exc:
-        _fail(service, run, exc.message, permanent=exc.permanent)
+        safe = exc.redacted(credentials)
+        _fail(service, run, safe.message, permanent=safe.permanent, retries=retries)
     except (
         Exception
     ) as exc:  # a bug or an unexpected payload: recorded, never half-written
         log.exception("sync failed", extra={"service_id": service.pk})
-        _fail(service, run, f"Unexpected error: {type(exc).__name__}", permanent=False)
+        _fail(
+            service,
+            run,
+            f"Unexpected error: {type(exc).__name__}",
+            permanent=False,
+            retries=retries,
+        )
     else:
         finished = timezone.now()
         SyncRun.objects.filter(pk=run.pk).update(
@@ -322,6 +345,7 @@ def service_sync(*, service: ConnectedService, now: datetime | None = None) -> S
             rows_written=rows,
             window_start=run.window_start,
             window_end=run.window_end,
+            **_retry_fields(retries),
         )
         ConnectedService.objects.filter(pk=service.pk).update(
             last_sync_at=finished,
@@ -339,8 +363,15 @@ def service_sync(*, service: ConnectedService, now: datetime | None = None) -> S
 
 
 def _fail(
-    service: ConnectedService, run: SyncRun, message: str, *, permanent: bool
+    service: ConnectedService,
+    run: SyncRun,
+    message: str,
+    *,
+    permanent: bool,
+    retries: Retries | None = None,
 ) -> None:
+    """Record the failed run (with the retries it made) and the service's health.
+    ``message`` is stored, shown and mailed as it is: it must hold no credential."""
     finished = timezone.now()
     SyncRun.objects.filter(pk=run.pk).update(
         status=SyncRun.Status.FAILED,
@@ -348,6 +379,7 @@ def _fail(
         error=message,
         window_start=run.window_start,
         window_end=run.window_end,
+        **_retry_fields(retries or Retries()),
     )
     service.refresh_from_db()
     service.last_sync_at = finished

@@ -1,10 +1,15 @@
 """What every connector shares: the interface, the error type, and one HTTP helper with
-timeouts and bounded retries (429, 5xx and timeouts, honouring Retry-After)."""
+timeouts and bounded retries (429, 5xx and timeouts, honouring Retry-After), which counts
+its retries and never shows a credential."""
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -18,6 +23,39 @@ TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 ATTEMPTS = 4
 # Longest wait a Retry-After may impose before we give up on this run instead.
 MAX_RETRY_AFTER = 60.0
+# How much of an error body a message quotes.
+QUOTED_BODY = 200
+
+REDACTED = "[redacted]"
+# Shorter values (an empty password, a user called "bob") are not blanked on their own:
+# they would mangle messages and hide nothing.
+MIN_SECRET_LENGTH = 4
+# Header names that carry credentials; the other headers (anthropic-version, a tenant
+# id) are not secret.
+SECRET_HEADER_WORDS = ("auth", "key", "token", "secret", "cookie", "password")
+
+
+def secret_forms(values: Iterable[str]) -> list[str]:
+    """Every form in which the credential ``values`` could be echoed back: as given, the
+    token after a scheme ("Bearer …"), and any two of them as an HTTP Basic credential;
+    longest first, so a whole form is blanked before a part of it."""
+    given = [value for value in values if value]
+    forms = {value for value in given if len(value) >= MIN_SECRET_LENGTH}
+    for value in given:
+        token = value.partition(" ")[2].strip()
+        if len(token) >= MIN_SECRET_LENGTH:
+            forms.add(token)
+    for user in given:
+        for password in given:
+            forms.add(base64.b64encode(f"{user}:{password}".encode()).decode())
+    return sorted(forms, key=len, reverse=True)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every one of ``secrets`` (see ``secret_forms``) blanked."""
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
 
 
 class ConnectorError(Exception):
@@ -32,11 +70,62 @@ class ConnectorError(Exception):
         self.permanent = permanent
         self.status = status
 
+    def redacted(self, credentials: Mapping[str, str]) -> ConnectorError:
+        """This error with ``credentials`` blanked from its message, in every form.
+
+        Every connector error passes here before it is stored, shown, mailed or logged.
+        The Http helper already blanks the bodies it quotes; this also covers what a
+        connector quotes itself (a provider's error field), since providers echo keys.
+        Raise the result ``from None``: the original keeps the unblanked message."""
+        return ConnectorError(
+            redact(self.message, secret_forms(credentials.values())),
+            permanent=self.permanent,
+            status=self.status,
+        )
+
 
 class _Retryable(Exception):
+    """A failed attempt worth another: 429, 5xx (``response``) or no answer at all (None).
+    Its message is ours, never the provider's or the transport's text: stamina logs it."""
+
     def __init__(self, response: httpx.Response | None, message: str) -> None:
         super().__init__(message)
         self.response = response
+
+    @property
+    def status(self) -> int | None:
+        return self.response.status_code if self.response is not None else None
+
+
+@dataclass
+class Retries:
+    """The retries of one sync, across all its requests, for its SyncRun: how many, the
+    status of the last answer that was retried (None: the network failed), and the
+    seconds spent waiting before the attempts that followed."""
+
+    count: int = 0
+    last_status: int | None = None
+    waited: float = 0.0
+
+    def add(self, status: int | None, waited: float) -> None:
+        self.count += 1
+        self.last_status = status
+        self.waited += waited
+
+    @contextmanager
+    def counting(self) -> Iterator[Retries]:
+        """Count here every retry of every Http request made inside the block."""
+        token = _counting.set(self)
+        try:
+            yield self
+        finally:
+            _counting.reset(token)
+
+
+# The Retries of the sync being run. A context variable rather than an argument because
+# connectors make their own Http helpers (some one per request): the count must not
+# depend on each of them handing it on.
+_counting: ContextVar[Retries | None] = ContextVar("runway_retries", default=None)
 
 
 def _retry_after(response: httpx.Response | None) -> float | None:
@@ -54,30 +143,29 @@ def _backoff(exc: Exception) -> bool | float:
     if isinstance(exc, _Retryable):
         wait = _retry_after(exc.response)
         return wait if wait is not None else True
-    return isinstance(exc, httpx.TransportError)
+    return False
 
 
 @dataclass
 class Http:
-    """The one way connectors talk HTTP. ``provider`` names the service in errors."""
+    """The one way connectors talk HTTP. ``provider`` names the service in errors.
+
+    Its credentials stay out of its repr, which logs and tracebacks print."""
 
     client: httpx.Client
     provider: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-    auth: httpx.Auth | tuple[str, str] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    auth: httpx.Auth | tuple[str, str] | None = field(default=None, repr=False)
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         """Send, retrying transient failures; return the decoded JSON body."""
         try:
             response = self._send(method, url, **kwargs)
         except _Retryable as exc:
-            status = exc.response.status_code if exc.response is not None else None
+            if exc.response is None:
+                raise ConnectorError(str(exc)) from exc
             raise ConnectorError(
-                f"{self.provider} kept failing: {exc}", status=status
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ConnectorError(
-                f"Could not reach {self.provider}: {type(exc).__name__}"
+                f"{self.provider} kept failing: {exc}", status=exc.status
             ) from exc
         if response.status_code in (401, 403):
             raise ConnectorError(
@@ -92,8 +180,10 @@ class Http:
                 status=404,
             )
         if response.status_code >= 400:
+            # Blanked before it is cut, so no part of a key survives at the cut either.
+            body = redact(response.text, self._secrets(response.request))
             raise ConnectorError(
-                f"{response.status_code} from {self.provider}: {response.text[:200]}",
+                f"{response.status_code} from {self.provider}: {body[:QUOTED_BODY]}",
                 status=response.status_code,
             )
         try:
@@ -103,18 +193,58 @@ class Http:
                 f"{self.provider} answered with malformed JSON"
             ) from exc
 
-    @stamina.retry(
-        on=_backoff, attempts=ATTEMPTS, wait_initial=0.5, wait_max=MAX_RETRY_AFTER
-    )
+    def _secrets(self, sent: httpx.Request) -> list[str]:
+        """The credentials of this helper and of the request as sent (where httpx has
+        turned ``auth`` into a header)."""
+        values = [
+            value
+            for headers in (self.headers, sent.headers)
+            for name, value in headers.items()
+            if any(word in name.lower() for word in SECRET_HEADER_WORDS)
+        ]
+        if isinstance(self.auth, tuple):
+            values.extend(self.auth)
+        return secret_forms(values)
+
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        response = self.client.request(
-            method,
-            url,
-            headers={**self.headers, **kwargs.pop("headers", {})},
-            auth=self.auth or httpx.USE_CLIENT_DEFAULT,
-            timeout=TIMEOUT,
-            **kwargs,
-        )
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        auth = self.auth or httpx.USE_CLIENT_DEFAULT
+        retries = _counting.get()
+        failed: tuple[int | None, float] | None = None  # status, when
+        # A retried block, not stamina's decorator: the decorator hands the call's
+        # arguments (this helper with its headers and auth, the request's) to stamina's
+        # retry hooks, and its logging hook writes them into every retry's log line.
+        for attempt in stamina.retry_context(
+            on=_backoff, attempts=ATTEMPTS, wait_initial=0.5, wait_max=MAX_RETRY_AFTER
+        ):
+            if failed is not None and retries is not None:
+                retries.add(failed[0], time.monotonic() - failed[1])
+            with attempt:
+                try:
+                    return self._attempt(method, url, headers, auth, kwargs)
+                except _Retryable as exc:
+                    failed = (exc.status, time.monotonic())
+                    raise
+        raise AssertionError("stamina re-raises the last failure")  # pragma: no cover
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        auth: Any,
+        kwargs: Mapping[str, Any],
+    ) -> httpx.Response:
+        try:
+            response = self.client.request(
+                method, url, headers=headers, auth=auth, timeout=TIMEOUT, **kwargs
+            )
+        except httpx.TransportError as exc:
+            # Only its type goes on: its text is the transport's and may quote the
+            # request (h11 quotes an illegal header value, key included).
+            raise _Retryable(
+                None, f"Could not reach {self.provider}: {type(exc).__name__}"
+            ) from None
         if response.status_code == 429 or response.status_code >= 500:
             raise _Retryable(response, f"{response.status_code} from {self.provider}")
         return response
