@@ -184,16 +184,25 @@ class ServiceForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, kind: str, organisation: bool = False, **kwargs: Any
+        self,
+        *args: Any,
+        kind: str,
+        organisation: bool = False,
+        editing: bool = False,
+        **kwargs: Any,
     ) -> None:
         """``organisation``: an organisation-wide provider service, which holds only the
-        admin key; the provider project or workspace is chosen per project, on mapping."""
+        admin key; the provider project or workspace is chosen per project, on mapping.
+        ``editing``: the settings of a connected service, without its address and keys
+        (a key is replaced on its own; a new address is a new connection)."""
         super().__init__(*args, **kwargs)
         self.kind = kind
         if organisation:
             del self.fields["environment"], self.fields["interval_minutes"]
+        if editing:
+            del self.fields["base_url"]
         for name, label, secret, help_text in KIND_FIELDS.get(kind, []):
-            if organisation and not secret:
+            if (organisation and not secret) or (editing and secret):
                 continue
             if name == "queries":
                 field: forms.Field = forms.CharField(
@@ -312,6 +321,30 @@ class ServiceForm(forms.Form):
         if not queries:
             raise forms.ValidationError("Give at least one query.")
         return queries
+
+    def config_keys(self) -> list[str]:
+        """The settings this form edits in a service's config (no secrets)."""
+        return [
+            name
+            for name, _, secret, _ in KIND_FIELDS.get(self.kind, [])
+            if not secret and name in self.fields
+        ] + self.feedback_fields
+
+    @staticmethod
+    def initial_of(service: ConnectedService) -> dict[str, Any]:
+        """A connected service's settings as this form shows them."""
+        initial: dict[str, Any] = {
+            "name": service.name,
+            "environment": service.environment,
+            "interval_minutes": service.interval_minutes,
+        }
+        for key, value in (service.config or {}).items():
+            if key == "queries" and isinstance(value, dict):
+                value = "\n".join(f"{m} = {q}" for m, q in value.items())
+            elif isinstance(value, list):
+                value = ", ".join(str(v) for v in value)
+            initial[key] = value
+        return initial
 
     def split(self) -> tuple[dict[str, str], dict[str, Any]]:
         """The cleaned values as (credentials, config)."""

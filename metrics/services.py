@@ -168,6 +168,40 @@ def service_delete(*, service: ConnectedService) -> None:
         _notify_disabled(mapped, reason)
 
 
+# The kinds whose settings are edited after connecting: the project's own observability
+# sources. A provider's project or workspace is changed by mapping again (it is checked
+# with the provider), and pushed or generated data has nothing to set.
+EDITABLE_KINDS = {
+    ConnectedService.Kind.LANGFUSE,
+    ConnectedService.Kind.HELICONE,
+    ConnectedService.Kind.LANGSMITH,
+    ConnectedService.Kind.PROMETHEUS,
+}
+
+
+@transaction.atomic
+def service_settings_update(
+    *,
+    service: ConnectedService,
+    name: str,
+    environment: str,
+    interval_minutes: int,
+    config: Mapping[str, Any],
+    editable: list[str],
+) -> ConnectedService:
+    """Change a connected service's name, environment, schedule and the ``editable``
+    keys of its config (feedback names, Prometheus queries…); its address and keys stay.
+    The next sync reads with the new settings."""
+    kept = {k: v for k, v in (service.config or {}).items() if k not in editable}
+    service.name = name
+    service.environment = environment
+    service.interval_minutes = interval_minutes
+    service.config = {**kept, **{k: v for k, v in config.items() if k in editable}}
+    service.save()
+    schedule(service)
+    return service
+
+
 def _org_source(service: ConnectedService) -> tuple[str, dict[str, str]]:
     """The base URL and credentials a service syncs with: its own, or, when it is mapped
     to an organisation-wide service, that service's (read now, never copied)."""

@@ -25,6 +25,11 @@ urlpatterns = [
         name="sources",
     ),
     path(
+        "projects/<slug:slug>/metrics/services/<int:pk>/settings/",
+        views.service_settings,
+        name="service_settings",
+    ),
+    path(
         "projects/<slug:slug>/dashboard/",
         dashboard_views.project_dashboard_view,
         name="dashboard",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -221,6 +221,7 @@ def _metrics_page(
             "summary": selectors.last_days_summary(project),
             "source_choices": selectors.source_choices(project),
             "may_connect": may_connect,
+            "editable_kinds": services.EDITABLE_KINDS,
             "kinds": kinds,
             "org_kinds": org_kinds,
             "may_edit": can(request.user, project, Action.EDIT),
@@ -392,6 +393,48 @@ def _service(
     project = get_project_for_user(request.user, slug, action)
     return get_object_or_404(
         ConnectedService, project=project, pk=pk, deleted_at__isnull=True
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def service_settings(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
+    """Change a connected observability source's settings (feedback names and kind,
+    queries, environment, schedule) without touching its address or keys."""
+    service = _service(request, slug, pk, Action.CONNECT_SERVICES)
+    if service.kind not in services.EDITABLE_KINDS:
+        raise Http404("This service has no settings to change here.")
+    form = ServiceForm(
+        request.POST or None,
+        kind=service.kind,
+        editing=True,
+        initial=ServiceForm.initial_of(service),
+    )
+    if request.method == "POST" and form.is_valid():
+        _, config = form.split()
+        services.service_settings_update(
+            service=service,
+            name=form.cleaned_data["name"],
+            environment=form.cleaned_data["environment"],
+            interval_minutes=form.cleaned_data["interval_minutes"],
+            config=config,
+            editable=form.config_keys(),
+        )
+        messages.success(
+            request, f"{service.name}'s settings are saved; the next sync uses them."
+        )
+        return redirect("metrics:project", slug=slug)
+    project = with_members(service.project) if service.project else None
+    return render(
+        request,
+        "metrics/service_form.html",
+        {
+            "project": project,
+            "tab": "metrics",
+            "form": form,
+            "kind": service.kind,
+            "label": service.name,
+            "service": service,
+        },
     )
 
 

@@ -229,3 +229,65 @@ def test_the_week_summary_shows_synced_numbers(as_, people, demo):
     services.service_sync(service=demo)
     page = as_(people["viewer"]).get(url("project", people["project"])).content.decode()
     assert "Cost (observed)" in page and "Latency p95" in page
+
+
+# A connected source's settings (feedback names and kind among them) change after
+# connecting, without its address or keys.
+
+
+@pytest.fixture
+def langfuse(people, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        return services.service_create(
+            project=people["project"],
+            kind="langfuse",
+            name="Langfuse",
+            created_by=people["lead"],
+            base_url="https://cloud.langfuse.com",
+            credentials={
+                "public_key": "pk-lf-settings",
+                "secret_key": "sk-lf-settings-9",
+            },
+            config={"feedback_names": ["thumbs"]},
+        )
+
+
+def test_the_lead_changes_a_sources_feedback_settings_and_keeps_its_keys(
+    as_, people, langfuse
+):
+    target = url("service_settings", people["project"], pk=langfuse.pk)
+    form = as_(people["lead"]).get(target).content.decode()
+    assert 'value="thumbs"' in form and "sk-lf-settings" not in form
+    response = as_(people["lead"]).post(
+        target,
+        {
+            "name": "Langfuse EU",
+            "environment": "production",
+            "interval_minutes": 360,
+            "feedback_names": "user-feedback, rating",
+            "feedback_kind": "CATEGORICAL",
+            "feedback_positive_labels": "",
+            "feedback_negative_labels": "",
+        },
+    )
+    assert response.status_code == 302
+    langfuse.refresh_from_db()
+    assert langfuse.name == "Langfuse EU" and langfuse.interval_minutes == 360
+    assert langfuse.config == {
+        "feedback_names": ["user-feedback", "rating"],
+        "feedback_kind": "CATEGORICAL",
+    }
+    assert langfuse.base_url == "https://cloud.langfuse.com"
+    assert "sk-lf-settings-9" in langfuse.credentials
+    assert langfuse.history.count() == 2  # created, then changed: audited
+
+
+def test_settings_are_for_the_lead_and_owner_and_not_for_every_kind(
+    as_, people, langfuse, demo
+):
+    target = url("service_settings", people["project"], pk=langfuse.pk)
+    assert as_(people["viewer"]).get(target).status_code == 403
+    assert as_(people["outsider"]).get(target).status_code == 404
+    assert as_(people["lead"]).put(target).status_code == 405
+    demo_target = url("service_settings", people["project"], pk=demo.pk)
+    assert as_(people["lead"]).get(demo_target).status_code == 404
