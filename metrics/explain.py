@@ -6,7 +6,7 @@ complete; and the reconciliation of billed against observed cost. Pure reads ove
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -74,7 +74,7 @@ def explain(data: DashboardData, figure: str) -> Explanation | None:
     if figure == COST:
         metric = cost_metric(list(data.sources.values()))
         base = _metric(data, metric)
-        return _replace(
+        return replace(
             base,
             figure=COST,
             label=DERIVED[COST],
@@ -93,12 +93,6 @@ def explain(data: DashboardData, figure: str) -> Explanation | None:
     except ValueError:
         return None
     return _metric(data, metric)
-
-
-def _replace(base: Explanation, **changes: object) -> Explanation:
-    from dataclasses import replace
-
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def _day_value(
@@ -228,7 +222,7 @@ def _error_rate(data: DashboardData) -> Explanation:
 def _per_thousand(data: DashboardData) -> Explanation:
     result = cost_per_thousand(data)
     base = _metric(data, cost_metric(list(data.sources.values())))
-    return _replace(
+    return replace(
         base,
         figure=COST_PER_1K,
         label=DERIVED[COST_PER_1K],
@@ -317,18 +311,8 @@ def reconciliation(data: DashboardData) -> tuple[str, list[ReconLine]]:
     for day in reversed(data.days):
         by_model = observed.values.get(day, {}) if observed else {}
         complete = data.is_complete(day)
-        all_billed = _total(
-            [
-                _total(
-                    list(
-                        data.reported_by(Metric.COST_BILLED_USD, s)
-                        .get(day, {})
-                        .values()
-                    )
-                )
-                for group in billed_sources.values()
-                for s in group
-            ]
+        all_billed = _billed_on(
+            data, [s for group in billed_sources.values() for s in group], day
         )
         all_observed = _total(list(by_model.values()))
         if all_billed is None and all_observed is None:
@@ -339,18 +323,7 @@ def reconciliation(data: DashboardData) -> tuple[str, list[ReconLine]]:
         for kind in [*billed_sources, ""]:
             models = {m: v for m, v in by_model.items() if provider_of(m) == kind}
             if kind:
-                billed = _total(
-                    [
-                        _total(
-                            list(
-                                data.reported_by(Metric.COST_BILLED_USD, s)
-                                .get(day, {})
-                                .values()
-                            )
-                        )
-                        for s in billed_sources[kind]
-                    ]
-                )
+                billed = _billed_on(data, billed_sources[kind], day)
                 label = " + ".join(s.name for s in billed_sources[kind])
             elif models:
                 billed, label = None, UNBILLED
@@ -368,3 +341,15 @@ def reconciliation(data: DashboardData) -> tuple[str, list[ReconLine]]:
                 for model, value in sorted(models.items())
             ]
     return (observed.source if observed else ""), lines
+
+
+def _billed_on(data: DashboardData, sources: list[Source], day: date) -> Decimal | None:
+    """What these providers billed for the day, together; None when none reported."""
+    return _total(
+        [
+            _total(
+                list(data.reported_by(Metric.COST_BILLED_USD, s).get(day, {}).values())
+            )
+            for s in sources
+        ]
+    )
