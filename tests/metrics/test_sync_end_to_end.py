@@ -6,18 +6,24 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
+import httpx
 import pytest
+import stamina
 from django.utils import timezone
 
 from metrics import services
+from metrics.connectors.base import ATTEMPTS
 from metrics.dashboard import error_rates, project_dashboard
-from metrics.models import SyncRun
+from metrics.models import MetricSample, SyncRun
 from metrics.vocabulary import Metric
 from tests import fake_providers
 from tests.fake_providers import fake_providers as serve
 
 pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture
@@ -111,3 +117,39 @@ def test_a_second_sync_doubles_nothing(synced):
             yesterday
         )
     assert json.dumps(sorted(after.series)) == json.dumps(sorted(before.series))
+
+
+def test_a_provider_that_dies_mid_page_leaves_the_stored_figures_as_they_were(
+    synced, monkeypatch
+):
+    """OpenAI answers its first usage page, then only 503s: the run fails with the
+    retries recorded, and what earlier syncs stored is neither lost nor half-replaced."""
+    project, runs = synced
+    openai = runs[0].service
+    before = sorted(
+        MetricSample.objects.filter(service=openai).values_list(
+            "metric", "dimension", "bucket_start", "value"
+        )
+    )
+    page = json.loads((FIXTURES / "openai" / "usage_page1.json").read_text())
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if "page" in request.url.params:
+            return httpx.Response(503, headers={"Retry-After": "0"})
+        return httpx.Response(200, json=page)
+
+    def handle_request(self, request):
+        return httpx.MockTransport(answer).handle_request(request)
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", handle_request)
+    with stamina.set_testing(True, attempts=ATTEMPTS):
+        run = services.service_sync(service=openai)
+    assert run.status == SyncRun.Status.FAILED
+    assert "503" in run.error
+    assert run.retry_count == ATTEMPTS - 1 and run.retry_last_status == 503
+    after = sorted(
+        MetricSample.objects.filter(service=openai).values_list(
+            "metric", "dimension", "bucket_start", "value"
+        )
+    )
+    assert after == before
