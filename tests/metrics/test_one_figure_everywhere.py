@@ -296,6 +296,11 @@ def test_why_this_number_lists_each_source_the_rule_and_completeness(
     body = client.get(url, {"figure": "latency_p95_ms", "range": "7"}).content.decode()
     assert "Langfuse counts" in body and "never averaged" in body
     assert client.get(url, {"figure": "nonsense"}).status_code == 404
+    # The Metrics tab's per-source summary marks a latest day that is today.
+    tab = client.get(
+        reverse("metrics:project", kwargs={"slug": project.slug})
+    ).content.decode()
+    assert f"{today:%Y-%m-%d} (today, incomplete)" in tab
     client.force_login(people["outsider"])
     assert client.get(url, {"figure": "cost"}).status_code == 404
 
