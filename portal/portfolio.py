@@ -193,8 +193,7 @@ class Row:
             f"{escape(self.status_label)}</span></td>"
             f'<td class="num">{self.readiness_text}</td>'
             f'<td class="{spend_class}"><a href="{url}dashboard/why/?figure=cost'
-            f'&amp;range=month" aria-label="Why this number: spend of '
-            f'{escape(self.name)} this month">{self.spend_text}</a>'
+            f'&amp;range=month" title="Why this number?">{self.spend_text}</a>'
             f'<span class="subtle"> / {self.budget_text}</span>{over}</td>'
             f'<td class="{quality_class}">{self.quality_text}'
             f'<span class="subtle"> / {self.quality_target_text}</span>{below}</td>'

@@ -88,7 +88,7 @@ def test_the_executive_filters_the_portfolio_and_drills_down(
     expect(table.locator("tr").first).to_contain_text("Claims Triage Assistant")
     assert page.evaluate("window.notReloaded") is True
 
-    table.get_by_role("link", name="Claims Triage Assistant", exact=True).click()
+    table.get_by_role("link", name="Claims Triage Assistant").click()
     page.wait_for_url("**/projects/claims-triage-assistant/")
     expect(page.get_by_role("heading", level=1)).to_contain_text(
         "Claims Triage Assistant"

@@ -186,6 +186,14 @@ def test_the_dashboard_csv_portfolio_api_alert_and_gate_give_the_same_cost(
     assert row.spend_month_to_date == expected
     assert Portfolio(executive).overview().spend_month_to_date == expected
 
+    # The portfolio's spend cell opens "why this number" for the month
+    client.force_login(executive)
+    page = client.get("/").content.decode()
+    why = f"/projects/{project.slug}/dashboard/why/?figure=cost&amp;range=month"
+    assert why in page
+    explained = client.get(why.replace("&amp;", "&")).content.decode()
+    assert f"{expected:.2f}" in explained
+
     # Read API
     secret = tokens.api_token_create(user=executive, name="BI", lifetime=None)[1]
     api_row = client.get(
