@@ -51,8 +51,10 @@ def line_chart(
     target: Decimal | None = None,
     target_label: str = "Target",
     bars: bool = False,
+    incomplete: date | None = None,
 ) -> dict[str, Any]:
-    """One or more daily series (bars or lines) with an optional dashed target line."""
+    """One or more daily series (bars or lines) with an optional dashed target line;
+    ``incomplete`` is a day still filling up (today), shaded and labelled."""
     x = [d.isoformat() for d in days]
     colours = [PRIMARY, SECOND, "#0f766e", "#b45309"]
     data: list[Any] = []
@@ -93,4 +95,34 @@ def line_chart(
                 "type": "scatter",
             }
         )
-    return {"data": data, "layout": _layout(unit, barmode="stack" if bars else None)}
+    layout = _layout(unit, barmode="stack" if bars else None)
+    if incomplete is not None and incomplete in days:
+        # Today is still filling up: its point is shaded and labelled, never a dip.
+        day = incomplete.isoformat()
+        layout["shapes"] = [
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "paper",
+                "x0": f"{day}T00:00:00",
+                "x1": f"{day}T23:59:59",
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": "#94a3b8",
+                "opacity": 0.15,
+                "line": {"width": 0},
+            }
+        ]
+        layout["annotations"] = [
+            {
+                "x": day,
+                "xref": "x",
+                "y": 1,
+                "yref": "paper",
+                "text": "today, incomplete",
+                "showarrow": False,
+                "yanchor": "bottom",
+                "font": {"size": 10},
+            }
+        ]
+    return {"data": data, "layout": layout}

@@ -239,6 +239,7 @@ def _chart(
         target=target,
         target_label=target_label,
         bars=bars,
+        incomplete=data.today,
     )
     known = [v for values in series.values() for v in values if v is not None]
     summary = f"{title}, {data.start:%Y-%m-%d} to {data.end:%Y-%m-%d}: "
@@ -249,6 +250,8 @@ def _chart(
     )
     if target is not None:
         summary += f"; {target_label.lower()} {target:,.{places}f} {unit}"
+    if data.today in data.days:
+        summary += f"; {data.today:%Y-%m-%d} is today and still incomplete"
     # Plain f-strings over escaped text: format_html_join per cell cost ~2 ms a chart.
     table_body = mark_safe(  # noqa: S308  (every interpolated value is escaped)
         "".join(

@@ -287,6 +287,9 @@ def test_cost_per_thousand_requests_takes_both_parts_from_one_family(
     # Langfuse's observed cost over Langfuse's requests: $44 per 1,000 requests.
     assert "$44.00" in body
     assert "observed cost ÷ requests, both from Langfuse" in body
+    # Today's point is marked incomplete in the charts and their text summaries.
+    assert f"{timezone.localdate():%Y-%m-%d} is today and still incomplete" in body
+    assert "today, incomplete" in body
 
 
 def test_why_this_number_lists_each_source_the_rule_and_completeness(
