@@ -150,6 +150,10 @@ class ProjectRow(BaseModel):
     owner_email: str | None
     url: str = Field(description="The project's page in Runway")
     api_url: str = Field(description="This project in the read-only API")
+    spend_why_url: str = Field(
+        description="Why this month's spend is what it is: each source's own figure, "
+        "the rule that counts them, their last syncs (a Runway page)"
+    )
 
 
 class PortfolioOut(BaseModel):
@@ -468,6 +472,10 @@ def _row(
         ),
         api_url=request.build_absolute_uri(
             reverse("api:project", kwargs={"slug": project.slug})
+        ),
+        spend_why_url=request.build_absolute_uri(
+            reverse("metrics:why", kwargs={"slug": project.slug})
+            + "?figure=cost&range=month"
         ),
     )
 

@@ -202,6 +202,9 @@ def test_the_dashboard_csv_portfolio_api_alert_and_gate_give_the_same_cost(
     assert Decimal(str(api_row["spend_this_month_usd"])) == expected.quantize(
         Decimal("0.01")
     )
+    assert api_row["spend_why_url"].endswith(
+        f"/projects/{project.slug}/dashboard/why/?figure=cost&range=month"
+    )
     detail = client.get(
         f"/api/v1/projects/{project.slug}", HTTP_AUTHORIZATION=f"Bearer {secret}"
     ).json()
