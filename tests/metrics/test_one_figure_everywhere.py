@@ -332,3 +332,87 @@ def test_the_reconciliation_puts_each_model_under_its_provider(
     assert "$31.25" in body and "$30.00" in body and "$1.25" in body
     assert "$18.50" in body and "$14.00" in body and "$4.50" in body
     assert "over 10 %" in body  # Anthropic's gap is 24 %
+
+
+@pytest.fixture
+def observed_twice(people):
+    """Langfuse and a push source both report latency, errors and quality, differently;
+    Langfuse counts by default."""
+    project = people["project"]
+    approve_requirements(project, people["owner"])  # p95 ≤ 2,500 ms, helpfulness ≥ 0.85
+    today = timezone.localdate()
+    days = [today - timedelta(days=n) for n in range(1, 9)]
+    for kind, p95, errors, quality in (
+        ("langfuse", 2700, 30, "0.80"),
+        ("push", 1200, 0, "0.95"),
+    ):
+        service = ConnectedService.objects.create(
+            project=project, kind=kind, name=kind.capitalize()
+        )
+        write(
+            project,
+            service,
+            [
+                s
+                for d in days
+                for s in (
+                    Sample(Metric.LATENCY_P95_MS, at(d), Bucket.DAY, Decimal(p95)),
+                    Sample(Metric.REQUESTS, at(d), Bucket.DAY, Decimal(1000), "m"),
+                    Sample(Metric.ERRORS, at(d), Bucket.DAY, Decimal(errors), "m"),
+                    Sample(
+                        Metric.QUALITY_SCORE,
+                        at(d),
+                        Bucket.DAY,
+                        Decimal(quality),
+                        "helpfulness",
+                    ),
+                )
+            ],
+        )
+    return project
+
+
+def test_latency_errors_and_quality_are_one_sources_figures_everywhere(
+    client, people, observed_twice
+):
+    project = observed_twice
+    yesterday = timezone.localdate() - timedelta(days=1)
+    client.force_login(people["owner"])
+    body = client.get(
+        reverse("metrics:dashboard", kwargs={"slug": project.slug}) + "?range=7"
+    ).content.decode()
+    assert "2,700 ms" in body and "3.00 %" in body and "0.800" in body
+    response = client.get(
+        reverse("metrics:project_csv", kwargs={"slug": project.slug}), {"range": "7"}
+    )
+    rows = list(
+        csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
+    )
+    latency = {r["value"] for r in rows if r["metric"] == "latency_p95_ms"}
+    assert latency == {"2700.000000"}
+    assert {r["source"] for r in rows if r["metric"] == "quality_score"} == {"Langfuse"}
+
+    executive = UserFactory(roles=[GlobalRole.EXECUTIVE])
+    assert portfolio_projects(executive).get(pk=project.pk).quality == Decimal("0.8")
+    secret = tokens.api_token_create(user=executive, name="BI", lifetime=None)[1]
+    detail = client.get(
+        f"/api/v1/projects/{project.slug}", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    ).json()
+    figures = {m["metric"]: m for m in detail["latest_metrics"]}
+    assert figures["latency_p95_ms"]["value"] == 2700
+    assert figures["latency_p95_ms"]["day"] == yesterday.isoformat()
+    assert {
+        (s["name"], s["counts"], s["value"])
+        for s in figures["latency_p95_ms"]["why"]["sources"]
+    } == {("Langfuse", True, 2700.0), ("Push", False, 1200.0)}
+
+    assert "2700" in gates.latency_met(project, 7).reason
+    assert "3.00 %" in gates.errors_met(project, 7).reason
+    assert "0.800" in gates.quality_met(project, 7).reason
+    alerts.alerts_evaluate(project=project)
+    messages = dict(
+        Alert.objects.filter(project=project).values_list("kind", "message")
+    )
+    assert "2700 ms" in messages[Alert.Kind.LATENCY]
+    assert "3 %" in messages[Alert.Kind.ERROR_RATE]
+    assert "0.8 " in messages[Alert.Kind.QUALITY] + " "
