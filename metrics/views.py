@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING
@@ -248,7 +249,10 @@ def token_create(request: AuthedRequest, slug: str) -> HttpResponse:
     _, secret = ingest.token_create(
         project=project, name=form.cleaned_data["name"], created_by=request.user
     )
-    return _metrics_page(request, project, new_secret=secret)
+    response = _metrics_page(request, project, new_secret=secret)
+    # The secret is on this page only: no cache or history may keep it.
+    add_never_cache_headers(response)
+    return response
 
 
 @require_POST

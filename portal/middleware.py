@@ -11,7 +11,12 @@ from allauth.usersessions import app_settings as usersessions_settings
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -113,3 +118,37 @@ class UserSessionsMiddleware:
             return
         UserSession.objects.create_from_request(request)
         session[_SEEN] = [*seen, now]
+
+
+class NulBytesMiddleware:
+    """Refuse a request whose path, query string or form fields hold a NUL character,
+    with 400, before any view reads it: PostgreSQL cannot store or compare text with
+    one, so it would otherwise surface as a server error wherever the value reached a
+    query. One place for every view, form and API filter."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _holds_nul(request):
+            return HttpResponseBadRequest(
+                "The request holds a NUL character (%00), which no field accepts.",
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+
+def _holds_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path:
+        return True
+    fields = [request.GET]
+    if request.method == "POST" and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        fields.append(request.POST)
+    return any(
+        "\x00" in key or any("\x00" in value for value in values)
+        for query in fields
+        for key, values in query.lists()
+    )

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.NulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -288,9 +289,14 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    # Browsers' preload lists require a max-age of at least a year: asking for preload
+    # with less would pin the site to a list it does not qualify for.
+    SECURE_HSTS_PRELOAD = (
+        env.bool("SECURE_HSTS_PRELOAD", default=True)
+        and SECURE_HSTS_SECONDS >= 60 * 60 * 24 * 365
+    )
 
 # Scripts only from our own origin and with the request's nonce; plotly.js
 # injects one <style> element, hence the inline allowance for styles only.

@@ -42,6 +42,8 @@ def test_the_lead_and_owner_create_a_token_and_see_its_secret_once(
     client.force_login(people[persona])
     response = client.post(url("token_create", people["project"]), {"name": "prod"})
     assert response.status_code == 200
+    # The only page that shows the secret is kept by no cache or browser history.
+    assert "no-store" in response["Cache-Control"]
     page = response.content.decode()
     secret = secret_in(page)
     assert secret is not None

@@ -123,3 +123,13 @@ def test_development_needs_no_configuration():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("True development")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "preload"), [(None, True), ("31536000", True), ("2592000", False)]
+)
+def test_hsts_preload_is_asked_for_only_with_a_max_age_of_a_year(seconds, preload):
+    env = {**PRODUCTION_ENV, **({"SECURE_HSTS_SECONDS": seconds} if seconds else {})}
+    result = run_python(SETUP + "print(settings.SECURE_HSTS_PRELOAD)", env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(preload)
