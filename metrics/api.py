@@ -9,15 +9,18 @@ so a misspelt optional field is an error rather than silently dropped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import wraps
 from typing import Annotated, Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI, Status
+from ninja.decorators import decorate_view
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 from pydantic import (
@@ -134,8 +137,17 @@ def _moment(value: Any) -> datetime:
     return moment
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
 Name = Annotated[
-    str, Field(strict=True, min_length=1, max_length=120), AfterValidator(_storable)
+    str,
+    Field(strict=True, min_length=1, max_length=120),
+    AfterValidator(_storable),
+    AfterValidator(_not_blank),
 ]
 Moment = Annotated[
     datetime, PlainValidator(_moment, json_schema_input_type=AwareDatetime)
@@ -253,14 +265,31 @@ class Message(BaseModel):
     detail: str
 
 
+def json_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """415 for a body that does not say it is JSON, before anything reads it: a form
+    post or a text body would otherwise be parsed as if it were."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST" and request.content_type != "application/json":
+            return JsonResponse(
+                {"detail": "Send the batch as JSON (Content-Type: application/json)."},
+                status=415,
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 @api.post(
     "/ingest",
     auth=TokenAuth(),
     throttle=[throttle],
-    response={202: IngestOut, 401: Message, 413: Message, 429: Message},
+    response={202: IngestOut, 401: Message, 413: Message, 415: Message, 429: Message},
     url_name="ingest",
     summary="Push events and samples",
 )
+@decorate_view(json_only)
 def ingest_batch(request: HttpRequest, payload: IngestIn) -> Status[IngestOut]:
     """Store per-request events (rolled up into daily metrics within a minute) and
     pre-bucketed samples for the token's project. At most 1,000 items a batch; a

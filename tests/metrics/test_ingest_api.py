@@ -795,3 +795,29 @@ def test_the_rolled_up_percentiles_are_the_nearest_ranks_with_ties_and_odd_count
     assert response.status_code == 202, response.content
     assert rollup(Metric.LATENCY_P50_MS) == Decimal(str(nearest_rank(latencies, 50)))
     assert rollup(Metric.LATENCY_P95_MS) == Decimal(str(nearest_rank(latencies, 95)))
+
+
+def test_a_body_that_is_not_json_is_refused_with_415_and_writes_nothing(client, secret):
+    for content_type, data in (
+        ("text/plain", json.dumps({"events": [event(1)]})),
+        ("application/x-www-form-urlencoded", "events=1"),
+    ):
+        response = client.post(
+            URL,
+            data=data,
+            content_type=content_type,
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+        )
+        assert response.status_code == 415
+        assert "application/json" in response.json()["detail"]
+    assert not RequestEvent.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["model", "idempotency_key", "quality_score_name"])
+def test_a_blank_name_or_key_is_refused_naming_the_field(client, secret, field):
+    response = push(client, {"events": [event(1, **{field: "   "})]}, secret)
+    assert response.status_code == 422
+    assert ["body", "payload", "events", 0, field] in [
+        e["loc"] for e in response.json()["detail"]
+    ]
+    assert not RequestEvent.objects.exists()
