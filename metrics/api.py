@@ -285,17 +285,34 @@ def json_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     "/ingest",
     auth=TokenAuth(),
     throttle=[throttle],
-    response={202: IngestOut, 401: Message, 413: Message, 415: Message, 429: Message},
+    response={
+        202: IngestOut,
+        401: Message,
+        403: Message,
+        413: Message,
+        415: Message,
+        429: Message,
+    },
     url_name="ingest",
     summary="Push events and samples",
 )
 @decorate_view(json_only)
-def ingest_batch(request: HttpRequest, payload: IngestIn) -> Status[IngestOut]:
+def ingest_batch(
+    request: HttpRequest, payload: IngestIn
+) -> Status[IngestOut] | Status[Message]:
     """Store per-request events (rolled up into daily metrics within a minute) and
     pre-bucketed samples for the token's project. At most 1,000 items a batch; a
     batch with any invalid item is rejected whole. Resending a batch is safe: events
     count once per idempotency_key, samples replace their bucket."""
     token: IngestToken = request.auth  # type: ignore[attr-defined]
+    if token.project.archived_at is not None:
+        return Status(
+            403,
+            Message(
+                detail=f"The project “{token.project.name}” is archived and takes no "
+                "more data: restore it in Runway, or stop sending with this token."
+            ),
+        )
     result = ingest.batch_ingest(
         token=token,
         events=[

@@ -821,3 +821,17 @@ def test_a_blank_name_or_key_is_refused_naming_the_field(client, secret, field):
         e["loc"] for e in response.json()["detail"]
     ]
     assert not RequestEvent.objects.exists()
+
+
+def test_a_token_of_an_archived_project_is_refused_with_a_clear_message(
+    client, people, secret
+):
+    from django.utils import timezone
+
+    project = people["project"]
+    project.archived_at = timezone.now()
+    project.save()
+    response = push(client, {"events": [event(1)]}, secret)
+    assert response.status_code == 403
+    assert "archived" in response.json()["detail"]
+    assert not RequestEvent.objects.exists()
