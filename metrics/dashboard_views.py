@@ -14,7 +14,6 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
@@ -36,6 +35,7 @@ from metrics.vocabulary import Metric
 from projects.access import Action, can, get_project_for_user
 from projects.exports import csv_response
 from projects.models import Project
+from projects.query import query_date
 from projects.selectors import with_members
 
 if TYPE_CHECKING:
@@ -75,10 +75,7 @@ def _range(request: AuthedRequest) -> tuple[str, date, date]:
     today = timezone.localdate()
     key = request.GET.get("range", "30")
     if key == "custom":
-        start, end = (
-            parse_date(request.GET.get("start", "") or ""),
-            parse_date(request.GET.get("end", "") or ""),
-        )
+        start, end = query_date(request, "start"), query_date(request, "end")
         if start and end and start <= end <= today and (end - start).days <= 366:
             return key, start, end
         key = "30"

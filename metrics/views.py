@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING
 
@@ -31,6 +30,7 @@ from metrics.forms import (
 from metrics.models import ConnectedService, IngestToken, SyncRun
 from projects.access import Action, can, get_project_for_user
 from projects.models import Project
+from projects.query import query_moment
 from projects.roles import is_admin
 from projects.selectors import with_members
 
@@ -478,9 +478,7 @@ def _status(
     request: AuthedRequest, service: ConnectedService, *, queued: bool = False
 ) -> HttpResponse:
     latest = service.runs.first()
-    since = (
-        parse_datetime(request.GET.get("since", "")) if not queued else timezone.now()
-    )
+    since = query_moment(request, "since") if not queued else timezone.now()
     waiting = since is not None and (latest is None or latest.started_at < since)
     if waiting and since is not None and timezone.now() - since > QUEUE_PATIENCE:
         waiting = False  # stop polling; the cell says the sync is still queued

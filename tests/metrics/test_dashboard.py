@@ -265,3 +265,13 @@ def test_the_htmx_partial_reads_no_members(as_, people):
 # targets and alerts are read again only when the project's metrics or alerts change
 # (it was 11, then 9).
 EXPECTED_PARTIAL_QUERIES = 4
+
+
+@pytest.mark.parametrize("name", ["metrics:dashboard", "metrics:project_csv"])
+@pytest.mark.parametrize("start", ["2026-02-30", "2026-13-01", "soon"])
+def test_an_impossible_custom_date_is_a_400_with_a_message(as_, people, name, start):
+    target = reverse(name, kwargs={"slug": people["project"].slug})
+    response = as_(people["owner"]).get(
+        target, {"range": "custom", "start": start, "end": "2026-03-01"}
+    )
+    assert response.status_code == 400

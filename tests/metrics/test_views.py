@@ -291,3 +291,17 @@ def test_settings_are_for_the_lead_and_owner_and_not_for_every_kind(
     assert as_(people["lead"]).put(target).status_code == 405
     demo_target = url("service_settings", people["project"], pk=demo.pk)
     assert as_(people["lead"]).get(demo_target).status_code == 404
+
+
+@pytest.mark.parametrize("since", ["2026-12-01T10:00:00", "2026-02-30T10:00:00Z", "x"])
+def test_the_status_partial_refuses_a_time_without_a_zone_or_impossible(
+    as_, people, demo, since
+):
+    target = url("status", people["project"], pk=demo.pk)
+    response = as_(people["lead"]).get(target, {"since": since}, **HTMX)
+    assert response.status_code == 400
+    # With its zone it is read: the run has ended, so polling stops (286).
+    answer = as_(people["lead"]).get(
+        target, {"since": "2026-12-01T10:00:00+00:00"}, **HTMX
+    )
+    assert answer.status_code in (200, 286)
