@@ -134,9 +134,7 @@ def source_choices(
     from metrics.figures import BILLED_PROVIDES
     from metrics.models import MetricSource
 
-    services = {
-        s.pk: s for s in services_of(project) if s.kind not in BILLED_PROVIDES
-    }
+    services = {s.pk: s for s in services_of(project) if s.kind not in BILLED_PROVIDES}
     fed: dict[str, list[ConnectedService]] = {}
     for metric, service_id in (
         DailyRollup.objects.filter(project=project, service_id__in=list(services))

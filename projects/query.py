@@ -3,11 +3,26 @@ with a message (Django's ``BadRequest``), never a server error further down."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest
 from django.utils.dateparse import parse_date, parse_datetime
+
+# ASCII digits only: str.isdigit() also takes "²" and other digits int() refuses.
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def whole_number(
+    value: str | None, minimum: int = 0, maximum: int = 2**63 - 1
+) -> int | None:
+    """A form or query value as a whole number within [minimum, maximum] (by default,
+    what a database id column holds); None for anything else."""
+    if value is None or not _WHOLE_NUMBER.fullmatch(value):
+        return None
+    number = int(value)
+    return number if minimum <= number <= maximum else None
 
 
 def query_date(request: HttpRequest, name: str) -> date | None:

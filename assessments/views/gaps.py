@@ -19,6 +19,7 @@ from assessments import charts, selectors, services
 from assessments.models import AssessmentCriterion, CriterionScore, GapAssessment
 from assessments.readiness import LEVELS
 from projects.access import Action, can, get_project_for_user
+from projects.query import whole_number
 from projects.selectors import with_members
 
 if TYPE_CHECKING:
@@ -129,11 +130,8 @@ def assessment_new(request: AuthedRequest, slug: str) -> HttpResponse:
             level = str(prior.level) if prior else ""
             target = str(prior.target if prior else criterion.default_target)
             note = prior.note if prior else ""
-        if request.method == "POST" and not (
-            level.isdigit()
-            and int(level) <= 4
-            and target.isdigit()
-            and int(target) <= 4
+        if request.method == "POST" and (
+            whole_number(level, 0, 4) is None or whole_number(target, 0, 4) is None
         ):
             errors[criterion.pk] = "Choose a level and a target between 0 and 4."
         rows.append(Row(criterion, level, target, note))
@@ -183,12 +181,12 @@ def gap_to_item(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
         pk=pk,
     )
     assignee = project.memberships.filter(
-        user_id=request.POST.get("assignee") or 0
+        user_id=whole_number(request.POST.get("assignee")) or 0
     ).first()
-    step = request.POST.get("step", "")
+    step = whole_number(request.POST.get("step"), 1, 7)
     due_text = request.POST.get("due_date", "").strip()
     due = _due_date(due_text)
-    if assignee is None or not step.isdigit() or not 1 <= int(step) <= 7:
+    if assignee is None or step is None:
         messages.error(
             request, "Choose a step and an owner from the project's members."
         )
@@ -200,7 +198,7 @@ def gap_to_item(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
         with transaction.atomic():
             services.gap_to_checklist(
                 score=score,
-                step_number=int(step),
+                step_number=step,
                 assignee=assignee.user,
                 due_date=due,
                 actor=request.user,

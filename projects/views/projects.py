@@ -20,6 +20,7 @@ from projects import activity, selectors, services
 from projects.access import Action, can, get_project_for_user
 from projects.forms import MemberForm, OwnerTransferForm, ProjectCreateForm, ProjectForm
 from projects.models import Framework, Membership, ProjectStatus, Team
+from projects.query import whole_number
 from projects.roles import may_create_projects
 from projects.selectors import ProjectFilters
 from projects.versions import cached_for_project_page
@@ -35,7 +36,7 @@ PAGE_SIZE = 50
 
 
 def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return whole_number(value)
 
 
 def _filters_from(request: AuthedRequest) -> ProjectFilters:

@@ -182,7 +182,15 @@ def test_the_owner_may_record_an_assessment_too(as_, people):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("level", None), ("level", ""), ("level", "5"), ("level", "-1"), ("target", "7")],
+    [
+        ("level", None),
+        ("level", ""),
+        ("level", "5"),
+        ("level", "-1"),
+        ("target", "7"),
+        ("level", "²"),  # isdigit() says yes, int() says no
+        ("target", "٣"),
+    ],
 )
 def test_a_missing_or_out_of_range_level_is_refused_and_nothing_is_recorded(
     as_, people, field, value
@@ -476,3 +484,21 @@ def test_step_2_reads_only_the_latest_assessment(as_, people, assessed):
     assert gaps_check(project).passed
     record(client, project, SECOND)
     assert not gaps_check(project).passed
+
+
+@pytest.mark.parametrize(
+    ("step", "assignee"), [("²", "me"), ("7", "abc"), ("7", "²"), ("99", "me")]
+)
+def test_a_step_or_owner_that_is_not_a_number_is_refused_with_a_message(
+    as_, people, assessed, step, assignee
+):
+    project, client = people["project"], as_(people["lead"])
+    score = gap_score(assessed, "ops-alerting")
+    owner = str(people["lead"].pk) if assignee == "me" else assignee
+    response = client.post(
+        item_url(project, score), {"step": step, "assignee": owner}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Choose a step and an owner" in response.content.decode()
+    score.refresh_from_db()
+    assert score.checklist_item_id is None
