@@ -21,16 +21,25 @@ def _lines(text: str) -> list[list[str]]:
     ]
 
 
+# The largest value a (positive) integer column holds on PostgreSQL: a larger one is a
+# form error, not a database error.
+COLUMN_MAX = 2**31 - 1
+
+
 class RequirementsForm(forms.Form):
-    users = forms.IntegerField(min_value=0, help_text="People who will use it.")
-    requests_per_day = forms.IntegerField(min_value=0)
+    users = forms.IntegerField(
+        min_value=0, max_value=COLUMN_MAX, help_text="People who will use it."
+    )
+    requests_per_day = forms.IntegerField(min_value=0, max_value=COLUMN_MAX)
     peak_rps = forms.DecimalField(
         min_value=Decimal(0),
         max_digits=10,
         decimal_places=2,
         label="Peak requests per second",
     )
-    p95_latency_ms = forms.IntegerField(min_value=1, label="p95 latency target (ms)")
+    p95_latency_ms = forms.IntegerField(
+        min_value=1, max_value=COLUMN_MAX, label="p95 latency target (ms)"
+    )
     error_rate_pct = forms.DecimalField(
         min_value=Decimal(0),
         max_value=Decimal(100),
@@ -212,11 +221,18 @@ MAX_TIERS = 4
 
 class ScenarioForm(forms.Form):
     name = forms.CharField(max_length=120)
-    requests_per_day = forms.IntegerField(min_value=0)
-    input_tokens = forms.IntegerField(min_value=0, label="Input tokens per request")
-    output_tokens = forms.IntegerField(min_value=0, label="Output tokens per request")
+    requests_per_day = forms.IntegerField(min_value=0, max_value=COLUMN_MAX)
+    input_tokens = forms.IntegerField(
+        min_value=0, max_value=COLUMN_MAX, label="Input tokens per request"
+    )
+    output_tokens = forms.IntegerField(
+        min_value=0, max_value=COLUMN_MAX, label="Output tokens per request"
+    )
     retrieval_tokens = forms.IntegerField(
-        min_value=0, initial=0, label="Retrieval tokens added per request"
+        min_value=0,
+        max_value=COLUMN_MAX,
+        initial=0,
+        label="Retrieval tokens added per request",
     )
     monthly_growth_pct = forms.DecimalField(
         min_value=Decimal(-100),

@@ -471,3 +471,18 @@ def test_outsiders_get_404_on_costs(as_, people, small, large):
         == 404
     )
     assert not CostScenario.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "field", ["requests_per_day", "input_tokens", "output_tokens", "retrieval_tokens"]
+)
+def test_a_number_larger_than_its_column_is_a_form_error_and_nothing_is_saved(
+    as_, people, small, large, field
+):
+    project = people["project"]
+    response = as_(people["owner"]).post(
+        url(project, "costs"), scenario_data(small, large, **{field: "9" * 12})
+    )
+    assert response.status_code == 200
+    assert "less than or equal to 2147483647" in response.content.decode()
+    assert not CostScenario.objects.exists()

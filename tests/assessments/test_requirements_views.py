@@ -162,6 +162,16 @@ def test_the_form_starts_from_the_latest_version(as_, people):
     ("field", "value", "message"),
     [
         ("users", "-1", "Ensure this value is greater than or equal to 0."),
+        (
+            "users",
+            "99999999999",
+            "Ensure this value is less than or equal to 2147483647.",
+        ),
+        (
+            "p95_latency_ms",
+            "99999999999",
+            "Ensure this value is less than or equal to 2147483647.",
+        ),
         ("requests_per_day", "-20", "Ensure this value is greater than or equal to 0."),
         ("p95_latency_ms", "0", "Ensure this value is greater than or equal to 1."),
         ("uptime_pct", "0", "Uptime must be above 0 % and at most 100 %."),
