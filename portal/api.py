@@ -170,7 +170,8 @@ class PortfolioOut(BaseModel):
 
 class PortfolioQuery(BaseModel):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size")
-    offset: int = Field(0, ge=0, description="Projects to skip")
+    # Bounded well below what a database OFFSET takes: a larger one is a 422, not a 500.
+    offset: int = Field(0, ge=0, le=10**9, description="Projects to skip")
     at_risk: bool = Field(False, description="Only projects at risk")
     team: str = Field("", max_length=120, description="Only this team's (its slug)")
 

@@ -466,3 +466,8 @@ def test_the_openapi_schema_lists_the_read_endpoints_beside_ingest(client, pm):
     assert "get" in schema["paths"]["/api/v1/projects/{slug}"]
     row = schema["components"]["schemas"]["ProjectRow"]["properties"]
     assert "description" in row["readiness"]
+
+
+def test_an_offset_beyond_any_portfolio_is_a_422_not_a_server_error(client, pm):
+    response = read(client, PORTFOLIO, secret_for(pm), offset="9" * 20)
+    assert response.status_code == 422
