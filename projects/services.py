@@ -39,6 +39,7 @@ from projects.models import (
 )
 from projects.notifications import notify
 from projects.progress import template_applies
+from projects.roles import GlobalRole, has_role
 from projects.versions import project_changed
 
 if TYPE_CHECKING:
@@ -602,6 +603,13 @@ def signoff_request(
     project = project_step.project
     membership = Membership.objects.filter(project=project, user=signer).first()
     if role == ProjectRole.REVIEWER:
+        if membership is None and not has_role(signer, GlobalRole.REVIEWER):
+            # A request is the one way a lead adds a member: only to a Reviewer
+            # (domain.md, "Who may do what"), or anyone could be shown the project.
+            raise ValidationError(
+                f"{signer} is not a Reviewer: only people with the Reviewer role can be "
+                "asked for a reviewer's sign-off. An admin can give them the role."
+            )
         if membership is None:
             Membership.objects.create(
                 project=project, user=signer, role=ProjectRole.REVIEWER

@@ -14,10 +14,12 @@ from projects.models import (
     Membership,
     ProjectRole,
     ProjectStep,
+    SignOff,
     SignOffStatus,
     Step,
     StepStatus,
 )
+from projects.roles import GlobalRole
 from tests.factories import UserFactory, approve_requirements, record_daily_metrics
 from tests.projects.conftest import step_of
 
@@ -252,7 +254,7 @@ def test_a_done_steps_checklist_is_locked(people):
 
 
 def test_asking_a_reviewer_makes_them_a_reviewer_member(people):
-    project, newcomer = people["project"], UserFactory()
+    project, newcomer = people["project"], UserFactory(roles=[GlobalRole.REVIEWER])
     signoff = services.signoff_request(
         project_step=step_of(project, 3),
         role="reviewer",
@@ -376,3 +378,19 @@ def test_blocking_a_step_needs_a_reason(people):
             status=StepStatus.DONE,
             blocked_reason="",
         )
+
+
+@pytest.mark.parametrize(
+    "roles", [[], [GlobalRole.PRODUCT_MANAGER], [GlobalRole.ENGINEERING_LEAD]]
+)
+def test_only_a_reviewer_can_be_asked_and_nobody_else_becomes_a_member(people, roles):
+    project, somebody = people["project"], UserFactory(roles=roles)
+    with pytest.raises(ValidationError, match="not a Reviewer"):
+        services.signoff_request(
+            project_step=step_of(project, 3),
+            role="reviewer",
+            signer=somebody,
+            actor=people["lead"],
+        )
+    assert not Membership.objects.filter(project=project, user=somebody).exists()
+    assert not SignOff.objects.filter(signer=somebody).exists()

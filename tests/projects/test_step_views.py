@@ -21,6 +21,7 @@ from projects.models import (
     SignOffStatus,
     StepStatus,
 )
+from projects.roles import GlobalRole
 from tests.factories import UserFactory, approve_requirements
 from tests.projects.conftest import step_of, table_names
 
@@ -479,7 +480,7 @@ def test_only_the_person_asked_decides_a_sign_off(as_, people):
 
 
 def test_a_reviewer_is_asked_to_sign_off_from_the_page(as_, people):
-    project, newcomer = people["project"], UserFactory()
+    project, newcomer = people["project"], UserFactory(roles=[GlobalRole.REVIEWER])
     url = reverse(
         "projects:signoff_request", kwargs={"slug": project.slug, "number": 3}
     )
@@ -562,8 +563,6 @@ def test_the_step_page_query_count_does_not_grow_with_the_checklist(as_, people)
 
 
 def test_the_project_list_query_count_does_not_grow_with_projects(as_, people):
-    from projects.roles import GlobalRole
-
     executive = UserFactory(roles=[GlobalRole.EXECUTIVE])
     client = as_(executive)
     url = reverse("projects:list")
@@ -620,8 +619,6 @@ def test_the_lead_refreshes_the_checklist_from_the_catalog_keeping_ticks(as_, pe
 
 
 def test_the_list_filters_by_owner_step_and_flags(as_, people):
-    from projects.roles import GlobalRole
-
     other = services.project_create(
         name="Other Bot", team=people["project"].team, owner=people["lead"]
     )
@@ -769,3 +766,16 @@ def test_the_project_page_is_rendered_once_until_the_project_or_its_checklist_ch
     owner.first_name, owner.last_name = "Renamed", "Owner"
     owner.save()
     assert "Renamed Owner" in client.get(url).text
+
+
+def test_asking_someone_who_is_not_a_reviewer_says_why_and_shares_nothing(as_, people):
+    project, somebody = people["project"], UserFactory()
+    url = reverse(
+        "projects:signoff_request", kwargs={"slug": project.slug, "number": 3}
+    )
+    response = as_(people["lead"]).post(
+        url, {"role": "reviewer", "signer": somebody.pk}, follow=True
+    )
+    assert "not a Reviewer" in response.content.decode()
+    assert not SignOff.objects.exists()
+    assert as_(somebody).get(step_url(project)).status_code == 404
