@@ -267,11 +267,16 @@ class Message(BaseModel):
 
 def json_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """415 for a body that does not say it is JSON, before anything reads it: a form
-    post or a text body would otherwise be parsed as if it were."""
+    post or a text body would otherwise be parsed as if it were. A request without
+    credentials is left to the token check, so that it gets its 401 first."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method == "POST" and request.content_type != "application/json":
+        if (
+            request.method == "POST"
+            and "HTTP_AUTHORIZATION" in request.META
+            and request.content_type != "application/json"
+        ):
             return JsonResponse(
                 {"detail": "Send the batch as JSON (Content-Type: application/json)."},
                 status=415,
