@@ -18,7 +18,7 @@ $(VENV)/.installed: requirements.lock
 # says otherwise): a worker's rollup must move the version the web process reads.
 run: export CACHE_URL ?= filecache://$(CURDIR)/var/cache
 run: install
-	mkdir -p var/broker var/broker-processed var/cache
+	mkdir -p var/cache
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
 	rm -f var/celerybeat.pid

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import beat_init, before_task_publish, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -16,7 +16,9 @@ app.autodiscover_tasks()
 
 
 def ensure_broker_folders() -> None:
-    """Create the embedded broker's folders, which kombu expects to exist."""
+    """Create the embedded broker's folders, which kombu expects to exist. Idempotent
+    and cheap, so it runs before every publish: a management command on a fresh clone
+    (``seed_demo``) sends tasks before any worker has started."""
     options = app.conf.broker_transport_options or {}
     for key in (
         "data_folder_in",
@@ -29,5 +31,7 @@ def ensure_broker_folders() -> None:
 
 
 @worker_init.connect
+@beat_init.connect
+@before_task_publish.connect
 def _prepare_broker(**_: object) -> None:
     ensure_broker_folders()

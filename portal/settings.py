@@ -345,14 +345,16 @@ USE_TZ = True
 
 # CELERY
 # With no broker URL, kombu's filesystem transport in var/ lets a real worker
-# and beat run without any server.
+# and beat run without any server. Its folders are made by the app (portal.celery)
+# whenever a worker, beat or any command that sends a task starts using them.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = Path(env.str("RUNWAY_BROKER_DIR", default=str(VAR_DIR)))
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
-        "data_folder_in": str(VAR_DIR / "broker"),
-        "data_folder_out": str(VAR_DIR / "broker"),
-        "data_folder_processed": str(VAR_DIR / "broker-processed"),
-        "control_folder": str(VAR_DIR / "broker-control"),
+        "data_folder_in": str(_broker_dir / "broker"),
+        "data_folder_out": str(_broker_dir / "broker"),
+        "data_folder_processed": str(_broker_dir / "broker-processed"),
+        "control_folder": str(_broker_dir / "broker-control"),
         "store_processed": False,
         "polling_interval": 0.1,
     }
