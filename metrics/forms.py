@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import ipaddress
 import json
-import socket
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 
-from metrics.connectors import ConnectorError
+from metrics.connectors import ConnectorError, outbound
 from metrics.connectors import feedback as fb
 from metrics.models import ConnectedService
 from metrics.scopes import PROVIDER_NOUNS, provider_scopes
@@ -137,24 +135,6 @@ def _feedback_fields(kind: str) -> dict[str, forms.Field]:
             f"{', '.join(fb.DEFAULT_NEGATIVE_LABELS)}.",
         ),
     }
-
-
-def _private(host: str) -> bool:
-    """True when ``host`` is, or resolves to, a loopback, private or link-local address."""
-    try:
-        addresses = {ipaddress.ip_address(host)}
-    except ValueError:
-        try:
-            addresses = {
-                ipaddress.ip_address(info[4][0])
-                for info in socket.getaddrinfo(host, None)
-            }
-        except (socket.gaierror, UnicodeError, ValueError):
-            return host == "localhost"
-    return any(
-        a.is_private or a.is_loopback or a.is_link_local or a.is_reserved
-        for a in addresses
-    )
 
 
 class ServiceForm(forms.Form):
@@ -297,11 +277,10 @@ class ServiceForm(forms.Form):
             raise forms.ValidationError(
                 "Use https; an admin can allow-list an internal host that cannot."
             )
-        if _private(host):
-            raise forms.ValidationError(
-                "This address is on a private or loopback network. An admin must allow-list the host "
-                "(RUNWAY_CONNECTOR_ALLOWED_HOSTS) before Runway may call it."
-            )
+        # Checked again at every connection (metrics.connectors.outbound): a name can
+        # resolve elsewhere after it is saved.
+        if refusal := outbound.host_refusal(host):
+            raise forms.ValidationError(refusal)
         return url
 
     def clean_queries(self) -> dict[str, str]:

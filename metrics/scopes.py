@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from metrics.connectors import ConnectorError
+from metrics.connectors import ConnectorError, outbound
 from metrics.connectors.anthropic import AnthropicConnector
 from metrics.connectors.openai import OpenAIConnector
 from metrics.models import ConnectedService
@@ -39,7 +39,7 @@ PROVIDER_NOUNS: dict[str, tuple[str, str]] = {
 def http_client() -> httpx.Client:
     """The client the list is read with; tests replace its transport here, as the
     connector tests do."""
-    return httpx.Client(timeout=httpx.Timeout(SCOPES_SECONDS))
+    return outbound.client(timeout=SCOPES_SECONDS)
 
 
 def provider_scopes(org_service: ConnectedService) -> dict[str, str]:

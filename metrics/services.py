@@ -18,8 +18,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from metrics.connectors import ConnectorError, connector_class
-from metrics.connectors.base import Retries
+from metrics.connectors import ConnectorError, connector_class, outbound
+from metrics.connectors.base import TIMEOUT, Retries
 from metrics.models import ConnectedService, DailyRollup, MetricSample, SyncRun
 from metrics.selectors import mapped_services, org_services
 from metrics.versions import metrics_changed
@@ -275,7 +275,7 @@ def connection_test(
     than a person should wait, so the whole test has a hard deadline."""
 
     def attempt() -> str:
-        with httpx.Client(timeout=httpx.Timeout(CONNECTION_TEST_SECONDS)) as client:
+        with outbound.client(timeout=CONNECTION_TEST_SECONDS) as client:
             connector = _connector(
                 kind,
                 base_url=base_url,
@@ -345,7 +345,7 @@ def service_sync(*, service: ConnectedService, now: datetime | None = None) -> S
         start = _day(since - connector_cls.trailing_window)
         run.window_start, run.window_end = start, now
         base_url, credentials = _org_source(service)
-        with retries.counting(), httpx.Client() as client:
+        with retries.counting(), outbound.client(timeout=TIMEOUT) as client:
             connector = connector_cls(
                 base_url=base_url,
                 credentials=credentials,

@@ -40,6 +40,30 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+class FakeDNS(dict[str, list[str]]):
+    """Name → addresses, for every name a connector would resolve. A name not in it
+    does not resolve: no test asks a real resolver, so none sends traffic off loopback."""
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        import socket
+
+        try:
+            return self[host.rstrip(".").lower()]
+        except KeyError:
+            raise socket.gaierror(
+                socket.EAI_NONAME, "Name or service not known"
+            ) from None
+
+
+@pytest.fixture(autouse=True)
+def fake_dns(monkeypatch) -> FakeDNS:
+    from metrics.connectors import outbound
+
+    dns = FakeDNS()
+    monkeypatch.setattr(outbound, "resolve", dns.resolve)
+    return dns
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Rate-limit counters and cached values must not leak from one test to the next.

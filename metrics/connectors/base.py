@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -19,12 +20,16 @@ import stamina
 
 from metrics.vocabulary import Sample
 
+logger = logging.getLogger(__name__)
+
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 ATTEMPTS = 4
 # Longest wait a Retry-After may impose before we give up on this run instead.
 MAX_RETRY_AFTER = 60.0
-# How much of an error body a message quotes.
-QUOTED_BODY = 200
+# How much of an error body the server log keeps; a message never quotes the body.
+LOGGED_BODY = 500
+# How long a provider's own error field (ConnectorError.provider_error) may be.
+PROVIDER_ERROR_LENGTH = 160
 
 REDACTED = "[redacted]"
 # Shorter values (an empty password, a user called "bob") are not blanked on their own:
@@ -63,12 +68,20 @@ class ConnectorError(Exception):
     service until someone fixes it; transient ones are retried on the next run."""
 
     def __init__(
-        self, message: str, *, permanent: bool = False, status: int | None = None
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        status: int | None = None,
+        provider_error: str = "",
     ) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.status = status
+        # The short ``error`` field of a JSON error answer, blanked of credentials; not
+        # part of the message, so only a connector that knows the field quotes it.
+        self.provider_error = provider_error
 
     def redacted(self, credentials: Mapping[str, str]) -> ConnectorError:
         """This error with ``credentials`` blanked from its message, in every form.
@@ -77,11 +90,32 @@ class ConnectorError(Exception):
         The Http helper already blanks the bodies it quotes; this also covers what a
         connector quotes itself (a provider's error field), since providers echo keys.
         Raise the result ``from None``: the original keeps the unblanked message."""
+        secrets = secret_forms(credentials.values())
         return ConnectorError(
-            redact(self.message, secret_forms(credentials.values())),
+            redact(self.message, secrets),
             permanent=self.permanent,
             status=self.status,
+            provider_error=redact(self.provider_error, secrets),
         )
+
+
+def short_error(error: object) -> str:
+    """A provider's own error string as Runway may quote it: one line, bounded; empty
+    for anything that is not a string."""
+    if not isinstance(error, str):
+        return ""
+    return " ".join(error.split())[:PROVIDER_ERROR_LENGTH]
+
+
+def _error_field(response: httpx.Response, secrets: list[str]) -> str:
+    """The ``error`` string of a JSON error answer (Prometheus's shape), else empty;
+    blanked before it is cut, so no part of a key survives at the cut."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, ValueError):
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    return short_error(redact(error, secrets)) if isinstance(error, str) else ""
 
 
 class _Retryable(Exception):
@@ -180,11 +214,21 @@ class Http:
                 status=404,
             )
         if response.status_code >= 400:
-            # Blanked before it is cut, so no part of a key survives at the cut either.
-            body = redact(response.text, self._secrets(response.request))
+            # Whatever answered, its body is not shown: the status and its reason are.
+            # The body goes to the server log, blanked before it is cut, so no part of
+            # a key survives at the cut either.
+            secrets = self._secrets(response.request)
+            logger.warning(
+                "%s answered %s: %s",
+                self.provider,
+                response.status_code,
+                redact(response.text, secrets)[:LOGGED_BODY],
+            )
+            status = f"{response.status_code} {response.reason_phrase}".strip()
             raise ConnectorError(
-                f"{response.status_code} from {self.provider}: {body[:QUOTED_BODY]}",
+                f"{status} from {self.provider}",
                 status=response.status_code,
+                provider_error=_error_field(response, secrets),
             )
         try:
             return response.json()

@@ -50,7 +50,14 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from metrics.connectors.base import Connector, ConnectorError, Http
+from metrics.connectors.base import (
+    Connector,
+    ConnectorError,
+    Http,
+    redact,
+    secret_forms,
+    short_error,
+)
 from metrics.vocabulary import METRICS, Bucket, Metric, Sample
 
 STEP = 3600
@@ -96,12 +103,6 @@ def _dimension(labels: Any) -> str:
         return text
     digest = hashlib.sha256(text.encode()).hexdigest()[:8]
     return f"{text[: MAX_DIMENSION - 9]}~{digest}"
-
-
-def _error_text(message: str) -> str:
-    """The ``error`` field from the JSON body quoted in a base-Http error message."""
-    found = re.search(r'"error"\s*:\s*"((?:[^"\\]|\\.)*)', message)
-    return found.group(1).replace('\\"', '"') if found else message
 
 
 class PrometheusConnector(Connector):
@@ -303,6 +304,13 @@ class PrometheusConnector(Connector):
                 labels = series.get("metric") if len(vector) > 1 else None
                 points[bucket].append((_dimension(labels), pair[1]))
 
+    def _quoted(self, error: object) -> str:
+        """Prometheus's own error text, blanked of this service's credentials before it
+        is cut, so no part of a key survives at the cut."""
+        if not isinstance(error, str):
+            return ""
+        return short_error(redact(error, secret_forms(self.credentials.values())))
+
     def _call(self, path: str, params: dict[str, str], *, label: str) -> dict[str, Any]:
         """GET one API path and return its ``data``; a rejected expression is permanent."""
         try:
@@ -310,7 +318,7 @@ class PrometheusConnector(Connector):
         except ConnectorError as exc:
             if exc.status in PERMANENT_STATUSES:
                 raise ConnectorError(
-                    f"Prometheus rejected the query for “{label}”: {_error_text(exc.message)}",
+                    f"Prometheus rejected the query for “{label}”: {exc.provider_error or exc.message}",
                     permanent=True,
                     status=exc.status,
                 ) from exc
@@ -320,7 +328,7 @@ class PrometheusConnector(Connector):
         if body.get("status") == "error":
             error_type = str(body.get("errorType") or "")
             raise ConnectorError(
-                f"Prometheus could not run the query for “{label}”: {body.get('error') or error_type}",
+                f"Prometheus could not run the query for “{label}”: {self._quoted(body.get('error')) or error_type}",
                 permanent=error_type in PERMANENT_ERROR_TYPES,
             )
         data = body.get("data")

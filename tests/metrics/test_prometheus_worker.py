@@ -60,7 +60,12 @@ def worker(tmp_path):
                 "INFO",
             ],
             cwd=Path(settings.BASE_DIR),
-            env={**os.environ, "DATABASE_URL": _test_database_url()},
+            # Prometheus listens on loopback, which only an admin's allow-list opens.
+            env={
+                **os.environ,
+                "DATABASE_URL": _test_database_url(),
+                "RUNWAY_CONNECTOR_ALLOWED_HOSTS": "127.0.0.1",
+            },
             stdout=out,
             stderr=subprocess.STDOUT,
         )
