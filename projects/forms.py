@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django import forms
@@ -8,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 
+from projects import uploads
 from projects.models import (
     DataClassification,
     Framework,
@@ -203,6 +203,9 @@ class EvidenceForm(forms.Form):
     file = forms.FileField(required=False, label="Or a file")
 
     def clean_file(self) -> UploadedFile[Any] | None:
+        """Everything about the file is checked here, before anything is stored: its
+        size, its name, its extension and that its content is what the extension
+        says. The browser's Content-Type is not used at all."""
         upload: UploadedFile[Any] | None = self.cleaned_data.get("file")
         if upload is None:
             return None
@@ -211,12 +214,22 @@ class EvidenceForm(forms.Form):
             raise forms.ValidationError(
                 f"The file is {(upload.size or 0) / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB."
             )
-        extension = Path(upload.name or "").suffix.lower().lstrip(".")
-        allowed = settings.RUNWAY_EVIDENCE_EXTENSIONS
+        name = upload.name or ""
+        extension = uploads.extension_of(name)
+        # Only the kinds whose content can be checked, however the setting reads.
+        configured = (
+            e.lower().lstrip(".") for e in settings.RUNWAY_EVIDENCE_EXTENSIONS
+        )
+        allowed = [e for e in configured if e in uploads.KINDS]
         if extension not in allowed:
             raise forms.ValidationError(
                 f"Files of type “.{extension or '?'}” are not accepted. Allowed: {', '.join(allowed)}."
             )
+        try:
+            uploads.check_name(name)
+            uploads.check_content(name, upload)
+        except uploads.UploadRefused as exc:
+            raise forms.ValidationError(str(exc)) from exc
         return upload
 
     def clean(self) -> dict[str, Any]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
@@ -15,7 +19,7 @@ from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
 from portal.rows import statement_cursor
-from projects import selectors
+from projects import selectors, uploads
 from projects.gates import GateResult
 from projects.models import (
     ChecklistItem,
@@ -47,6 +51,7 @@ if TYPE_CHECKING:
 
     from portal.models import User
 
+logger = logging.getLogger(__name__)
 
 # Slugs that name a page beside /projects/<slug>/ and would hide the project.
 RESERVED_PROJECT_SLUGS = frozenset({"new"})
@@ -440,7 +445,6 @@ def _step_url(project: Project, number: int, *, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-@transaction.atomic
 def evidence_add(
     *,
     item: ChecklistItem,
@@ -448,18 +452,35 @@ def evidence_add(
     url: str = "",
     upload: UploadedFile[Any] | None = None,
 ) -> Evidence:
-    """Attach a link or a file (validated by the form) to an item."""
+    """Attach a link or a file (validated by the form) to an item.
+
+    The stored content type comes from the file's extension, which the form has
+    matched to its content; the browser's is never stored. The file is written
+    only once the step is known to be open, and if anything after that fails
+    (the row's insert, the commit) it is deleted again before the error goes on,
+    so a failed upload leaves no file behind. This is the outermost transaction
+    when called from the view; inside a caller's own transaction, a rollback of
+    the caller's after this returns is the caller's to clean up."""
     if bool(url) == bool(upload):
         raise ValidationError("Attach either a link or a file.")
-    _work_on_step(item.project_id, item.step_id)
+    stored = ""
     evidence = Evidence(item=item, url=url, added_by=actor)
-    if upload is not None:
-        evidence.file = upload
-        evidence.original_name = upload.name or "file"
-        evidence.content_type = upload.content_type or ""
-        evidence.size = upload.size or 0
-    evidence.save()
-    _invalidate_signoffs(item)
+    try:
+        with transaction.atomic():
+            _work_on_step(item.project_id, item.step_id)
+            if upload is not None:
+                name = upload.name or "file"
+                evidence.original_name = name
+                evidence.content_type = uploads.content_type_for(name)
+                evidence.size = upload.size or 0
+                evidence.file.save(name, upload, save=False)
+                stored = evidence.file.name or ""
+            evidence.save()
+            _invalidate_signoffs(item)
+    except BaseException:
+        if stored:
+            _discard_file(evidence.file.storage, stored)
+        raise
     return evidence
 
 
@@ -473,7 +494,23 @@ def evidence_remove(*, evidence: Evidence) -> None:
     _invalidate_signoffs(item)
     if storage is not None and stored:
         # The file goes only once the row is gone for good.
-        transaction.on_commit(lambda: storage.delete(stored))
+        transaction.on_commit(lambda: _discard_file(storage, stored))
+
+
+def _discard_file(storage: Storage, name: str) -> None:
+    """Delete an evidence file and, on a local disk, the random folder that held
+    only it. A failure is logged, not raised: the caller has its own outcome."""
+    try:
+        storage.delete(name)
+    except OSError:
+        logger.exception("Could not delete the evidence file %s", name)
+        return
+    try:
+        folder = os.path.dirname(storage.path(name))
+    except NotImplementedError:  # not a local disk: there are no folders
+        return
+    with contextlib.suppress(OSError):  # kept if anything else is in it
+        os.rmdir(folder)
 
 
 @transaction.atomic

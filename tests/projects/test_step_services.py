@@ -394,3 +394,102 @@ def test_only_a_reviewer_can_be_asked_and_nobody_else_becomes_a_member(people, r
         )
     assert not Membership.objects.filter(project=project, user=somebody).exists()
     assert not SignOff.objects.filter(signer=somebody).exists()
+
+
+# Evidence files: a failed write leaves no file behind
+
+
+def pdf_upload(content_type="application/pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("pentest.pdf", b"%PDF-1.7 report", content_type)
+
+
+def stored_files(root):
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_an_uploads_stored_type_comes_from_its_extension(people, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    item = items(people["project"], step__number=3, applicable=True).first()
+    evidence = services.evidence_add(
+        item=item, actor=people["lead"], upload=pdf_upload("text/" + "x" * 500)
+    )
+    evidence.refresh_from_db()
+    assert (evidence.content_type, evidence.original_name, evidence.size) == (
+        "application/pdf",
+        "pentest.pdf",
+        15,
+    )
+    assert evidence.file.name.startswith(f"evidence/{people['project'].pk}/")
+    assert stored_files(tmp_path) == [tmp_path / evidence.file.name]
+
+
+def test_a_failed_insert_deletes_the_file_it_followed(
+    people, settings, tmp_path, monkeypatch
+):
+    """The issue's case: a value too long for its column fails the insert after the
+    file is written (PostgreSQL checks lengths; SQLite does not)."""
+    from django.db import DataError, connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("only PostgreSQL refuses a value longer than its column")
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(services.uploads, "content_type_for", lambda name: "x" * 500)
+    item = items(people["project"], step__number=3, applicable=True).first()
+    with pytest.raises(DataError):
+        services.evidence_add(item=item, actor=people["lead"], upload=pdf_upload())
+    assert not item.evidence.exists()
+    assert stored_files(tmp_path) == []
+    assert not any((tmp_path / "evidence" / str(item.project_id)).iterdir())
+
+
+def test_a_failure_after_the_insert_deletes_the_file_and_the_row(
+    people, settings, tmp_path, monkeypatch
+):
+    from django.db import DatabaseError
+
+    settings.MEDIA_ROOT = tmp_path
+    written = []
+
+    def fail(item):
+        written.extend(stored_files(tmp_path))
+        raise DatabaseError("the connection went away")
+
+    monkeypatch.setattr(services, "_invalidate_signoffs", fail)
+    item = items(people["project"], step__number=3, applicable=True).first()
+    with pytest.raises(DatabaseError):
+        services.evidence_add(item=item, actor=people["lead"], upload=pdf_upload())
+    assert [p.name for p in written] == ["pentest.pdf"]  # it was on disk, then
+    assert not item.evidence.exists()
+    assert stored_files(tmp_path) == []
+
+
+def test_a_done_step_refuses_a_file_before_writing_it(people, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    project = people["project"]
+    ProjectStep.objects.filter(project=project, step__number=3).update(
+        status=StepStatus.DONE
+    )
+    item = items(project, step__number=3, applicable=True).first()
+    with pytest.raises(ValidationError, match="is done"):
+        services.evidence_add(item=item, actor=people["lead"], upload=pdf_upload())
+    assert not item.evidence.exists()
+    assert not any(tmp_path.iterdir())
+
+
+def test_removing_a_file_deletes_it_and_its_folder_at_commit(
+    people, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    item = items(people["project"], step__number=3, applicable=True).first()
+    evidence = services.evidence_add(
+        item=item, actor=people["lead"], upload=pdf_upload()
+    )
+    path = tmp_path / evidence.file.name
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.evidence_remove(evidence=evidence)
+        assert path.exists()  # not before the commit
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert not path.exists() and not path.parent.exists()

@@ -404,6 +404,83 @@ def test_a_disallowed_file_type_is_rejected_and_changes_nothing(
     assert not Evidence.objects.exists()
 
 
+def stored_files(root):
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_the_browsers_content_type_is_ignored_however_long(
+    as_, people, settings, tmp_path
+):
+    """A Content-Type longer than the column once failed the insert after the file
+    was written: a 500 and a file with no row. It is not read at all now."""
+    settings.MEDIA_ROOT = tmp_path
+    item = first_item(people["project"], evidence_required=True)
+    upload = SimpleUploadedFile(
+        "pentest.pdf", b"%PDF-1.7 report", content_type="application/" + "x" * 500
+    )
+    response = as_(people["lead"]).post(evidence_url(item), {"file": upload}, **HTMX)
+    assert response.status_code == 200
+    evidence = item.evidence.get()
+    assert evidence.content_type == "application/pdf"
+    assert [p.name for p in stored_files(tmp_path)] == ["pentest.pdf"]
+
+
+def test_a_file_whose_content_is_not_its_extension_is_refused_and_not_stored(
+    as_, people, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    item = first_item(people["project"], evidence_required=True)
+    upload = SimpleUploadedFile(
+        "pentest.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf"
+    )
+    response = as_(people["lead"]).post(evidence_url(item), {"file": upload}, **HTMX)
+    assert response.status_code == 200
+    assert (
+        "This file&#x27;s content is not a PDF, though its name ends in .pdf."
+        in response.content.decode()
+    )
+    assert not Evidence.objects.exists()
+    assert not any(tmp_path.iterdir())
+
+
+def test_text_evidence_must_be_utf8_without_nul_bytes(as_, people, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    item = first_item(people["project"], evidence_required=True)
+    client = as_(people["lead"])
+    refused = SimpleUploadedFile("log.csv", b"a,b\n\x00\x01", content_type="text/csv")
+    response = client.post(evidence_url(item), {"file": refused}, **HTMX)
+    assert "is not UTF-8 text" in response.content.decode()
+    assert not Evidence.objects.exists() and not any(tmp_path.iterdir())
+    accepted = SimpleUploadedFile("log.csv", "é,ü\n".encode(), content_type="x/y")
+    client.post(evidence_url(item), {"file": accepted}, **HTMX)
+    assert item.evidence.get().content_type == "text/csv; charset=utf-8"
+
+
+def test_a_name_too_long_to_store_is_refused_and_not_stored(
+    as_, people, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    item = first_item(people["project"], evidence_required=True)
+    upload = SimpleUploadedFile("r" * 250 + ".pdf", b"%PDF-1.7 report")
+    response = as_(people["lead"]).post(evidence_url(item), {"file": upload}, **HTMX)
+    assert "name is too long" in response.content.decode()
+    assert not Evidence.objects.exists()
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_kind_allowed_by_the_setting_but_not_checkable_is_refused(
+    as_, people, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    settings.RUNWAY_EVIDENCE_EXTENSIONS = ["pdf", "exe"]
+    item = first_item(people["project"], evidence_required=True)
+    upload = SimpleUploadedFile("tool.exe", b"MZ\x90\x00")
+    response = as_(people["lead"]).post(evidence_url(item), {"file": upload}, **HTMX)
+    assert "Allowed: pdf." in response.content.decode()
+    assert not Evidence.objects.exists()
+    assert not any(tmp_path.iterdir())
+
+
 def test_evidence_needs_a_link_or_a_file(as_, people):
     item = first_item(people["project"], evidence_required=True)
     response = as_(people["lead"]).post(evidence_url(item), {}, **HTMX)
