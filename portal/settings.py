@@ -339,6 +339,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # INTERNATIONALISATION
 LANGUAGE_CODE = "en-gb"
+# Dates are written one way (ISO 8601) in pages and in date inputs: portal/formats.
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

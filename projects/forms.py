@@ -22,7 +22,8 @@ from projects.models import (
 )
 from projects.roles import is_admin
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+# A date input takes only ISO dates, whatever the locale shows elsewhere.
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class ProjectDetailsMixin(forms.Form):
