@@ -12,6 +12,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from assessments.readiness import AreaLevels
+
 # The palette of runway.css: actuals in the main colour, targets dashed or grey.
 PRIMARY, TARGET, PREVIOUS, RED = "#1d4ed8", "#9ca3af", "#93c5fd", "#a40e26"
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13}
@@ -30,11 +32,12 @@ def _layout(**extra: Any) -> dict[str, Any]:
 
 def readiness_figure(
     areas: Sequence[str],
-    now_levels: Sequence[float],
-    target_levels: Sequence[float],
-    previous_levels: Sequence[float] | None = None,
+    now_levels: Sequence[float | None],
+    target_levels: Sequence[float | None],
+    previous_levels: Sequence[float | None] | None = None,
 ) -> dict[str, Any]:
-    """Average maturity level per area: now, target and (if any) the previous assessment."""
+    """Average maturity level per area: now, target and (if any) the previous assessment.
+    None is an area with no criterion assessed: no bar (never a bar at 0)."""
     data = [go.Bar(name="Now", x=list(areas), y=list(now_levels), marker_color=PRIMARY)]
     if previous_levels is not None:
         data.append(
@@ -61,6 +64,23 @@ def readiness_figure(
     )
     figure_dict: dict[str, Any] = figure.to_plotly_json()
     return figure_dict
+
+
+def readiness_summary(levels: Sequence[AreaLevels]) -> str:
+    """The chart in words, saying which areas and how many criteria are not assessed."""
+    parts = [
+        f"{a.area}: not assessed"
+        if a.now is None
+        else f"{a.area}: level {a.now} now, target {a.target}"
+        for a in levels
+    ]
+    skipped = sum(a.not_assessed for a in levels)
+    if skipped:
+        parts.append(
+            f"{skipped} criteri{'on' if skipped == 1 else 'a'} not assessed, "
+            "left out of the averages"
+        )
+    return ", ".join(parts)
 
 
 def cost_figure(

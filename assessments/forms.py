@@ -1,13 +1,29 @@
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
+from django.utils.dateparse import parse_date
 
-from assessments import scoring
-from assessments.models import ModelPrice
+from assessments import scoring, services
+from assessments.models import (
+    AssessmentCriterion,
+    AssessmentDraft,
+    CriterionScore,
+    GapAssessment,
+    ModelPrice,
+)
 from projects.models import DataClassification
+from projects.query import whole_number
+
+if TYPE_CHECKING:
+    from django.http import QueryDict
+
+    from portal.models import User
 
 DIRECTIONS = {"in", "out", "both"}
 COMPARISONS = {">=", "<=", ">", "<", "="}
@@ -289,3 +305,258 @@ class ScenarioForm(forms.Form):
         return [
             (self[f"tier{n}_model"], self[f"tier{n}_share"]) for n in range(MAX_TIERS)
         ]
+
+
+# --- Gap assessment (step 2) ------------------------------------------------------
+
+# The level a criterion takes when it is marked "not assessed yet" (never level 0).
+NOT_ASSESSED = "not-assessed"
+NOTE_MAX = 2000
+LEVEL_ERROR = (
+    "Choose a level from 0 to 4 or “Not assessed yet”, and a target from 0 to 4."
+)
+NOTE_ERROR = f"Keep the note to {NOTE_MAX:,} characters or fewer."
+
+
+class DraftValue(TypedDict):
+    """One criterion as a draft keeps it (and as a recorded score pre-fills the form)."""
+
+    level: int | None
+    not_assessed: bool
+    target: int | None
+    note: str
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One criterion on the assessment form, with its values as typed."""
+
+    criterion: AssessmentCriterion
+    level: str  # "", NOT_ASSESSED or "0"–"4"
+    target: str
+    note: str
+    level_error: str = ""  # about the level or the target
+    note_error: str = ""
+
+    @property
+    def not_assessed(self) -> bool:
+        return self.level == NOT_ASSESSED
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        """(the id prefix of the field to fix, the message), for the summary."""
+        return [
+            (field, message)
+            for field, message in (
+                ("level", self.level_error),
+                ("note", self.note_error),
+            )
+            if message
+        ]
+
+
+def values_of(assessment: GapAssessment | None) -> dict[int, DraftValue]:
+    """A recorded assessment's scores as form values, by criterion id."""
+    if assessment is None:
+        return {}
+    return {
+        s.criterion_id: DraftValue(
+            level=s.level, not_assessed=s.level is None, target=s.target, note=s.note
+        )
+        for s in assessment.scores.all()
+    }
+
+
+def values_of_draft(draft: AssessmentDraft) -> dict[int, DraftValue]:
+    """A draft's values by criterion id (its JSON keys are strings)."""
+    values: dict[int, DraftValue] = {}
+    for key, value in draft.values.items():
+        pk = whole_number(key)
+        if pk is not None and isinstance(value, dict):
+            values[pk] = DraftValue(
+                level=value.get("level"),
+                not_assessed=bool(value.get("not_assessed")),
+                target=value.get("target"),
+                note=str(value.get("note") or ""),
+            )
+    return values
+
+
+class GapAssessmentForm:
+    """The gap assessment: a level now, a target and a note for each criterion, and a
+    note on the whole. Not a Django form: its fields are a triple per active criterion
+    laid out by hand, and levels are read with ``whole_number``.
+
+    Saving a draft takes what is incomplete (a level not chosen yet); recording needs a
+    level or "not assessed yet" for every criterion and at least one level. Either way
+    nothing out of range is kept, and the form re-renders with what was typed.
+    """
+
+    def __init__(
+        self,
+        criteria: Sequence[AssessmentCriterion],
+        *,
+        data: Mapping[str, str] | None = None,
+        initial: Mapping[int, DraftValue] | None = None,
+        note: str = "",
+    ) -> None:
+        self.errors: list[str] = []
+        if data is not None:
+            # Only what was posted counts: a criterion left out of the post is an
+            # error, never a silent copy of the previous assessment's score.
+            self.rows = [
+                ScoreRow(
+                    c,
+                    data.get(f"level-{c.pk}", ""),
+                    data.get(f"target-{c.pk}", ""),
+                    data.get(f"note-{c.pk}", ""),
+                )
+                for c in criteria
+            ]
+            self.note = data.get("note", "")
+            return
+        initial = initial or {}
+        self.rows = []
+        for c in criteria:
+            value = initial.get(c.pk)
+            if value is None:
+                self.rows.append(ScoreRow(c, "", str(c.default_target), ""))
+                continue
+            level = (
+                NOT_ASSESSED
+                if value["not_assessed"]
+                else ("" if value["level"] is None else str(value["level"]))
+            )
+            target = value["target"]
+            self.rows.append(
+                ScoreRow(
+                    c,
+                    level,
+                    str(c.default_target if target is None else target),
+                    value["note"],
+                )
+            )
+        self.note = note
+
+    def is_valid(self, *, complete: bool) -> bool:
+        """Check every row; ``complete`` asks for what recording needs."""
+        self.errors = []
+        checked = []
+        for row in self.rows:
+            level_ok = (
+                row.not_assessed
+                or whole_number(row.level, 0, 4) is not None
+                or (not complete and row.level == "")
+            )
+            target_ok = whole_number(row.target, 0, 4) is not None or (
+                not complete and row.target == ""
+            )
+            checked.append(
+                replace(
+                    row,
+                    level_error="" if level_ok and target_ok else LEVEL_ERROR,
+                    note_error=NOTE_ERROR if len(row.note) > NOTE_MAX else "",
+                )
+            )
+        self.rows = checked
+        if len(self.note) > NOTE_MAX:
+            self.errors.append(
+                f"Keep the note on the whole assessment to {NOTE_MAX:,} characters or fewer."
+            )
+        invalid_rows = any(row.errors for row in checked)
+        if complete and not invalid_rows and all(row.not_assessed for row in checked):
+            self.errors.append(
+                "Give at least one criterion a level: readiness needs one. "
+                "Save a draft to come back to it."
+            )
+        return not self.errors and not invalid_rows
+
+    @property
+    def invalid_rows(self) -> list[ScoreRow]:
+        return [row for row in self.rows if row.errors]
+
+    def score_inputs(self) -> list[services.ScoreInput]:
+        """The rows as the service records them (after ``is_valid(complete=True)``)."""
+        return [
+            services.ScoreInput(
+                row.criterion,
+                None if row.not_assessed else whole_number(row.level, 0, 4),
+                whole_number(row.target, 0, 4) or 0,
+                row.note,
+            )
+            for row in self.rows
+        ]
+
+    def draft_values(self) -> dict[str, DraftValue]:
+        """The rows as a draft keeps them (after ``is_valid(complete=False)``)."""
+        return {
+            str(row.criterion.pk): DraftValue(
+                level=whole_number(row.level, 0, 4),
+                not_assessed=row.not_assessed,
+                target=whole_number(row.target, 0, 4),
+                note=row.note,
+            )
+            for row in self.rows
+        }
+
+
+def parse_due_date(text: str) -> date | None:
+    """A posted due date, or None when it is empty or not a real date."""
+    try:
+        return parse_date(text) if text else None
+    except ValueError:  # well formed but impossible, e.g. 2026-02-30
+        return None
+
+
+# At most this many gaps in one post: more than any assessment has criteria.
+MAX_GAPS_AT_ONCE = 200
+
+
+class GapOwnersForm:
+    """Several gaps, one owner: the gaps ticked on the gap list, a member as their
+    owner, the step their checklist items go to (or each gap's suggested step) and an
+    optional due date. Keeps what was posted, so the page re-renders with it."""
+
+    def __init__(
+        self,
+        data: QueryDict,
+        *,
+        gaps: Mapping[int, CriterionScore],
+        members: Mapping[int, User],
+    ) -> None:
+        self.selected = data.getlist("gaps")[: MAX_GAPS_AT_ONCE + 1]
+        self.assignee = data.get("assignee", "")
+        self.step = data.get("step", "")
+        self.due_date = data.get("due_date", "").strip()
+        self._gaps, self._members = gaps, members
+        self.errors: dict[str, str] = {}
+        self.gaps: list[CriterionScore] = []
+        self.owner: User | None = None
+        self.step_number: int | None = None
+        self.due: date | None = None
+
+    def is_valid(self) -> bool:
+        self.errors = {}
+        ids = [whole_number(value) for value in self.selected]
+        if not ids:
+            self.errors["gaps"] = "Select at least one gap."
+        elif len(ids) > MAX_GAPS_AT_ONCE:
+            self.errors["gaps"] = f"Select at most {MAX_GAPS_AT_ONCE} gaps at once."
+        elif any(pk is None or pk not in self._gaps for pk in ids):
+            self.errors["gaps"] = (
+                "Select only gaps of the latest assessment that have no owner yet."
+            )
+        else:
+            self.gaps = [self._gaps[pk] for pk in dict.fromkeys(ids) if pk is not None]
+        self.owner = self._members.get(whole_number(self.assignee) or 0)
+        if self.owner is None:
+            self.errors["assignee"] = "Choose an owner from the project’s members."
+        self.step_number = whole_number(self.step, 1, 7)
+        if self.step and self.step_number is None:
+            self.errors["step"] = "Choose a step from 1 to 7, or each gap’s own step."
+        self.due = parse_due_date(self.due_date)
+        if self.due_date and self.due is None:
+            self.errors["due_date"] = (
+                "Give the due date as a date (YYYY-MM-DD), or none."
+            )
+        return not self.errors

@@ -38,12 +38,21 @@ def gaps_owned(project: Project, step_number: int) -> CheckResult:
     latest = GapAssessment.objects.filter(project=project).first()
     if latest is None:
         return CheckResult(name, False, "No gap assessment has been recorded yet.")
+    scores = list(latest.scores.select_related("criterion", "checklist_item"))
     unowned = [
         score.criterion.name
-        for score in latest.scores.select_related("criterion", "checklist_item")
+        for score in scores
         if score.is_gap
         and (score.checklist_item is None or score.checklist_item.assignee_id is None)
     ]
+    # A criterion not assessed yet makes no gap, so it cannot hold the gate; it is
+    # named so that passing does not read as "everything was looked at".
+    skipped = sum(1 for score in scores if score.not_assessed)
+    aside = (
+        f" {skipped} criteri{'on' if skipped == 1 else 'a'} not assessed yet."
+        if skipped
+        else ""
+    )
     if unowned:
         shown = "; ".join(unowned[:5]) + (
             f" and {len(unowned) - 5} more" if len(unowned) > 5 else ""
@@ -52,5 +61,7 @@ def gaps_owned(project: Project, step_number: int) -> CheckResult:
             name, False, f"{len(unowned)} gap(s) have no owner yet: {shown}."
         )
     return CheckResult(
-        name, True, f"Assessed on {latest.created_at:%Y-%m-%d}; every gap has an owner."
+        name,
+        True,
+        f"Assessed on {latest.created_at:%Y-%m-%d}; every gap has an owner.{aside}",
     )

@@ -172,6 +172,11 @@ class GapAssessment(models.Model):
     def __str__(self) -> str:
         return f"Assessment of {self.project} on {self.created_at:%Y-%m-%d}"
 
+    @property
+    def not_assessed_count(self) -> int:
+        """Criteria marked not assessed (reads prefetched scores when there are)."""
+        return sum(1 for score in self.scores.all() if score.level is None)
+
 
 class CriterionScore(models.Model):
     assessment = models.ForeignKey(
@@ -180,7 +185,11 @@ class CriterionScore(models.Model):
     criterion = models.ForeignKey(
         AssessmentCriterion, on_delete=models.PROTECT, related_name="+"
     )
-    level = models.PositiveSmallIntegerField(validators=[MaxValueValidator(4)])
+    # None: the criterion is marked "not assessed yet", which is not level 0: it makes
+    # no gap and counts in no average (assessments.readiness).
+    level = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(4)]
+    )
     target = models.PositiveSmallIntegerField(validators=[MaxValueValidator(4)])
     note = models.TextField(blank=True)
     # The checklist item a gap became, so closing it shows on the assessment.
@@ -201,16 +210,55 @@ class CriterionScore(models.Model):
                 fields=["assessment", "criterion"], name="one_score_per_criterion"
             ),
             models.CheckConstraint(
-                condition=models.Q(level__lte=4, target__lte=4), name="levels_0_to_4"
+                condition=(models.Q(level__isnull=True) | models.Q(level__lte=4))
+                & models.Q(target__lte=4),
+                name="levels_0_to_4",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.criterion}: {self.level}/{self.target}"
+        level = "not assessed" if self.level is None else self.level
+        return f"{self.criterion}: {level}/{self.target}"
+
+    @property
+    def not_assessed(self) -> bool:
+        return self.level is None
 
     @property
     def is_gap(self) -> bool:
-        return self.level < self.target
+        return self.level is not None and self.level < self.target
+
+
+class AssessmentDraft(models.Model):
+    """The gap assessment a project's lead or owner is still writing.
+
+    A draft is kept apart from ``GapAssessment`` on purpose: every reader of
+    assessments (readiness, step 2's gate, the portfolio, the API) takes a
+    project's latest ``GapAssessment`` as its current one, so a draft must never
+    be one. One per project, shared by those who may run assessments; recording
+    the assessment removes it.
+    """
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, related_name="assessment_draft"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who saved it last.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    note = models.TextField(blank=True)
+    # {"<criterion pk>": {"level": 2 | None, "not_assessed": bool, "target": 3 | None,
+    #  "note": "..."}}: what the form held, validated but possibly incomplete.
+    values = models.JSONField(default=dict, blank=True)
+
+    history = AuditTrail()
+
+    def __str__(self) -> str:
+        return f"Draft assessment of {self.project}"
 
 
 # --- Build vs partner --------------------------------------------------------------

@@ -14,13 +14,18 @@ not outweigh one assessed in a few. Values are kept exact (fractions) and rounde
 up to one decimal only in the result.
 
 A gap is a criterion whose level is below its target; its size is target − level.
+
+A criterion may be marked "not assessed yet" (its level is ``None``). That is not level
+0: it counts in no average (neither its area's nor, through the area, the overall
+figure), makes no gap, and is listed apart so the pages can say what was left out. An
+area with no assessed criterion has no readiness at all.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
@@ -41,11 +46,13 @@ OVERALL = "overall"
 class CriterionScore:
     area: str
     criterion: str
-    level: int
+    level: int | None  # None: not assessed yet
     target: int
 
     def __post_init__(self) -> None:
         for name, value in (("level", self.level), ("target", self.target)):
+            if name == "level" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(
                     f"The {name} of {self.area!r} / {self.criterion!r} must be a whole number, got {value!r}."
@@ -68,15 +75,16 @@ class Gap:
 @dataclass(frozen=True)
 class Readiness:
     overall: float
-    by_area: dict[str, float]
+    by_area: dict[str, float]  # only areas with at least one assessed criterion
     gaps: list[Gap]
+    not_assessed: list[CriterionScore] = field(default_factory=list)
 
 
-def _criterion_readiness(score: CriterionScore) -> Fraction:
+def _criterion_readiness(score: CriterionScore, level: int) -> Fraction:
     # A target of 0 asks for nothing, so the criterion is already met.
     if score.target == 0:
         return Fraction(1)
-    return Fraction(min(score.level, score.target), score.target)
+    return Fraction(min(level, score.target), score.target)
 
 
 def _round_half_up(value: Fraction, places: int = 1) -> float:
@@ -85,15 +93,18 @@ def _round_half_up(value: Fraction, places: int = 1) -> float:
 
 
 def readiness(scores: Sequence[CriterionScore]) -> Readiness:
-    """Area and overall readiness (0–100, one decimal) and the gaps, largest first
-    (ties keep input order). See the module docstring for the formula. Raises
-    ``ValueError`` for an empty assessment."""
-    if not scores:
-        raise ValueError("A readiness needs at least one scored criterion.")
+    """Area and overall readiness (0–100, one decimal), the gaps, largest first (ties
+    keep input order), and the criteria not assessed yet. See the module docstring for
+    the formula. Raises ``ValueError`` when no criterion is assessed."""
+    if not any(score.level is not None for score in scores):
+        raise ValueError("A readiness needs at least one assessed criterion.")
 
     per_area: dict[str, list[Fraction]] = {}  # dicts keep first-seen order
     for score in scores:
-        per_area.setdefault(score.area, []).append(_criterion_readiness(score))
+        if score.level is not None:
+            per_area.setdefault(score.area, []).append(
+                _criterion_readiness(score, score.level)
+            )
     by_area = {
         area: 100 * sum(values, Fraction(0)) / len(values)
         for area, values in per_area.items()
@@ -103,7 +114,7 @@ def readiness(scores: Sequence[CriterionScore]) -> Readiness:
     gaps = [
         Gap(s.area, s.criterion, s.level, s.target, s.target - s.level)
         for s in scores
-        if s.level < s.target
+        if s.level is not None and s.level < s.target
     ]
     gaps.sort(key=lambda gap: -gap.size)  # sort is stable: equal sizes keep input order
 
@@ -111,7 +122,45 @@ def readiness(scores: Sequence[CriterionScore]) -> Readiness:
         overall=_round_half_up(overall),
         by_area={area: _round_half_up(value) for area, value in by_area.items()},
         gaps=gaps,
+        not_assessed=[s for s in scores if s.level is None],
     )
+
+
+@dataclass(frozen=True)
+class AreaLevels:
+    """An area's average level now and target, over its assessed criteria only; both
+    None when none of them is assessed."""
+
+    area: str
+    now: float | None
+    target: float | None
+    not_assessed: int
+
+
+def area_levels(scores: Sequence[CriterionScore]) -> list[AreaLevels]:
+    """Average level now and target per area (two decimals), areas in first-seen
+    order. Criteria not assessed yet are left out of both averages and counted."""
+    now: dict[str, list[int]] = {}
+    target: dict[str, list[int]] = {}
+    skipped: dict[str, int] = {}
+    for score in scores:
+        now.setdefault(score.area, [])
+        target.setdefault(score.area, [])
+        skipped.setdefault(score.area, 0)
+        if score.level is None:
+            skipped[score.area] += 1
+        else:
+            now[score.area].append(score.level)
+            target[score.area].append(score.target)
+    return [
+        AreaLevels(
+            area,
+            round(sum(now[area]) / len(now[area]), 2) if now[area] else None,
+            round(sum(target[area]) / len(target[area]), 2) if target[area] else None,
+            skipped[area],
+        )
+        for area in now
+    ]
 
 
 def _points(before: float, after: float) -> float:

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 
 from assessments import costs, readiness
 from assessments.models import (
+    AssessmentDraft,
     CostScenario,
     CriterionScore,
     GapAssessment,
@@ -104,15 +105,55 @@ def assessments_of(project: Project) -> list[GapAssessment]:
     )
 
 
-def readiness_of(assessment: GapAssessment) -> readiness.Readiness:
-    return readiness.readiness(
-        [
-            readiness.CriterionScore(
-                s.criterion.area_name, s.criterion.name, s.level, s.target
+def latest_assessment(project: Project) -> GapAssessment | None:
+    """The project's current assessment (the latest recorded; drafts are never one),
+    with its scores and their criteria."""
+    return (
+        GapAssessment.objects.filter(project=project)
+        .select_related("project")
+        .prefetch_related(
+            Prefetch(
+                "scores", queryset=CriterionScore.objects.select_related("criterion")
             )
-            for s in assessment.scores.all()
-        ]
+        )
+        .first()
     )
+
+
+def _scored(assessment: GapAssessment) -> list[readiness.CriterionScore]:
+    return [
+        readiness.CriterionScore(
+            s.criterion.area_name, s.criterion.name, s.level, s.target
+        )
+        for s in assessment.scores.all()
+    ]
+
+
+def readiness_of(assessment: GapAssessment) -> readiness.Readiness:
+    """Readiness of ``assessment`` (criteria not assessed count in no average)."""
+    return readiness.readiness(_scored(assessment))
+
+
+def area_levels_of(assessment: GapAssessment) -> list[readiness.AreaLevels]:
+    """Average level now and target per area, over the assessed criteria."""
+    return readiness.area_levels(_scored(assessment))
+
+
+def draft_of(project: Project) -> AssessmentDraft | None:
+    """The assessment the project's lead or owner is still writing, if any."""
+    return (
+        AssessmentDraft.objects.filter(project=project).select_related("author").first()
+    )
+
+
+def unowned_gaps(assessment: GapAssessment) -> dict[int, CriterionScore]:
+    """The gaps of ``assessment`` that no checklist item holds yet, by id: the ones
+    an owner can be given from the gap list."""
+    return {
+        score.pk: score
+        for score in assessment.scores.all()
+        if score.is_gap and score.checklist_item_id is None
+    }
 
 
 def scenarios_of(project: Project) -> list[CostScenario]:

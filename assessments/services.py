@@ -15,6 +15,7 @@ from django.utils import timezone
 from assessments import readiness, scoring
 from assessments.models import (
     AssessmentCriterion,
+    AssessmentDraft,
     CostScenario,
     CriterionScore,
     GapAssessment,
@@ -68,7 +69,7 @@ def requirements_approve(
 @dataclass(frozen=True)
 class ScoreInput:
     criterion: AssessmentCriterion
-    level: int
+    level: int | None  # None: not assessed yet
     target: int
     note: str = ""
 
@@ -77,15 +78,21 @@ class ScoreInput:
 def assessment_record(
     *, project: Project, assessor: User, scores: Sequence[ScoreInput], note: str = ""
 ) -> GapAssessment:
-    """Record a gap assessment; its readiness follows from the scores."""
-    result = readiness.readiness(
-        [
-            readiness.CriterionScore(
-                s.criterion.area_name, s.criterion.name, s.level, s.target
-            )
-            for s in scores
-        ]
-    )
+    """Record a gap assessment; its readiness follows from the scores. The project's
+    draft, if any, is what was being written: it goes. Raises ``ValidationError``
+    when no criterion is assessed (a readiness needs one)."""
+    try:
+        result = readiness.readiness(
+            [
+                readiness.CriterionScore(
+                    s.criterion.area_name, s.criterion.name, s.level, s.target
+                )
+                for s in scores
+            ]
+        )
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+    AssessmentDraft.objects.filter(project=project).delete()
     assessment = GapAssessment.objects.create(
         project=project,
         assessor=assessor,
@@ -106,6 +113,44 @@ def assessment_record(
 
 
 @transaction.atomic
+def assessment_draft_save(
+    *,
+    project: Project,
+    author: User,
+    values: Mapping[str, Mapping[str, Any]],
+    note: str = "",
+) -> AssessmentDraft:
+    """Keep the assessment being written, as the form held it (validated, possibly
+    incomplete). It replaces the project's earlier draft and counts nowhere until
+    ``assessment_record``."""
+    draft, _ = AssessmentDraft.objects.update_or_create(
+        project=project,
+        defaults={
+            "author": author,
+            "values": {key: dict(value) for key, value in values.items()},
+            "note": note,
+        },
+    )
+    return draft
+
+
+@transaction.atomic
+def assessment_draft_discard(*, project: Project) -> bool:
+    """Throw the project's draft away; False when there was none."""
+    deleted, _ = AssessmentDraft.objects.filter(project=project).delete()
+    return deleted > 0
+
+
+def _ensure_may_own_gaps(project: Project, person: User) -> None:
+    # The same people the gap form offers: the project's members.
+    if not project.memberships.filter(user=person).exists():
+        raise ValidationError(
+            f"{person.display_name} is not a member of {project.name}, "
+            "so cannot own its gaps."
+        )
+
+
+@transaction.atomic
 def gap_to_checklist(
     *,
     score: CriterionScore,
@@ -114,12 +159,21 @@ def gap_to_checklist(
     due_date: date | None,
     actor: User,
 ) -> CriterionScore:
-    """Turn a gap into a checklist item of the chosen step, owned by ``assignee``."""
+    """Turn a gap into a checklist item of the chosen step, owned by ``assignee`` (a
+    member of the project)."""
     if not score.is_gap:
         raise ValidationError("This criterion has no gap to close.")
-    if score.checklist_item_id is not None:
+    # Read the link again under a lock on the row: two people assigning the same
+    # gap at once must not make two items.
+    linked = (
+        CriterionScore.objects.select_for_update()
+        .values_list("checklist_item_id", flat=True)
+        .get(pk=score.pk)
+    )
+    if linked is not None or score.checklist_item_id is not None:
         raise ValidationError("This gap already has a checklist item.")
     project = score.assessment.project
+    _ensure_may_own_gaps(project, assignee)
     criterion = score.criterion
     item = project_services.custom_item_add(
         project=project,
@@ -137,6 +191,44 @@ def gap_to_checklist(
     score.checklist_item = item
     score.save(update_fields=["checklist_item"])
     return score
+
+
+@transaction.atomic
+def gaps_to_checklist(
+    *,
+    scores: Sequence[CriterionScore],
+    assignee: User,
+    step_number: int | None,
+    due_date: date | None,
+    actor: User,
+) -> list[CriterionScore]:
+    """Give several gaps of one project the same owner at once: each becomes a
+    checklist item as with ``gap_to_checklist``, in ``step_number`` or, when None, in
+    the step its criterion suggests. All or nothing: if one gap cannot be assigned,
+    none is, and the ``ValidationError`` names the gap."""
+    if not scores:
+        raise ValidationError("Select at least one gap.")
+    projects = {score.assessment.project_id for score in scores}
+    if len(projects) != 1:
+        raise ValidationError("The gaps must all belong to one project.")
+    _ensure_may_own_gaps(scores[0].assessment.project, assignee)
+    done = []
+    for score in scores:
+        try:
+            done.append(
+                gap_to_checklist(
+                    score=score,
+                    step_number=step_number or score.criterion.remediation_step,
+                    assignee=assignee,
+                    due_date=due_date,
+                    actor=actor,
+                )
+            )
+        except ValidationError as exc:
+            raise ValidationError(
+                f"“{score.criterion.name}”: {' '.join(exc.messages)}"
+            ) from exc
+    return done
 
 
 @transaction.atomic

@@ -29,6 +29,16 @@ urlpatterns = [
         name="assessment_new",
     ),
     path(
+        "projects/<slug:slug>/assessments/draft/discard/",
+        gaps.assessment_draft_discard,
+        name="assessment_draft_discard",
+    ),
+    path(
+        "projects/<slug:slug>/assessments/gaps/owner/",
+        gaps.gaps_assign,
+        name="gaps_assign",
+    ),
+    path(
         "projects/<slug:slug>/assessments/gaps/<int:pk>/item/",
         gaps.gap_to_item,
         name="gap_to_item",

@@ -562,6 +562,9 @@ def _heat_map(projects: QuerySet[Any], assessed: int) -> HeatMap:
         CriterionScore.objects.filter(
             assessment__project__in=[p["pk"] for p in shown],
             assessment=Subquery(latest.values("pk")[:1]),
+            # A criterion not assessed yet is left out, as in every average of
+            # readiness (PostgreSQL's LEAST(NULL, 3) would count it as ready).
+            level__isnull=False,
         )
         .values("assessment__project", "criterion__area_name")
         .annotate(readiness=Avg(ratio))

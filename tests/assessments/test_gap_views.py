@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from assessments import readiness
+from assessments.forms import LEVEL_ERROR
 from assessments.models import AssessmentCriterion, CriterionScore, GapAssessment
 from projects import services as project_services
 from projects.models import ChecklistItem, ItemState
@@ -208,9 +209,9 @@ def test_a_missing_or_out_of_range_level_is_refused_and_nothing_is_recorded(
     assert '<div class="error-summary" role="alert">' in body
     assert (
         f'<a href="#level-{pk}">Monitoring of latency, errors and quality: '
-        "choose a level and a target</a>"
+        f"{LEVEL_ERROR}</a>"
     ) in body
-    assert body.count("Choose a level and a target between 0 and 4.") == 1
+    assert body.count(f'<p class="field-error">{LEVEL_ERROR}</p>') == 1
     assert not GapAssessment.objects.exists()
 
 
@@ -224,7 +225,7 @@ def test_a_later_assessment_missing_a_level_is_refused_rather_than_copying_the_l
     del data[f"level-{pk}"]
     response = client.post(url(project, "assessment_new"), data)
     assert response.status_code == 200
-    assert "Choose a level and a target between 0 and 4." in response.content.decode()
+    assert LEVEL_ERROR in response.content.decode()
     assert GapAssessment.objects.filter(project=project).count() == 1
 
 

@@ -6,9 +6,11 @@ import pytest
 
 from assessments.readiness import (
     LEVELS,
+    AreaLevels,
     CriterionScore,
     Gap,
     Readiness,
+    area_levels,
     readiness,
     trend,
 )
@@ -159,3 +161,74 @@ def test_trend_can_go_down():
 def test_trend_without_a_previous_assessment_is_all_none():
     current = readiness([S("Data", "Lineage", 2, 4), S("Ops", "Alerting", 1, 1)])
     assert trend(None, current) == {"Data": None, "Ops": None, "overall": None}
+
+
+# Criteria not assessed yet (level None): not level 0
+
+
+def test_a_criterion_not_assessed_counts_in_no_average_and_makes_no_gap():
+    not_assessed = S("Security", "Access review", level=None, target=3)
+    result = readiness(
+        [
+            S("Security", "Secrets", level=3, target=3),
+            not_assessed,
+            S("Data", "Lineage", level=1, target=2),
+        ]
+    )
+    # Security is Secrets alone (100), not (1 + 0) / 2; Data 1/2 = 50; overall 75.
+    assert result.by_area == {"Security": 100.0, "Data": 50.0}
+    assert result.overall == 75.0
+    assert result.gaps == [Gap("Data", "Lineage", 1, 2, 1)]
+    assert result.not_assessed == [not_assessed]
+
+
+def test_level_0_is_not_the_same_as_not_assessed():
+    zero = readiness([S("Ops", "Alerting", 0, 3), S("Ops", "Runbooks", 3, 3)])
+    skipped = readiness([S("Ops", "Alerting", None, 3), S("Ops", "Runbooks", 3, 3)])
+    assert zero.overall == 50.0 and zero.gaps == [Gap("Ops", "Alerting", 0, 3, 3)]
+    assert skipped.overall == 100.0 and skipped.gaps == []
+
+
+def test_an_area_with_nothing_assessed_has_no_readiness_and_the_others_weigh_equally():
+    result = readiness(
+        [
+            S("Data", "Lineage", None, 4),
+            S("Ops", "Alerting", 1, 4),
+            S("Security", "Secrets", 4, 4),
+        ]
+    )
+    assert result.by_area == {"Ops": 25.0, "Security": 100.0}
+    assert result.overall == 62.5  # (25 + 100) / 2: Data is not a 0
+
+
+def test_an_assessment_with_nothing_assessed_is_rejected():
+    with pytest.raises(ValueError, match="at least one assessed"):
+        readiness([S("Data", "Lineage", None, 4), S("Ops", "Alerting", None, 3)])
+
+
+def test_trend_leaves_an_area_not_assessed_now_out():
+    previous = readiness([S("Data", "Lineage", 2, 4), S("Ops", "Alerting", 1, 2)])
+    current = readiness([S("Data", "Lineage", None, 4), S("Ops", "Alerting", 2, 2)])
+    # Overall: 50 before (Data 50, Ops 50), 100 now (Ops alone).
+    assert trend(previous, current) == {"Ops": 50.0, "overall": 50.0}
+
+
+def test_area_levels_average_the_assessed_criteria_and_count_the_others():
+    levels = area_levels(
+        [
+            S("Security", "Secrets", 1, 4),
+            S("Security", "Access review", None, 2),
+            S("Security", "Encryption", 2, 3),
+            S("Data", "Lineage", None, 4),
+        ]
+    )
+    assert levels == [
+        # Now (1 + 2) / 2, target (4 + 3) / 2: the criterion not assessed is in neither.
+        AreaLevels("Security", now=1.5, target=3.5, not_assessed=1),
+        AreaLevels("Data", now=None, target=None, not_assessed=1),
+    ]
+
+
+def test_area_levels_round_to_two_decimals():
+    levels = area_levels([S("A", "x", 1, 3), S("A", "y", 1, 3), S("A", "z", 2, 4)])
+    assert levels == [AreaLevels("A", now=1.33, target=3.33, not_assessed=0)]

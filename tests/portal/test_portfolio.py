@@ -299,6 +299,18 @@ def test_the_heat_map_shows_each_areas_readiness_of_the_latest_assessment(
     assert all(v == 100.0 for area, v in by_area.items() if area != first.area_name)
 
 
+def test_the_heat_map_leaves_out_criteria_not_assessed_yet(executive, owner):
+    project = make(owner, "Partly assessed")
+    security = AssessmentCriterion.objects.filter(active=True, area="security")
+    first, *others = security
+    assess(project, owner, {first.key: (None, 4), **{c.key: (1, 4) for c in others}})
+    ((_, values),) = Portfolio(executive).readiness_heat_map().rows
+    heat = Portfolio(executive).readiness_heat_map()
+    by_area = dict(zip(heat.areas, values, strict=True))
+    # The average of the assessed ones only, not a not-assessed one counted as ready.
+    assert by_area[first.area_name] == 25.0
+
+
 def test_spend_by_team_and_the_quality_trend_are_weekly(executive, owner):
     today = timezone.localdate()
     claims = TeamFactory(name="Claims")
