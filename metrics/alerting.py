@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from portal.money import usd
+
 # An alert opens when the target is broken on each of the last OPEN_AFTER days, and
 # resolves only once it is met on each of the last RESOLVE_AFTER days.
 OPEN_AFTER = 3
@@ -70,10 +72,10 @@ def budget_verdict(*, forecast: Decimal, budget: Decimal, is_open: bool) -> Verd
     if forecast > budget:
         return Verdict(
             True,
-            f"The month is forecast at ${forecast:,.0f}, over the ${budget:,.0f} budget by ${forecast - budget:,.0f}.",
+            f"The month is forecast at {usd(forecast)}, over the {usd(budget)} budget by {usd(forecast - budget)}.",
         )
     if is_open and forecast <= budget * BUDGET_RESOLVE_SHARE:
         return Verdict(
-            False, f"The forecast is back to ${forecast:,.0f} of ${budget:,.0f}."
+            False, f"The forecast is back to {usd(forecast)} of {usd(budget)}."
         )
     return Verdict(None, "")

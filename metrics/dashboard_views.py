@@ -32,6 +32,7 @@ from metrics.health import State, against_target, days_in_month
 from metrics.models import Alert
 from metrics.versions import cached_for_project
 from metrics.vocabulary import Metric
+from portal.money import RATE_PLACES, usd
 from projects.access import Action, can, get_project_for_user
 from projects.exports import csv_response
 from projects.models import Project
@@ -128,12 +129,12 @@ def _tiles(data: DashboardData, month: MonthCost) -> list[Tile]:
     if score is None and quality_series is not None:
         score = next(iter(quality_series.dimensions()), None)
     quality_day, quality = _latest(quality_series, data.days, score or "")
-    forecast = _fmt(month.forecast, 0, "$")
+    forecast = usd(month.forecast)
     return [
         Tile(
             "Cost this month" + (f" ({cost.family.value})" if cost is not None else ""),
-            _fmt(month.month_to_date, 0, "$"),
-            f"forecast {forecast} of {_fmt(budget, 0, '$')}"
+            usd(month.month_to_date),
+            f"forecast {forecast} of {usd(budget)}"
             if budget
             else f"forecast {forecast}",
             against_target(month.forecast, budget, higher_is_better=False)
@@ -144,7 +145,7 @@ def _tiles(data: DashboardData, month: MonthCost) -> list[Tile]:
         ),
         Tile(
             "Cost per 1,000 requests",
-            _fmt(per_1k.value, 2, "$"),
+            usd(per_1k.value, RATE_PLACES),
             per_1k.basis,
             State("none", ""),
             "cost_per_1k",

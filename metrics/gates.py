@@ -17,6 +17,7 @@ from metrics.dashboard import (
 )
 from metrics.health import cost_gate_holds, days_in_month
 from metrics.vocabulary import Metric
+from portal.money import usd
 from projects.gates import CheckResult
 from projects.models import Project
 
@@ -143,10 +144,10 @@ def cost_met(project: Project, step_number: int) -> CheckResult:
         return CheckResult(
             name,
             True,
-            f"At the recent daily average the month costs ${projected:,.0f}, within ${budget:,.0f}.",
+            f"At the recent daily average the month costs {usd(projected)}, within {usd(budget)}.",
         )
     return CheckResult(
         name,
         False,
-        f"At the recent daily average the month costs ${projected:,.0f}, over the ${budget:,.0f} budget by ${projected - budget:,.0f}.",
+        f"At the recent daily average the month costs {usd(projected)}, over the {usd(budget)} budget by {usd(projected - budget)}.",
     )

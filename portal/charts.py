@@ -70,7 +70,7 @@ def spend_figure(spend: WeeklySeries) -> dict[str, Any]:
                 "x": x,
                 "y": _floats(values),
                 "marker": {"color": PALETTE[n % len(PALETTE)]},
-                "hovertemplate": f"{team}: $%{{y:,.0f}}<extra></extra>",
+                "hovertemplate": f"{team}: $%{{y:,.2f}}<extra></extra>",
             }
             for n, (team, values) in enumerate(spend.series.items())
         ],

@@ -13,6 +13,7 @@ from typing import Any
 from django.http import QueryDict
 from django.utils.safestring import SafeString, mark_safe
 
+from portal.money import usd
 from portal.selectors import SORT_FIELDS, PortfolioFilters, days_in_step, risk_reasons
 from projects.models import ProjectStatus
 from projects.selectors import LAUNCHED
@@ -78,10 +79,6 @@ def filters_description(
     return ", ".join(parts) if parts else "all projects"
 
 
-def money(value: Decimal | None) -> str:
-    return "—" if value is None else f"${value:,.0f}"
-
-
 def score(value: Decimal | float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
@@ -124,11 +121,11 @@ class Row:
 
     @property
     def spend_text(self) -> str:
-        return money(self.spend)
+        return usd(self.spend)
 
     @property
     def budget_text(self) -> str:
-        return money(self.budget)
+        return usd(self.budget)
 
     @property
     def over_budget(self) -> bool:

@@ -47,6 +47,7 @@ from metrics.models import Alert, DailyRollup
 from metrics.versions import PORTFOLIO_KEY as METRICS_PORTFOLIO_KEY
 from metrics.vocabulary import Metric
 from portal import versions
+from portal.money import usd
 from projects.access import visible_projects
 from projects.models import (
     ProjectRole,
@@ -608,7 +609,7 @@ class WeeklySeries:
 
     @property
     def money_rows(self) -> list[tuple[date, list[str]]]:
-        return self.rows(lambda value: f"${value:,.0f}")
+        return self.rows(usd)
 
     @property
     def score_rows(self) -> list[tuple[date, list[str]]]:

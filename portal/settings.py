@@ -113,7 +113,10 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "portal.context_processors.shell",
             ],
-            "builtins": ["template_partials.templatetags.partials"],
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "portal.templatetags.money",
+            ],
         },
     }
 ]

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from portal import svg_charts
 from portal.http import AuthedRequest
+from portal.money import usd
 from portal.portfolio import filters_description, filters_from, filters_query, row_of
 from portal.selectors import (
     Portfolio,
@@ -76,7 +77,7 @@ def _report_context(request: AuthedRequest) -> dict[str, Any]:
             _points(portfolio.spend_by_team()),
             title="Spend by team, per week",
             y_label="USD per week",
-            value_format="${:,.0f}",
+            value_format=usd,
         ),
         "quality_svg": svg_charts.line_chart(
             _points(quality),

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from assessments import costs, scoring
 from assessments.models import CostScenario, ModelPrice, PartnerScoring, ScenarioTier
+from portal.money import usd
 from projects import services as project_services
 from tests.assessments.conftest import HTMX, shown
 from tests.factories import approve_requirements
@@ -252,7 +253,7 @@ def expected_projection(small, large, budget=None, requests_per_day=20000):
 
 
 def monthly(projection):
-    return f"<strong>${costs.money(projection.monthly_total)}</strong> a month"
+    return f"<strong>{usd(projection.monthly_total)}</strong> a month"
 
 
 def test_the_owner_saves_a_scenario_with_its_tiers(as_, people, small, large):
@@ -282,7 +283,7 @@ def test_the_saved_scenario_shows_its_projection(as_, people, small, large):
     body = client.get(url(project, "cost_scenario", pk=scenario.pk)).content.decode()
     expected = expected_projection(small, large)
     assert monthly(expected) in body
-    assert f"${costs.money(expected.monthly_total)}</td>" in body  # the saved list
+    assert f"{usd(expected.monthly_total)}</td>" in body  # the saved list
 
 
 def test_shares_that_do_not_add_up_to_100_are_refused_naming_the_sum(
@@ -322,9 +323,9 @@ def test_the_cost_preview_returns_only_the_result_with_the_projection(
     assert body.lstrip().startswith('<section id="cost-result"')
     assert body.rstrip().endswith("</section>")
     expected = expected_projection(small, large)
-    assert monthly(expected) == "<strong>$1211.34</strong> a month"
+    assert monthly(expected) == "<strong>$1,211.34</strong> a month"
     assert monthly(expected) in body
-    assert f"${costs.money(expected.single_model_monthly)}" in body
+    assert f"{usd(expected.single_model_monthly)}" in body
     assert "No approved budget yet: approve the requirements to compare." in body
     assert not CostScenario.objects.exists()
 
@@ -335,7 +336,7 @@ def test_the_cost_preview_compares_with_the_approved_budget(as_, people, small, 
     within = client.post(url(project, "cost_preview"), scenario_data(small, large))
     body = within.content.decode()
     assert monthly(expected_projection(small, large, Decimal("8000"))) in body
-    assert "Within the $8000.00 monthly budget" in body
+    assert "Within the $8,000.00 monthly budget" in body
     over = client.post(
         url(project, "cost_preview"),
         scenario_data(small, large, requests_per_day="200000"),
@@ -344,7 +345,7 @@ def test_the_cost_preview_compares_with_the_approved_budget(as_, people, small, 
     projection = expected_projection(small, large, Decimal("8000"), 200000)
     assert projection.over_budget is True
     assert monthly(projection) in body
-    assert "Over the $8000.00 monthly budget" in body
+    assert "Over the $8,000.00 monthly budget" in body
 
 
 def test_the_cost_preview_of_bad_shares_shows_no_projection(as_, people, small, large):

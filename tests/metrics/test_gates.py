@@ -95,7 +95,7 @@ def test_step_seven_explains_each_breach(approved):
     )
     assert (
         checks["Cost within budget"].passed is False
-        and "over the $8,000 budget" in checks["Cost within budget"].reason
+        and "over the $8,000.00 budget" in checks["Cost within budget"].reason
     )
 
 

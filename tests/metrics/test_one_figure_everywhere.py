@@ -22,6 +22,7 @@ from metrics.health import budget_forecast, days_in_month
 from metrics.models import Alert, ConnectedService, MetricSource
 from metrics.vocabulary import Bucket, Metric, Sample
 from portal import tokens
+from portal.money import usd
 from portal.selectors import Portfolio, portfolio_projects
 from projects.roles import GlobalRole
 from tests.factories import UserFactory, approve_requirements
@@ -156,10 +157,10 @@ def test_the_dashboard_csv_portfolio_api_alert_and_gate_give_the_same_cost(
         reverse("metrics:dashboard", kwargs={"slug": project.slug}) + "?range=7"
     ).content.decode()
     assert re.search(
-        rf'Cost this month \(billed\)</p>\s*<p class="tile-value">\${expected:,.0f}</p>',
+        rf'Cost this month \(billed\)</p>\s*<p class="tile-value">\${expected:,.2f}</p>',
         body,
     )
-    assert f"forecast ${month.forecast:,.0f} of $600" in body
+    assert f"forecast {usd(month.forecast)} of $600.00" in body
 
     # CSV of this month's days
     response = client.get(
@@ -221,7 +222,7 @@ def test_the_dashboard_csv_portfolio_api_alert_and_gate_give_the_same_cost(
     # Budget alert: forecast over the $600 budget, with the dashboard's forecast
     alerts.alerts_evaluate(project=project)
     alert = Alert.objects.get(project=project, kind=Alert.Kind.BUDGET)
-    assert f"${month.forecast:,.0f}" in alert.message
+    assert usd(month.forecast) in alert.message
     last7 = [BILLED_PER_DAY] * 7
     assert month.forecast == budget_forecast(
         month_to_date=expected, last_7_days=last7, today=today
@@ -230,7 +231,7 @@ def test_the_dashboard_csv_portfolio_api_alert_and_gate_give_the_same_cost(
     # Cost gate: the window's average billed cost × the days of the month
     result = gates.cost_met(project, 7)
     projected = BILLED_PER_DAY * days_in_month(today)
-    assert f"${projected:,.0f}" in result.reason
+    assert usd(projected) in result.reason
 
 
 def test_the_portfolio_counts_one_observability_source_when_no_provider_bills(people):
