@@ -9,7 +9,7 @@ from django.urls import include, path
 
 from metrics.api import api
 from portal.api import router as read_router
-from portal.views import health, home, invitations, people, report, tokens
+from portal.views import health, home, invitations, my_work, people, report, tokens
 
 # The Django admin signs in through allauth, so it gets the same rate limits and MFA.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -19,6 +19,7 @@ api.add_router("/", read_router)  # the read-only API, beside the push API
 portal_patterns = [
     path("", home.home, name="home"),
     path("portfolio.csv", home.portfolio_csv, name="portfolio_csv"),
+    path("my-work/", my_work.my_work, name="my_work"),
     path("portfolio/report/", report.board_report, name="board_report"),
     path("portfolio/report.pdf", report.board_report_pdf, name="board_report_pdf"),
     path("manage/people/", people.user_list, name="user_list"),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
@@ -15,9 +18,12 @@ from projects.models import (
     NotificationPreference,
     Project,
 )
+from projects.query import whole_number
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from django.http import QueryDict
 
     from portal.models import User
 
@@ -92,14 +98,99 @@ def connect() -> None:
     )
 
 
+# The kinds as the list's filter names them: short, so that the filter fits a phone.
+KIND_FILTER_NAMES: dict[str, str] = {
+    NotificationKind.ITEM_ASSIGNED: "Item assigned to me",
+    NotificationKind.STEP_ASSIGNED: "Step assigned to me",
+    NotificationKind.SIGNOFF_REQUESTED: "Sign-off asked of me",
+    NotificationKind.SIGNOFF_DECIDED: "Sign-off decided",
+    NotificationKind.SERVICE_DISABLED: "Service stopped working",
+    NotificationKind.ALERT_OPENED: "Alert opened",
+}
+
+
+@dataclass(frozen=True)
+class NotificationFilters:
+    """What the notification list is narrowed to: unread only, one kind, one project."""
+
+    unread: bool = False
+    kind: str = ""
+    project: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.unread or bool(self.kind) or self.project is not None
+
+    def apply(self, notifications: QuerySet[Notification]) -> QuerySet[Notification]:
+        if self.unread:
+            notifications = notifications.filter(read_at__isnull=True)
+        if self.kind:
+            notifications = notifications.filter(kind=self.kind)
+        if self.project is not None:
+            notifications = notifications.filter(project_id=self.project)
+        return notifications
+
+    def query(self) -> str:
+        """The filters as a query string (empty values left out), for links and redirects."""
+        values: dict[str, str | int] = {}
+        if self.unread:
+            values["unread"] = 1
+        if self.kind:
+            values["kind"] = self.kind
+        if self.project is not None:
+            values["project"] = self.project
+        return urlencode(values)
+
+
+def filters_from(data: QueryDict) -> NotificationFilters:
+    """The filters of a query string or a posted form; a value that is not one of
+    the choices (an unknown kind, a project that is not a number) is ignored."""
+    kind = data.get("kind", "")
+    return NotificationFilters(
+        unread=data.get("unread") == "1",
+        kind=kind if kind in NotificationKind.values else "",
+        project=whole_number(data.get("project"), 1),
+    )
+
+
+def notifications_for(
+    user: User, filters: NotificationFilters | None = None
+) -> QuerySet[Notification]:
+    """The user's notifications, newest first, narrowed by ``filters``."""
+    notifications = Notification.objects.filter(user=user).select_related("project")
+    return (filters or NotificationFilters()).apply(notifications)
+
+
+def notification_projects(user: User) -> list[tuple[int, str]]:
+    """(id, name) of the projects the user's notifications are about, by name: the
+    choices of the project filter."""
+    about = Notification.objects.filter(user=user, project__isnull=False)
+    return list(
+        Project.objects.filter(pk__in=about.values("project"))
+        .order_by("name", "pk")
+        .values_list("pk", "name")
+    )
+
+
 @transaction.atomic
 def mark_read(
-    *, user: User, notifications: Iterable[Notification] | None = None
+    *,
+    user: User,
+    notifications: Iterable[Notification] | None = None,
+    ids: Iterable[int] | None = None,
+    filters: NotificationFilters | None = None,
 ) -> int:
-    """Mark the given notifications (or all of them) read; returns how many changed."""
+    """Mark the user's notifications read: the given ones, those with the given ids,
+    those matching ``filters``, or (with none of these) all of them. Only ever the
+    user's own: ids of other people's notifications change nothing. Returns how
+    many changed."""
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if notifications is not None:
         unread = unread.filter(pk__in=[n.pk for n in notifications])
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    if filters is not None:
+        unread = filters.apply(unread)
     changed = unread.update(read_at=timezone.now())
     if changed:
         notifications_changed([user.pk])
