@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 
-from projects import uploads
+from projects import selectors, uploads
 from projects.models import (
     DataClassification,
     Framework,
@@ -20,6 +20,7 @@ from projects.models import (
     Team,
     UseCase,
 )
+from projects.query import whole_number
 from projects.roles import is_admin
 
 # A date input takes only ISO dates, whatever the locale shows elsewhere.
@@ -197,6 +198,49 @@ class ItemDetailsForm(forms.Form):
         self.fields["assignee"].queryset = member_choices(project)  # type: ignore[attr-defined]
 
 
+class ChecklistBulkForm(forms.Form):
+    """One action for the items ticked in the checklist's "Select" boxes (``items``)."""
+
+    action = forms.ChoiceField(
+        choices=[
+            ("done", "Tick selected"),
+            ("assign", "Assign selected"),
+            ("not_applicable", "Mark selected not applicable"),
+        ],
+        error_messages={"required": "Choose what to do with the selected items."},
+    )
+    assignee = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        label="Assign selected to",
+    )
+    justification = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why the selected items do not apply",
+    )
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = member_choices(project)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        raw = self.data.getlist("items") if hasattr(self.data, "getlist") else []
+        ids = [whole_number(value, minimum=1) for value in raw]
+        if not ids:
+            raise forms.ValidationError("Select at least one item.")
+        if any(pk is None for pk in ids):
+            raise forms.ValidationError("The selection could not be read.")
+        data["item_ids"] = sorted({pk for pk in ids if pk is not None})
+        action = data.get("action")
+        if action == "assign" and data.get("assignee") is None:
+            self.add_error("assignee", "Choose whom to assign the selected items to.")
+        if action == "not_applicable" and not data.get("justification", "").strip():
+            self.add_error("justification", "Say why the selected items do not apply.")
+        return data
+
+
 class EvidenceForm(forms.Form):
     url = forms.URLField(
         required=False, label="Link", assume_scheme="https", max_length=500
@@ -282,13 +326,34 @@ class ReasonForm(forms.Form):
 class SignOffRequestForm(forms.Form):
     role = forms.ChoiceField(choices=[])
     signer = forms.ModelChoiceField(
-        queryset=get_user_model().objects.filter(is_active=True), label="Ask"
+        queryset=get_user_model().objects.none(),
+        label="Ask",
+        help_text="Only people who may sign off in this role are offered.",
     )
 
-    def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, project: Project, roles: list[str], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.project = project
         labels = dict(ProjectRole.choices)
         self.fields["role"].choices = [(r, labels.get(r, r)) for r in roles]  # type: ignore[attr-defined]
+        # The same rule as services.signoff_request, from the one place it is written.
+        # A posted form looks the person up among all active users, so that asking
+        # someone else says why (``selectors.signoff_refusal``), not "invalid choice".
+        users = get_user_model().objects.filter(is_active=True)
+        self.fields["signer"].queryset = (  # type: ignore[attr-defined]
+            users if self.is_bound else selectors.signoff_candidates(project, *roles)
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        role, signer = data.get("role"), data.get("signer")
+        if role and signer:
+            refusal = selectors.signoff_refusal(self.project, role, signer)
+            if refusal:
+                self.add_error("signer", refusal)
+        return data
 
 
 class SignOffDecisionForm(forms.Form):

@@ -16,10 +16,26 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class GateItem:
+    """A checklist item a failing check names: the step page links to its row."""
+
+    pk: int
+    title: str
+
+    @property
+    def anchor(self) -> str:
+        return f"item-{self.pk}"
+
+
+@dataclass(frozen=True)
 class CheckResult:
     name: str
     passed: bool
     reason: str
+    # The items behind a failure, every one of them, and the words before their list:
+    # the step page shows ``lead`` and links to each item instead of the plain reason.
+    items: tuple[GateItem, ...] = ()
+    lead: str = ""
 
 
 @dataclass(frozen=True)
@@ -30,6 +46,7 @@ class ItemFacts:
     evidence_required: bool
     evidence_count: int
     na_justification: str
+    pk: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,10 +82,21 @@ class GateResult:
         return [check for check in self.checks if not check.passed]
 
 
-def _listing(titles: list[str], limit: int = 5) -> str:
-    shown = "; ".join(f"“{t}”" for t in titles[:limit])
-    more = len(titles) - limit
-    return shown + (f" and {more} more" if more > 0 else "")
+def _listing(titles: list[str]) -> str:
+    """Every title: a gate names all that is missing, never "and 4 more"."""
+    return "; ".join(f"“{t}”" for t in titles)
+
+
+def _item_failure(name: str, lead: str, items: list[ItemFacts]) -> CheckResult:
+    """A failing check about items: the reason names every one, and the items are
+    kept so that the step page links to each."""
+    return CheckResult(
+        name,
+        False,
+        f"{lead} {_listing([i.title for i in items])}.",
+        items=tuple(GateItem(i.pk, i.title) for i in items),
+        lead=lead,
+    )
 
 
 def check_earlier_steps(data: GateData) -> CheckResult:
@@ -85,23 +113,19 @@ def check_earlier_steps(data: GateData) -> CheckResult:
 
 def check_required_items(data: GateData) -> CheckResult:
     name = "Required items done"
-    open_items = [i.title for i in data.items if i.required and i.state == "open"]
+    open_items = [i for i in data.items if i.required and i.state == "open"]
     unjustified = [
-        i.title
+        i
         for i in data.items
         if i.required and i.state == "not_applicable" and not i.na_justification.strip()
     ]
     if open_items:
-        return CheckResult(
-            name,
-            False,
-            f"{len(open_items)} required item(s) still open: {_listing(open_items)}.",
+        return _item_failure(
+            name, f"{len(open_items)} required item(s) still open:", open_items
         )
     if unjustified:
-        return CheckResult(
-            name,
-            False,
-            f"Not applicable without a justification: {_listing(unjustified)}.",
+        return _item_failure(
+            name, "Not applicable without a justification:", unjustified
         )
     required = sum(1 for i in data.items if i.required)
     return CheckResult(
@@ -112,14 +136,12 @@ def check_required_items(data: GateData) -> CheckResult:
 def check_evidence(data: GateData) -> CheckResult:
     name = "Evidence attached"
     missing = [
-        i.title
+        i
         for i in data.items
         if i.evidence_required and i.state == "done" and i.evidence_count == 0
     ]
     if missing:
-        return CheckResult(
-            name, False, f"Evidence is required but missing for: {_listing(missing)}."
-        )
+        return _item_failure(name, "Evidence is required but missing for:", missing)
     return CheckResult(name, True, "Every item that needs evidence has it.")
 
 

@@ -52,6 +52,7 @@ from projects.models import (
     StepStatus,
 )
 from projects.progress import current_step_number, is_overdue, is_stalled, percent
+from projects.roles import GlobalRole
 from projects.versions import cached_for_projects
 
 if TYPE_CHECKING:
@@ -447,6 +448,54 @@ def member_choices(project: Project) -> list[tuple[int, str]]:
     )
 
 
+def signoff_candidates(project: Project, *roles: str) -> QuerySet[User]:
+    """The active people who may be asked to sign off ``project`` in any of ``roles``.
+
+    The one rule behind the request form's choices and ``services.signoff_request``:
+    the owner's and the lead's sign-offs come from the members holding that role; a
+    reviewer's from a reviewer member, or from someone with the global Reviewer role
+    who is not a member yet (asking makes them one). Nobody else: asking is the only
+    way a lead adds a member, so it must not show the project to just anyone."""
+    users = get_user_model().objects.filter(is_active=True)
+    fits = Q(pk__in=[])
+    for role in roles:
+        fits |= Q(
+            Exists(
+                Membership.objects.filter(
+                    project=project, user=OuterRef("pk"), role=role
+                )
+            )
+        )
+        if role == ProjectRole.REVIEWER:
+            reviewer = get_user_model().groups.through.objects.filter(
+                user_id=OuterRef("pk"), group__name=GlobalRole.REVIEWER.value
+            )
+            member = Membership.objects.filter(project=project, user=OuterRef("pk"))
+            fits |= Q(Exists(reviewer)) & ~Q(Exists(member))
+    return users.filter(fits).order_by("first_name", "last_name", "email")
+
+
+def signoff_refusal(project: Project, role: str, signer: User) -> str | None:
+    """Why ``signer`` may not be asked for ``role``'s sign-off of ``project`` (the
+    rule of ``signoff_candidates``), or None if they may."""
+    if signoff_candidates(project, role).filter(pk=signer.pk).exists():
+        return None
+    if not signer.is_active:
+        return f"{signer} is not an active user."
+    if role != ProjectRole.REVIEWER:
+        return f"{signer} does not hold the {role} role on this project."
+    membership = Membership.objects.filter(project=project, user=signer).first()
+    if membership is None:
+        return (
+            f"{signer} is not a Reviewer: only people with the Reviewer role can be "
+            "asked for a reviewer's sign-off. An admin can give them the role."
+        )
+    return (
+        f"{signer} is the project's {membership.get_role_display().lower()}, "
+        "not a reviewer."
+    )
+
+
 def member_of_role(project: Project, role: ProjectRole) -> User | None:
     """The member holding ``role``, from prefetched memberships when present."""
     for membership in project.memberships.all():
@@ -690,6 +739,7 @@ def gate_data(project_step: ProjectStep) -> gates.GateData:
             evidence_required=item.evidence_required,
             evidence_count=item.evidence_count,
             na_justification=item.na_justification,
+            pk=item.pk,
         )
         for item in ChecklistItem.objects.filter(
             project=project, step_id=project_step.step_id, applicable=True

@@ -7,6 +7,7 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -43,7 +44,6 @@ from projects.models import (
 )
 from projects.notifications import notify
 from projects.progress import template_applies
-from projects.roles import GlobalRole, has_role
 from projects.versions import project_changed
 
 if TYPE_CHECKING:
@@ -440,6 +440,75 @@ def item_update(
     return item
 
 
+class BulkAction(StrEnum):
+    DONE = "done"
+    ASSIGN = "assign"
+    NOT_APPLICABLE = "not_applicable"
+
+
+@transaction.atomic
+def items_bulk_update(
+    *,
+    project: Project,
+    step: Step,
+    item_ids: list[int],
+    action: str,
+    actor: User,
+    assignee: User | None = None,
+    justification: str = "",
+) -> list[ChecklistItem]:
+    """Tick, assign or mark not applicable several items of one step at once: all of
+    them or, if any cannot be changed, none. Each change is the single-item service's
+    (``item_set_state``, ``item_update``), so its rules, history and notifications
+    are the same; the caller checks the user may work the checklist, as for one item."""
+    wanted = set(item_ids)
+    if not wanted:
+        raise ValidationError("Select at least one item.")
+    items = list(
+        ChecklistItem.objects.select_for_update(of=("self",))
+        .select_related("project", "step", "assignee")
+        .filter(project=project, step=step, pk__in=wanted)
+        .order_by("order", "id")
+    )
+    if len(items) != len(wanted):
+        raise ValidationError(
+            "Some of the selected items are not on this step's checklist: nothing was changed."
+        )
+    if any(not item.applicable for item in items):
+        raise ValidationError(
+            "Some of the selected items no longer apply: nothing was changed."
+        )
+    if action == BulkAction.DONE:
+        for item in items:
+            item_set_state(item=item, state=ItemState.DONE, actor=actor)
+    elif action == BulkAction.NOT_APPLICABLE:
+        if not justification.strip():
+            raise ValidationError("Say why the selected items do not apply.")
+        for item in items:
+            item_set_state(
+                item=item,
+                state=ItemState.NOT_APPLICABLE,
+                actor=actor,
+                justification=justification,
+            )
+    elif action == BulkAction.ASSIGN:
+        if assignee is None:
+            raise ValidationError("Choose whom to assign the selected items to.")
+        if not Membership.objects.filter(project=project, user=assignee).exists():
+            raise ValidationError(f"{assignee} is not a member of this project.")
+        for item in items:
+            item_update(
+                item=item,
+                assignee=assignee,
+                due_date=item.due_date,
+                notes=item.notes,
+                actor=actor,
+            )
+    else:
+        raise ValidationError("Choose what to do with the selected items.")
+    return items
+
+
 def _step_url(project: Project, number: int, *, anchor: str = "") -> str:
     url = reverse("projects:step", kwargs={"slug": project.slug, "number": number})
     return f"{url}#{anchor}" if anchor else url
@@ -638,26 +707,14 @@ def signoff_request(
     if project_step.status == StepStatus.DONE:
         raise ValidationError("The step is done already.")
     project = project_step.project
-    membership = Membership.objects.filter(project=project, user=signer).first()
-    if role == ProjectRole.REVIEWER:
-        if membership is None and not has_role(signer, GlobalRole.REVIEWER):
-            # A request is the one way a lead adds a member: only to a Reviewer
-            # (domain.md, "Who may do what"), or anyone could be shown the project.
-            raise ValidationError(
-                f"{signer} is not a Reviewer: only people with the Reviewer role can be "
-                "asked for a reviewer's sign-off. An admin can give them the role."
-            )
-        if membership is None:
-            Membership.objects.create(
-                project=project, user=signer, role=ProjectRole.REVIEWER
-            )
-        elif membership.role != ProjectRole.REVIEWER:
-            raise ValidationError(
-                f"{signer} is the project's {membership.get_role_display().lower()}, not a reviewer."
-            )
-    elif membership is None or membership.role != role:
-        raise ValidationError(
-            f"{signer} does not hold the {role} role on this project."
+    refusal = selectors.signoff_refusal(project, role, signer)
+    if refusal:
+        raise ValidationError(refusal)
+    if not Membership.objects.filter(project=project, user=signer).exists():
+        # Only a Reviewer gets here without a membership (``signoff_candidates``):
+        # the request makes them a reviewer member, so that they can see the project.
+        Membership.objects.create(
+            project=project, user=signer, role=ProjectRole.REVIEWER
         )
     if SignOff.objects.filter(
         project=project,

@@ -35,6 +35,11 @@ urlpatterns = [
         name="item_add",
     ),
     path(
+        "<slug:slug>/steps/<int:number>/items/bulk/",
+        steps.checklist_bulk,
+        name="checklist_bulk",
+    ),
+    path(
         "<slug:slug>/steps/<int:number>/refresh/",
         steps.checklist_refresh,
         name="checklist_refresh",

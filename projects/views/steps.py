@@ -26,6 +26,7 @@ from projects.access import (
     remember_role,
 )
 from projects.forms import (
+    ChecklistBulkForm,
     CustomItemForm,
     EvidenceForm,
     ItemDetailsForm,
@@ -92,8 +93,11 @@ def _step_context(
                 "blocked_reason": project_step.blocked_reason,
             },
         ),
-        "signoff_form": SignOffRequestForm(roles=list(project_step.step.signoff_roles)),
+        "signoff_form": SignOffRequestForm(
+            project=project, roles=list(project_step.step.signoff_roles)
+        ),
         "custom_form": CustomItemForm(),
+        "bulk_form": ChecklistBulkForm(project=project),
         "reopen_form": ReasonForm(),
     }
 
@@ -294,6 +298,39 @@ def custom_item_add(request: AuthedRequest, slug: str, number: int) -> HttpRespo
 
 
 @require_POST
+def checklist_bulk(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
+    """Tick, assign or mark not applicable the selected items, all or none; the
+    same permission as changing one item."""
+    project = get_project_for_user(request.user, slug, Action.WORK_CHECKLIST)
+    project_step = _project_step(project, number)
+    form = ChecklistBulkForm(request.POST, project=project)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return _back_to_step(request, project, number)
+    data = form.cleaned_data
+    try:
+        items = services.items_bulk_update(
+            project=project,
+            step=project_step.step,
+            item_ids=data["item_ids"],
+            action=data["action"],
+            actor=request.user,
+            assignee=data["assignee"],
+            justification=data["justification"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        done = {
+            "done": "ticked",
+            "assign": f"assigned to {data['assignee']}",
+            "not_applicable": "marked not applicable",
+        }[data["action"]]
+        messages.success(request, f"{len(items)} item(s) {done}.")
+    return _back_to_step(request, project, number)
+
+
+@require_POST
 def checklist_refresh(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
     """Pick up catalog changes; ticks, notes and evidence already recorded stay."""
     project = get_project_for_user(request.user, slug, Action.RUN_ASSESSMENT)
@@ -365,7 +402,9 @@ def step_reopen(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
 def signoff_request(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
     project = get_project_for_user(request.user, slug, Action.RUN_ASSESSMENT)
     project_step = _project_step(project, number)
-    form = SignOffRequestForm(request.POST, roles=list(project_step.step.signoff_roles))
+    form = SignOffRequestForm(
+        request.POST, project=project, roles=list(project_step.step.signoff_roles)
+    )
     if form.is_valid():
         try:
             services.signoff_request(

@@ -60,11 +60,28 @@ def test_not_applicable_needs_a_justification():
     assert justified.passed is True
 
 
-def test_long_lists_of_missing_items_are_shortened():
-    result = gates.check_required_items(
-        data(items=[item(f"Item {n}", state="open") for n in range(8)])
-    )
-    assert "and 3 more" in result.reason
+def test_every_missing_item_is_named_and_kept_for_its_link():
+    items = [
+        gates.ItemFacts(f"Item {n}", True, "open", False, 0, "", pk=100 + n)
+        for n in range(8)
+    ]
+    result = gates.check_required_items(data(items=items))
+    assert "more" not in result.reason
+    assert all(f"“Item {n}”" in result.reason for n in range(8))
+    assert result.lead == "8 required item(s) still open:"
+    assert [i.anchor for i in result.items] == [f"item-{100 + n}" for n in range(8)]
+    assert [i.title for i in result.items] == [f"Item {n}" for n in range(8)]
+
+
+def test_every_item_missing_evidence_is_kept_for_its_link():
+    items = [
+        gates.ItemFacts(f"Report {n}", True, "done", True, 0, "", pk=n + 1)
+        for n in range(7)
+    ]
+    result = gates.check_evidence(data(items=items))
+    assert result.passed is False
+    assert [i.pk for i in result.items] == list(range(1, 8))
+    assert "more" not in result.reason
 
 
 def test_evidence_is_needed_where_required():
