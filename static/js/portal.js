@@ -11,6 +11,15 @@
     toggle.setAttribute("aria-expanded", open ? "true" : "false");
   });
 
+  // On a narrow screen a tab bar scrolls sideways: bring the current tab into its view
+  // (scrolling the bar only, never the page, which may have opened at an anchor).
+  document.querySelectorAll(".tabs [aria-current='page']").forEach(function (tab) {
+    var bar = tab.parentElement;
+    if (bar.scrollWidth <= bar.clientWidth) return;
+    var offset = tab.getBoundingClientRect().left - bar.getBoundingClientRect().left;
+    bar.scrollLeft += offset - (bar.clientWidth - tab.offsetWidth) / 2;
+  });
+
   // The board report's Print button.
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) window.print();
@@ -33,8 +42,9 @@
     cancel.textContent = "Cancel";
     var ok = document.createElement("button");
     ok.type = "button";
-    ok.className = "button-danger";
-    ok.textContent = "Confirm";
+    // Destructive by default; an approval (data-confirm-kind="primary") is not.
+    ok.className = form.dataset.confirmKind === "primary" ? "button-primary" : "button-danger";
+    ok.textContent = form.dataset.confirmLabel || "Confirm";
     actions.append(cancel, ok);
     dialog.append(text, actions);
     document.body.append(dialog);
