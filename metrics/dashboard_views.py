@@ -32,7 +32,7 @@ from metrics.health import State, against_target, days_in_month
 from metrics.models import Alert
 from metrics.versions import cached_for_project
 from metrics.vocabulary import Metric
-from portal.money import RATE_PLACES, usd
+from portal.money import usd, usd_rate
 from projects.access import Action, can, get_project_for_user
 from projects.exports import csv_response
 from projects.models import Project
@@ -145,7 +145,7 @@ def _tiles(data: DashboardData, month: MonthCost) -> list[Tile]:
         ),
         Tile(
             "Cost per 1,000 requests",
-            usd(per_1k.value, RATE_PLACES),
+            usd_rate(per_1k.value),
             per_1k.basis,
             State("none", ""),
             "cost_per_1k",

@@ -1,4 +1,4 @@
-"""``{{ amount|usd }}`` and ``{{ rate|usd:4 }}`` in every template (a builtin)."""
+"""``{{ amount|usd }}`` and ``{{ per_1k|usd_rate }}`` in every template (a builtin)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,27 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
-from portal.money import CENTS
-from portal.money import usd as _usd
+from portal import money
 
 register = template.Library()
 
 
 @register.filter
-def usd(value: object, places: int = CENTS) -> str:
+def usd(value: object, places: int = money.CENTS) -> str:
+    amount = _decimal(value)
+    return "—" if amount is None else money.usd(amount, int(places))
+
+
+@register.filter
+def usd_rate(value: object) -> str:
+    amount = _decimal(value)
+    return "—" if amount is None else money.usd_rate(amount)
+
+
+def _decimal(value: object) -> Decimal | None:
     if value is None or value == "":
-        return "—"
+        return None
     try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+        return value if isinstance(value, Decimal) else Decimal(str(value))
     except InvalidOperation:
-        return "—"
-    return _usd(amount, int(places))
+        return None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.template import Context, Template
 
-from portal.money import usd
+from portal.money import usd, usd_rate
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -28,12 +28,13 @@ def test_amounts_are_written_to_the_cent_with_separators(value, shown):
     assert usd(value) == shown
 
 
-def test_rates_per_thousand_requests_keep_four_places():
-    assert usd(Decimal("0.01234"), 4) == "$0.0123"
+def test_rates_per_thousand_requests_under_a_dollar_keep_four_places():
+    assert usd_rate(Decimal("0.01234")) == "$0.0123"
+    assert usd_rate(Decimal("26.51874")) == "$26.52"
 
 
 def test_the_template_filter_is_the_same_rule_everywhere():
-    rendered = Template("{{ a|usd }} {{ b|usd:4 }} {{ c|usd }}").render(
+    rendered = Template("{{ a|usd }} {{ b|usd_rate }} {{ c|usd }}").render(
         Context({"a": Decimal("9876.5"), "b": "0.5", "c": None})
     )
     assert rendered == "$9,876.50 $0.5000 —"
