@@ -34,6 +34,21 @@ def current_step_number(statuses: Mapping[int, str]) -> int | None:
     return None
 
 
+# What a step after the current one is called when work on it has begun early: it is
+# not "In progress", which names the current step (domain.md: the current step is
+# derived, the lowest step not done).
+WORK_AHEAD_LABEL = "Work started"
+
+
+def step_status_label(
+    *, status: str, label: str, number: int, current: int | None
+) -> str:
+    """The word a step's status is shown with; ``label`` is the status's own."""
+    if status == "in_progress" and current is not None and number > current:
+        return WORK_AHEAD_LABEL
+    return label
+
+
 def percent(done: int, total: int) -> int:
     return round(100 * done / total) if total else 0
 

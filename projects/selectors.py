@@ -51,7 +51,13 @@ from projects.models import (
     Step,
     StepStatus,
 )
-from projects.progress import current_step_number, is_overdue, is_stalled, percent
+from projects.progress import (
+    current_step_number,
+    is_overdue,
+    is_stalled,
+    percent,
+    step_status_label,
+)
 from projects.roles import GlobalRole
 from projects.versions import cached_for_projects
 
@@ -653,7 +659,12 @@ def step_summaries(project: Project) -> list[StepSummary]:
                 name=name,
                 short_name=short_name,
                 status=status,
-                status_label=labels.get(status, status),
+                status_label=step_status_label(
+                    status=status,
+                    label=labels.get(status, status),
+                    number=number,
+                    current=current,
+                ),
                 owner=display_name(first, last, email) if email is not None else None,
                 due_date=due_date,
                 done=done,
