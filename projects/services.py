@@ -6,7 +6,7 @@ import contextlib
 import logging
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -341,10 +341,8 @@ def _work_on_step(project_id: int, step_id: int) -> None:
     ORM's ``QuerySet.update`` took four times as long to compile it as PostgreSQL
     took to run it."""
     now = timezone.now()
-    with statement_cursor() as cursor:
-        cursor.execute(_TOUCH_STEP, [now, project_id, step_id, *UNDER_WAY])
-        if cursor.rowcount:
-            return
+    if _note_step_activity(project_id, step_id, now):
+        return
     project_step = (
         ProjectStep.objects.select_for_update()
         .select_related("step")
@@ -354,6 +352,14 @@ def _work_on_step(project_id: int, step_id: int) -> None:
     project_step.status = StepStatus.IN_PROGRESS
     project_step.started_at = project_step.last_activity_at = now
     project_step.save(update_fields=["last_activity_at", "status", "started_at"])
+
+
+def _note_step_activity(project_id: int, step_id: int, now: datetime) -> bool:
+    """Move the activity time of a step under way (what the stalled flag reads);
+    False when the step is not under way, which is left as it is."""
+    with statement_cursor() as cursor:
+        cursor.execute(_TOUCH_STEP, [now, project_id, step_id, *UNDER_WAY])
+        return bool(cursor.rowcount)
 
 
 def _ensure_open_step(project_step: ProjectStep) -> None:
@@ -727,6 +733,8 @@ def signoff_request(
     signoff = SignOff.objects.create(
         project=project, step=step, role=role, signer=signer, requested_by=actor
     )
+    # Asking for a sign-off is work on the step: it is not stalled.
+    _note_step_activity(project.pk, step.pk, signoff.requested_at)
     notify(
         user=signer,
         kind=NotificationKind.SIGNOFF_REQUESTED,
@@ -750,6 +758,7 @@ def signoff_decide(*, signoff: SignOff, approve: bool, comment: str) -> SignOff:
     signoff.comment = comment.strip()
     signoff.decided_at = timezone.now()
     signoff.save(update_fields=["status", "comment", "decided_at"])
+    _note_step_activity(signoff.project_id, signoff.step_id, signoff.decided_at)
     if signoff.requested_by is not None:
         verdict = "approved" if approve else "rejected"
         notify(

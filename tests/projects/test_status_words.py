@@ -40,3 +40,30 @@ def test_an_item_ticked_early_shows_its_step_as_work_started(people):
     assert by_number[1].is_current and by_number[1].status_label != WORK_AHEAD_LABEL
     assert by_number[3].status == "in_progress"
     assert by_number[3].status_label == WORK_AHEAD_LABEL
+
+
+def test_sign_off_requests_and_decisions_count_as_activity(people):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from projects.models import ProjectStep, StepStatus
+
+    project = people["project"]
+    long_ago = timezone.now() - timedelta(days=60)
+    steps = ProjectStep.objects.filter(project=project, step__number=3)
+    steps.update(
+        status=StepStatus.IN_PROGRESS, started_at=long_ago, last_activity_at=long_ago
+    )
+
+    signoff = services.signoff_request(
+        project_step=steps.get(),
+        role="reviewer",
+        signer=people["reviewer"],
+        actor=people["lead"],
+    )
+    assert steps.get().last_activity_at == signoff.requested_at
+
+    steps.update(last_activity_at=long_ago)
+    services.signoff_decide(signoff=signoff, approve=True, comment="")
+    assert steps.get().last_activity_at == signoff.decided_at
