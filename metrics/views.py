@@ -30,7 +30,7 @@ from metrics.forms import (
 from metrics.models import ConnectedService, IngestToken, SyncRun
 from projects.access import Action, can, get_project_for_user
 from projects.models import Project
-from projects.query import query_moment
+from projects.query import query_moment, whole_number
 from projects.roles import is_admin
 from projects.selectors import with_members
 
@@ -348,7 +348,9 @@ def service_map(request: AuthedRequest, slug: str, kind: str) -> HttpResponse:
             "name": label,
             "environment": "production",
             "interval_minutes": 60,
-            "org_service": request.GET.get("org_service"),
+            # The account asked for by ?org_service= (the account select reloads the
+            # page with it): an id, or nothing when it is not one.
+            "org_service": whole_number(request.GET.get("org_service")),
         },
     )
     if request.method == "POST" and form.is_valid():

@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import Q
 
 from portal.models import User
+from projects.formfields import ModelIdsField
 from projects.models import Team
 from projects.roles import GlobalRole
 
@@ -19,7 +20,7 @@ class AccessForm(forms.Form):
         required=False,
         help_text="Global roles. Project roles are given on each project.",
     )
-    teams = forms.ModelMultipleChoiceField(
+    teams = ModelIdsField(
         queryset=Team.objects.all(), widget=forms.CheckboxSelectMultiple, required=False
     )
 
@@ -44,7 +45,7 @@ class InviteForm(AccessForm):
 
 
 class TeamForm(forms.ModelForm):  # type: ignore[type-arg]
-    members = forms.ModelMultipleChoiceField(
+    members = ModelIdsField(
         queryset=User.objects.filter(is_active=True),
         widget=forms.CheckboxSelectMultiple,
         required=False,

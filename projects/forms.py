@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 
 from projects import selectors, uploads
+from projects.formfields import ModelIdsField
 from projects.models import (
     DataClassification,
     Framework,
@@ -39,7 +40,7 @@ class ProjectDetailsMixin(forms.Form):
         initial=DataClassification.INTERNAL,
         help_text="The most sensitive data the system will see. It decides which controls apply.",
     )
-    frameworks = forms.ModelMultipleChoiceField(
+    frameworks = ModelIdsField(
         queryset=Framework.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         required=False,

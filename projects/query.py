@@ -4,7 +4,7 @@ with a message (Django's ``BadRequest``), never a server error further down."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest
@@ -40,7 +40,8 @@ def query_date(request: HttpRequest, name: str) -> date | None:
 
 
 def query_moment(request: HttpRequest, name: str) -> datetime | None:
-    """``?name=`` an ISO 8601 moment with its time zone; None when absent or empty."""
+    """``?name=`` an ISO 8601 moment with its time zone, as UTC; None when absent or
+    empty."""
     raw = request.GET.get(name, "")
     if not raw:
         return None
@@ -50,4 +51,9 @@ def query_moment(request: HttpRequest, name: str) -> datetime | None:
         value = None
     if value is None or value.utcoffset() is None:
         raise BadRequest(f"“{name}” must be an ISO 8601 time with a time zone.")
-    return value
+    try:
+        # 9999-12-31T23:59:59-14:00 is a moment no datetime holds in UTC: converting
+        # it, or showing it in the server's zone, would be an OverflowError.
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise BadRequest(f"“{name}” is out of the range of dates.") from None

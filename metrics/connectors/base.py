@@ -283,6 +283,14 @@ class Http:
             response = self.client.request(
                 method, url, headers=headers, auth=auth, timeout=TIMEOUT, **kwargs
             )
+        except UnicodeEncodeError:
+            # A key or setting with a character outside ASCII cannot go in a header;
+            # no retry would change that.
+            raise ConnectorError(
+                f"A key or setting for {self.provider} holds a character an HTTP "
+                "header cannot carry; paste it exactly as the provider gave it.",
+                permanent=True,
+            ) from None
         except httpx.TransportError as exc:
             # Only its type goes on: its text is the transport's and may quote the
             # request (h11 quotes an illegal header value, key included).

@@ -538,6 +538,20 @@ def test_choosing_another_account_re_renders_only_the_list(
     assert {r.url.host for r in provider_lists.seen} == {"eu.api.openai.com"}
 
 
+@pytest.mark.parametrize("asked", ["²", "9" * 30, "-1"])
+def test_an_account_asked_for_by_something_not_an_id_is_ignored(
+    as_, people, org_openai, provider_lists, asked
+):
+    """?org_service= is read as an id or not at all: "²" passes str.isdigit() but
+    is no number, and was a server error."""
+    response = as_(people["lead"]).get(
+        map_url(people["project"], "openai"), {"org_service": asked}
+    )
+
+    assert response.status_code == 200
+    assert 'value="proj_claims"' in response.content.decode()
+
+
 @pytest.mark.django_db
 def test_the_mapping_form_keeps_outsiders_and_read_only_members_out(
     as_, people, org_openai, provider_lists

@@ -281,3 +281,17 @@ def test_a_failed_call_shows_its_status_not_the_answers_body(caplog):
     # The server log keeps the body for whoever debugs it.
     assert "hunter2-internal" in caplog.text
     assert "sk-lf-0123456789" not in caplog.text
+
+
+def test_a_key_an_http_header_cannot_carry_is_a_clear_permanent_error():
+    http = Http(
+        client=httpx.Client(
+            transport=httpx.MockTransport(lambda r: httpx.Response(200))
+        ),
+        provider="Langfuse",
+        headers={"Authorization": "Bearer sk-²"},
+    )
+    with pytest.raises(ConnectorError) as failed:
+        http.request("GET", "https://langfuse.example/api")
+    assert failed.value.permanent
+    assert "HTTP header cannot carry" in failed.value.message

@@ -293,7 +293,17 @@ def test_settings_are_for_the_lead_and_owner_and_not_for_every_kind(
     assert as_(people["lead"]).get(demo_target).status_code == 404
 
 
-@pytest.mark.parametrize("since", ["2026-12-01T10:00:00", "2026-02-30T10:00:00Z", "x"])
+@pytest.mark.parametrize(
+    "since",
+    [
+        "2026-12-01T10:00:00",
+        "2026-02-30T10:00:00Z",
+        "x",
+        # Moments no datetime holds in UTC: they were an OverflowError.
+        "9999-12-31T23:59:59-14:00",
+        "0001-01-01T00:00:00+14:00",
+    ],
+)
 def test_the_status_partial_refuses_a_time_without_a_zone_or_impossible(
     as_, people, demo, since
 ):
