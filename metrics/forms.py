@@ -14,6 +14,7 @@ from metrics.models import ConnectedService
 from metrics.scopes import PROVIDER_NOUNS, provider_scopes
 from metrics.services import ORG_SCOPE_KEYS
 from metrics.vocabulary import Metric
+from projects.query import whole_number
 
 Kind = ConnectedService.Kind
 
@@ -418,9 +419,9 @@ class OrgMappingForm(forms.Form):
                 chosen = None
             if isinstance(chosen, ConnectedService):
                 return chosen
-        wanted = str(self.initial.get("org_service") or "")
+        wanted = whole_number(str(self.initial.get("org_service") or ""))
         accounts: QuerySet[ConnectedService] = field.queryset  # type: ignore[assignment]
-        found = accounts.filter(pk=wanted).first() if wanted.isdigit() else None
+        found = accounts.filter(pk=wanted).first() if wanted is not None else None
         return found or accounts.first()
 
     def offer_scopes(self) -> None:

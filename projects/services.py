@@ -6,7 +6,7 @@ import contextlib
 import logging
 import os
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
-from portal.rows import statement_cursor
-from projects import selectors, uploads
+from projects import selectors, sql, uploads
 from projects.gates import GateResult
 from projects.models import (
     ChecklistItem,
@@ -320,14 +319,6 @@ def _item_from_template(project: Project, template: ChecklistTemplate) -> Checkl
     )
 
 
-# Steps whose checklist can be worked on without starting them first.
-UNDER_WAY = (StepStatus.IN_PROGRESS, StepStatus.BLOCKED)
-_TOUCH_STEP = (
-    f'UPDATE "{ProjectStep._meta.db_table}" SET "last_activity_at" = %s'
-    ' WHERE "project_id" = %s AND "step_id" = %s AND "status" IN (%s, %s)'
-)
-
-
 def _work_on_step(project_id: int, step_id: int) -> None:
     """Lock the step for the rest of the transaction, refuse work on a done step and
     note the activity (for the stalled flag); work on a step not started starts it.
@@ -337,11 +328,9 @@ def _work_on_step(project_id: int, step_id: int) -> None:
     caused it has its own history row, so the step gets none for every tick of its
     checklist. Nor does it move the projects version: the stalled flag it can clear
     counts in days, and pages rendered from the old time expire within minutes
-    (projects.versions). The UPDATE is written out: every tick runs it, and the
-    ORM's ``QuerySet.update`` took four times as long to compile it as PostgreSQL
-    took to run it."""
+    (projects.versions). The UPDATE is written out (projects.sql)."""
     now = timezone.now()
-    if _note_step_activity(project_id, step_id, now):
+    if sql.touch_step_activity(project_id, step_id, now):
         return
     project_step = (
         ProjectStep.objects.select_for_update()
@@ -352,14 +341,6 @@ def _work_on_step(project_id: int, step_id: int) -> None:
     project_step.status = StepStatus.IN_PROGRESS
     project_step.started_at = project_step.last_activity_at = now
     project_step.save(update_fields=["last_activity_at", "status", "started_at"])
-
-
-def _note_step_activity(project_id: int, step_id: int, now: datetime) -> bool:
-    """Move the activity time of a step under way (what the stalled flag reads);
-    False when the step is not under way, which is left as it is."""
-    with statement_cursor() as cursor:
-        cursor.execute(_TOUCH_STEP, [now, project_id, step_id, *UNDER_WAY])
-        return bool(cursor.rowcount)
 
 
 def _ensure_open_step(project_step: ProjectStep) -> None:
@@ -734,7 +715,7 @@ def signoff_request(
         project=project, step=step, role=role, signer=signer, requested_by=actor
     )
     # Asking for a sign-off is work on the step: it is not stalled.
-    _note_step_activity(project.pk, step.pk, signoff.requested_at)
+    sql.touch_step_activity(project.pk, step.pk, signoff.requested_at)
     notify(
         user=signer,
         kind=NotificationKind.SIGNOFF_REQUESTED,
@@ -758,7 +739,7 @@ def signoff_decide(*, signoff: SignOff, approve: bool, comment: str) -> SignOff:
     signoff.comment = comment.strip()
     signoff.decided_at = timezone.now()
     signoff.save(update_fields=["status", "comment", "decided_at"])
-    _note_step_activity(signoff.project_id, signoff.step_id, signoff.decided_at)
+    sql.touch_step_activity(signoff.project_id, signoff.step_id, signoff.decided_at)
     if signoff.requested_by is not None:
         verdict = "approved" if approve else "rejected"
         notify(

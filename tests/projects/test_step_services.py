@@ -20,6 +20,7 @@ from projects.models import (
     StepStatus,
 )
 from projects.roles import GlobalRole
+from tests.conftest import require
 from tests.factories import UserFactory, approve_requirements, record_daily_metrics
 from tests.projects.conftest import step_of
 
@@ -432,8 +433,10 @@ def test_a_failed_insert_deletes_the_file_it_followed(
     file is written (PostgreSQL checks lengths; SQLite does not)."""
     from django.db import DataError, connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("only PostgreSQL refuses a value longer than its column")
+    require(
+        connection.vendor == "postgresql",
+        "PostgreSQL, which refuses a value longer than its column",
+    )
     settings.MEDIA_ROOT = tmp_path
     monkeypatch.setattr(services.uploads, "content_type_for", lambda name: "x" * 500)
     item = items(people["project"], step__number=3, applicable=True).first()
