@@ -17,8 +17,8 @@ from assessments.models import (
     GapAssessment,
     ModelPrice,
 )
+from core.query import whole_number
 from projects.models import DataClassification
-from projects.query import whole_number
 
 if TYPE_CHECKING:
     from django.http import QueryDict

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from portal.money import usd
+from core.money import usd
 
 # An alert opens when the target is broken on each of the last OPEN_AFTER days, and
 # resolves only once it is met on each of the last RESOLVE_AFTER days.

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from core.money import usd, usd_rate
+from core.query import query_date
 from metrics import alerts, charts, explain
 from metrics.dashboard import (
     DashboardData,
@@ -32,15 +34,13 @@ from metrics.health import State, against_target, days_in_month
 from metrics.models import Alert
 from metrics.versions import cached_for_project
 from metrics.vocabulary import Metric
-from portal.money import usd, usd_rate
 from projects.access import Action, can, get_project_for_user
 from projects.exports import csv_response
 from projects.models import Project
-from projects.query import query_date
 from projects.selectors import with_members
 
 if TYPE_CHECKING:
-    from portal.http import AuthedRequest
+    from core.http import AuthedRequest
 
 RANGES = {"7": 7, "30": 30, "90": 90}
 

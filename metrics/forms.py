@@ -8,13 +8,13 @@ from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 
+from core.query import whole_number
 from metrics.connectors import ConnectorError, outbound
 from metrics.connectors import feedback as fb
 from metrics.models import ConnectedService
 from metrics.scopes import PROVIDER_NOUNS, provider_scopes
 from metrics.services import ORG_SCOPE_KEYS
 from metrics.vocabulary import Metric
-from projects.query import whole_number
 
 Kind = ConnectedService.Kind
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from core.money import usd
 from metrics.dashboard import (
     DashboardData,
     error_rates,
@@ -17,7 +18,6 @@ from metrics.dashboard import (
 )
 from metrics.health import cost_gate_holds, days_in_month
 from metrics.vocabulary import Metric
-from portal.money import usd
 from projects.gates import CheckResult
 from projects.models import Project
 

@@ -26,6 +26,7 @@ from django.db.models import Avg, Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from core.rows import Columns, statement_cursor
 from metrics.models import (
     ONE_EVENT_PER_KEY,
     ConnectedService,
@@ -36,7 +37,6 @@ from metrics.percentiles import rank_of
 from metrics.services import samples_write
 from metrics.versions import metrics_changed
 from metrics.vocabulary import Bucket, Metric, Sample
-from portal.rows import Columns, statement_cursor
 from projects.models import Project
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def token_revoke(*, token: IngestToken) -> None:
 
 
 # Every pushed batch runs the reads and the write below: they are written out
-# (``portal.rows``), as the ORM took longer to compile each of them than
+# (``core.rows``), as the ORM took longer to compile each of them than
 # PostgreSQL took to run it (some 1.5 ms of a batch in all).
 
 

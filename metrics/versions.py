@@ -1,4 +1,4 @@
-"""The metrics version of a project (``portal.versions``): it moves whenever its
+"""The metrics version of a project (``core.versions``): it moves whenever its
 dashboard's inputs do (its daily rollups, its connected services and their last
 successful sync, the source chosen per metric, its approved targets). The
 portfolio's token moves with any project's."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from portal import versions
+from core import versions
 
 T = TypeVar("T")
 
@@ -21,7 +21,7 @@ def _key(project_id: int | None) -> str:
 
 def metrics_changed(project_id: int | None) -> None:
     """New tokens for the project and the portfolio, at once for this transaction's
-    own reads and again once it commits (``portal.versions.changed``)."""
+    own reads and again once it commits (``core.versions.changed``)."""
     versions.changed(
         [PORTFOLIO_KEY] if project_id is None else [PORTFOLIO_KEY, _key(project_id)]
     )

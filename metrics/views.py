@@ -16,6 +16,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING
 
+from core.query import query_moment, whole_number
 from metrics import ingest, selectors, services
 from metrics.connectors import ConnectorError
 from metrics.forms import (
@@ -30,12 +31,11 @@ from metrics.forms import (
 from metrics.models import ConnectedService, IngestToken, SyncRun
 from projects.access import Action, can, get_project_for_user
 from projects.models import Project
-from projects.query import query_moment, whole_number
 from projects.roles import is_admin
 from projects.selectors import with_members
 
 if TYPE_CHECKING:
-    from portal.http import AuthedRequest
+    from core.http import AuthedRequest
 
 
 @require_GET

@@ -5,13 +5,8 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
+from core.names import display_name
 from projects.audit import AuditTrail
-
-
-def display_name(first_name: str, last_name: str, email: str) -> str:
-    """How a person is named on every page: full name, else email (``User.display_name``
-    for reads that fetch only these three columns)."""
-    return f"{first_name} {last_name}".strip() or email
 
 
 class UserManager(BaseUserManager["User"]):

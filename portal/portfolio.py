@@ -13,7 +13,7 @@ from typing import Any
 from django.http import QueryDict
 from django.utils.safestring import SafeString, mark_safe
 
-from portal.money import usd
+from core.money import usd
 from portal.selectors import SORT_FIELDS, PortfolioFilters, days_in_step, risk_reasons
 from projects.models import ProjectStatus
 from projects.selectors import LAUNCHED

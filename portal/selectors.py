@@ -41,13 +41,13 @@ from django.db.models.functions import (
 from django.utils import timezone
 
 from assessments.models import AssessmentCriterion, CriterionScore, GapAssessment
+from core import versions
+from core.money import usd
 from metrics.dashboard import CountingServices, counting_services
 from metrics.health import budget_forecast
 from metrics.models import Alert, DailyRollup
 from metrics.versions import PORTFOLIO_KEY as METRICS_PORTFOLIO_KEY
 from metrics.vocabulary import Metric
-from portal import versions
-from portal.money import usd
 from projects.access import visible_projects
 from projects.models import (
     ProjectRole,

@@ -134,7 +134,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "timeout": 10,
     }
     # Prepared on the server: the few written-out statements of the hottest
-    # requests (portal.rows.statement_cursor). Django's own queries never are.
+    # requests (core.rows.statement_cursor). Django's own queries never are.
     # Off for a pooler in transaction mode that cannot keep prepared statements.
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
         0 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None

@@ -21,7 +21,7 @@ from simple_history.signals import (
     pre_create_historical_record,
 )
 
-from portal.rows import statement_cursor
+from core.rows import statement_cursor
 
 if TYPE_CHECKING:
     from portal.models import User

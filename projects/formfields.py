@@ -7,14 +7,14 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from projects.query import whole_number
+from core.query import whole_number
 
 
 class ModelIdsField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
     """Several objects chosen by id (checkboxes of teams, people, frameworks).
 
     Each submitted value must be a whole number an id column holds
-    (``projects.query.whole_number``), or the field says it is not a valid value
+    (``core.query.whole_number``), or the field says it is not a valid value
     before any query: Django looks the ids up with ``pk__in``, which SQLite answers
     with an OverflowError, not an empty result, for an id of 30 digits."""
 

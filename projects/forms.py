@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 
+from core.query import whole_number
 from projects import selectors, uploads
 from projects.formfields import ModelIdsField
 from projects.models import (
@@ -21,7 +22,6 @@ from projects.models import (
     Team,
     UseCase,
 )
-from projects.query import whole_number
 from projects.roles import is_admin
 
 # A date input takes only ISO dates, whatever the locale shows elsewhere.

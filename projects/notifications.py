@@ -11,14 +11,14 @@ from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from portal import versions
+from core import versions
+from core.query import whole_number
 from projects.models import (
     Notification,
     NotificationKind,
     NotificationPreference,
     Project,
 )
-from projects.query import whole_number
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

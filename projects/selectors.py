@@ -33,9 +33,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from portal.models import display_name
-from portal.rows import Columns, statement_cursor
-from portal.versions import digest
+from core.names import display_name
+from core.rows import Columns, statement_cursor
+from core.versions import digest
 from projects import gates
 from projects.access import audience, role_sql, visible_projects
 from projects.models import (
@@ -540,7 +540,7 @@ def checklist_item_for(user: User, pk: int) -> tuple[ChecklistItem, str | None] 
     on that project, in one statement; None if there is no such item.
 
     Every tick, assignment and evidence change starts here, so the statement is
-    written out (``portal.rows``) instead of compiled by the ORM on every request,
+    written out (``core.rows``) instead of compiled by the ORM on every request,
     which cost more than running it. It is the query
     ``ChecklistItem.objects.select_related("project", "assignee")`` with the role
     annotated as ``role_of_user`` writes it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from portal.rows import statement_cursor
+from core.rows import statement_cursor
 from projects.models import ProjectStep, StepStatus
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""The projects version (``portal.versions``): it moves whenever anything the projects
+"""The projects version (``core.versions``): it moves whenever anything the projects
 table or the portfolio shows or filters on changes, apart from metrics
 (``metrics.versions``): a project, its steps, members, team, frameworks, approved
 requirements, gap assessments and alerts, the steps themselves, or a person's name.
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from portal import versions
+from core import versions
 
 T = TypeVar("T")
 

@@ -19,7 +19,7 @@ from projects.models import Project
 from projects.selectors import with_members
 
 if TYPE_CHECKING:
-    from portal.http import AuthedRequest
+    from core.http import AuthedRequest
 
 
 def _partner_initial(latest: PartnerScoring | None) -> dict[str, Any]:

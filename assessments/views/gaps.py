@@ -23,13 +23,13 @@ from assessments.forms import (
 )
 from assessments.models import AssessmentCriterion, AssessmentDraft, CriterionScore
 from assessments.readiness import LEVELS, trend
+from core.query import whole_number
 from projects.access import Action, can, get_project_for_user
 from projects.models import Project
-from projects.query import whole_number
 from projects.selectors import with_members
 
 if TYPE_CHECKING:
-    from portal.http import AuthedRequest
+    from core.http import AuthedRequest
 
 
 def _gaps_page(

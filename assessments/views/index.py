@@ -13,7 +13,7 @@ from assessments.selectors import portfolio_assessments
 from projects.models import Team
 
 if TYPE_CHECKING:
-    from portal.http import AuthedRequest
+    from core.http import AuthedRequest
 
 
 @require_GET

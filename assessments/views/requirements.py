@@ -18,7 +18,7 @@ from projects.access import Action, can, get_project_for_user
 from projects.selectors import with_members
 
 if TYPE_CHECKING:
-    from portal.http import AuthedRequest
+    from core.http import AuthedRequest
 
 
 @require_http_methods(["GET", "POST"])

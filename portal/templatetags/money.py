@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
-from portal import money
+from core import money
 
 register = template.Library()
 

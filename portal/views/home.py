@@ -16,9 +16,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
+from core import versions
+from core.http import AuthedRequest
 from metrics.versions import PORTFOLIO_KEY as METRICS_KEY
-from portal import charts, versions
-from portal.http import AuthedRequest
+from portal import charts
 from portal.portfolio import (
     Row,
     csv_rows,

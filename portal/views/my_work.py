@@ -9,12 +9,12 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from core.query import whole_number
 from portal import my_work as selectors
 from portal.my_work import WorkKind
-from projects.query import whole_number
 
 if TYPE_CHECKING:
-    from portal.http import AuthedRequest
+    from core.http import AuthedRequest
 
 PAGE_SIZE = 50
 _KINDS = {kind.value: kind for kind in WorkKind}

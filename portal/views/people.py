@@ -14,9 +14,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.http import AuthedRequest
 from portal import services
 from portal.forms import AccessForm, InviteForm, TeamForm
-from portal.http import AuthedRequest
 from portal.models import User
 from projects import services as project_services
 from projects.models import Membership, Team

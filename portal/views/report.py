@@ -16,9 +16,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core.http import AuthedRequest
+from core.money import usd
 from portal import svg_charts
-from portal.http import AuthedRequest
-from portal.money import usd
 from portal.portfolio import filters_description, filters_from, filters_query, row_of
 from portal.selectors import (
     Portfolio,

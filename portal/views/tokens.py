@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from core.http import AuthedRequest
 from portal import tokens
 from portal.forms import ApiTokenForm
-from portal.http import AuthedRequest
 from portal.models import PersonalAccessToken
 
 

@@ -14,12 +14,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
+from core.query import whole_number
 from projects import notifications
 from projects.models import Notification, NotificationKind, NotificationPreference
-from projects.query import whole_number
 
 if TYPE_CHECKING:
-    from portal.http import AuthedRequest
+    from core.http import AuthedRequest
     from portal.models import User
 
 PAGE_SIZE = 50

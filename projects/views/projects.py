@@ -15,18 +15,18 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
-from portal.versions import digest
+from core.query import whole_number
+from core.versions import digest
 from projects import activity, selectors, services
 from projects.access import Action, can, get_project_for_user
 from projects.forms import MemberForm, OwnerTransferForm, ProjectCreateForm, ProjectForm
 from projects.models import Framework, Membership, ProjectStatus, Team
-from projects.query import whole_number
 from projects.roles import may_create_projects
 from projects.selectors import ProjectFilters
 from projects.versions import cached_for_project_page
 
 if TYPE_CHECKING:
-    from portal.http import AuthedRequest
+    from core.http import AuthedRequest
 
 # The stalled and overdue flags on the project page follow the clock as well as the
 # data: its rendering is kept at most this long even when nothing changes.

@@ -47,7 +47,7 @@ from projects.models import (
 )
 
 if TYPE_CHECKING:
-    from portal.http import AuthedRequest
+    from core.http import AuthedRequest
 
 # The step page's region that asks for a refresh after a checklist change; the
 # answer refreshes the stepper and the gate as well.

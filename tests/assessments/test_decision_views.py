@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from assessments import costs, scoring
 from assessments.models import CostScenario, ModelPrice, PartnerScoring, ScenarioTier
-from portal.money import usd
+from core.money import usd
 from projects import services as project_services
 from tests.assessments.conftest import HTMX, shown
 from tests.factories import approve_requirements

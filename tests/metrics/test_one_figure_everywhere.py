@@ -15,6 +15,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.money import usd
 from metrics import alerts, gates
 from metrics import services as metric_services
 from metrics.dashboard import error_rates, month_cost, project_dashboard
@@ -22,7 +23,6 @@ from metrics.health import budget_forecast, days_in_month
 from metrics.models import Alert, ConnectedService, MetricSource
 from metrics.vocabulary import Bucket, Metric, Sample
 from portal import tokens
-from portal.money import usd
 from portal.selectors import Portfolio, portfolio_projects
 from projects.roles import GlobalRole
 from tests.factories import UserFactory, approve_requirements

@@ -9,9 +9,9 @@ from django.core.exceptions import BadRequest, ValidationError
 from django.test import RequestFactory
 from django.urls import reverse
 
+from core.query import query_moment, whole_number
 from projects.formfields import ModelIdsField
 from projects.models import Team
-from projects.query import query_moment, whole_number
 from tests.factories import TeamFactory
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.template import Context, Template
 
-from portal.money import usd, usd_rate
+from core.money import usd, usd_rate
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 

@@ -1,4 +1,4 @@
-"""portal.rows: instances built from a hand-written SELECT are the ORM's own."""
+"""core.rows: instances built from a hand-written SELECT are the ORM's own."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from django.db import connection
 
+from core.rows import Columns, statement_cursor
 from metrics.models import ConnectedService
 from portal.models import User
-from portal.rows import Columns, statement_cursor
 from tests.conftest import require
 from tests.factories import ProjectFactory, UserFactory
 
