@@ -33,7 +33,8 @@ from portal.selectors import (
 )
 from projects.access import get_project_for_user
 from projects.models import ProjectRole
-from projects.selectors import LAUNCHED, member_of_role, step_summaries
+from projects.selectors import LAUNCHED, member_of_role
+from projects.step_selectors import step_summaries
 
 RATE = "120/m"  # per token: generous for a BI refresh paging through the portfolio
 DEFAULT_LIMIT = 50

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
-from projects import selectors, sql, uploads
+from projects import selectors, sql, step_selectors, uploads
 from projects.gates import GateResult
 from projects.models import (
     ChecklistItem,
@@ -652,7 +652,7 @@ def step_mark_done(*, project_step: ProjectStep) -> GateResult:
         .select_related("step", "project")
         .get(pk=project_step.pk)
     )
-    result = selectors.gate_result(project_step)
+    result = step_selectors.gate_result(project_step)
     if not result.passed:
         raise GateFailed(result)
     now = timezone.now()

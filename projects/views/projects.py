@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from core.query import whole_number
 from core.versions import digest
-from projects import activity, selectors, services
+from projects import activity, selectors, services, step_selectors, table
 from projects.access import Action, can, get_project_for_user
 from projects.forms import MemberForm, OwnerTransferForm, ProjectCreateForm, ProjectForm
 from projects.models import Framework, Membership, ProjectStatus, Team
@@ -57,11 +57,11 @@ def _filters_from(request: AuthedRequest) -> ProjectFilters:
 @require_GET
 def project_list(request: AuthedRequest) -> HttpResponse:
     filters = _filters_from(request)
-    table = selectors.project_table_page(
+    rows = table.project_table_page(
         request.user, filters, request.GET.get("page"), PAGE_SIZE
     )
     # The pagination links need only the count and the page number.
-    page = Paginator(range(table.count), PAGE_SIZE).page(table.number)
+    page = Paginator(range(rows.count), PAGE_SIZE).page(rows.number)
     # The filters as they will appear in links and the pushed URL: no empty values.
     shown = QueryDict(mutable=True)
     for key, values in request.GET.lists():
@@ -70,7 +70,7 @@ def project_list(request: AuthedRequest) -> HttpResponse:
             shown.setlist(key, kept)
     context: dict[str, Any] = {
         "page": page,
-        "rows_html": table.rows_html,
+        "rows_html": rows.rows_html,
         "filters": filters,
         "query": filters.query,
         "querystring": shown.urlencode(),
@@ -125,7 +125,7 @@ def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
             {
                 "project": project,
                 "tab": "overview",
-                "steps": selectors.step_summaries(project),
+                "steps": step_selectors.step_summaries(project),
                 "memberships": project.memberships.all(),
                 "may_edit": may_edit,
             },

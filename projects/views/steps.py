@@ -17,7 +17,7 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
-from projects import selectors, services
+from projects import selectors, services, step_selectors
 from projects.access import (
     Action,
     can,
@@ -66,7 +66,7 @@ def _step_context(
     request: AuthedRequest, project: Project, project_step: ProjectStep
 ) -> dict[str, Any]:
     selectors.with_members(project)
-    steps = selectors.step_summaries(project)
+    steps = step_selectors.step_summaries(project)
     user = request.user
     return {
         "project": project,
@@ -75,9 +75,9 @@ def _step_context(
         "project_step": project_step,
         "steps": steps,
         "summary": steps[project_step.step.number - 1],
-        "items": selectors.step_checklist(project, project_step.step_id),
-        "signoffs": selectors.step_signoffs(project, project_step.step_id),
-        "gate": selectors.gate_result(project_step),
+        "items": step_selectors.step_checklist(project, project_step.step_id),
+        "signoffs": step_selectors.step_signoffs(project, project_step.step_id),
+        "gate": step_selectors.gate_result(project_step),
         "may_work": can(user, project, Action.WORK_CHECKLIST),
         "may_run": can(user, project, Action.RUN_ASSESSMENT),
         "may_edit": can(user, project, Action.EDIT),
@@ -116,7 +116,9 @@ def step_detail(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
 def current_step(request: AuthedRequest, slug: str) -> HttpResponse:
     """The Steps tab opens on the project's current step (step 7 once launched)."""
     project = get_project_for_user(request.user, slug)
-    current = next((s for s in selectors.step_summaries(project) if s.is_current), None)
+    current = next(
+        (s for s in step_selectors.step_summaries(project) if s.is_current), None
+    )
     return redirect(
         "projects:step", slug=project.slug, number=current.number if current else 7
     )
@@ -133,7 +135,7 @@ def _item_for(
     query with the step and the ticker joined (and the catalogue ordering) than
     running it. A tick sets the ticker itself; the step is read by number only to
     redirect a request without htmx, and the evidence only to render a whole row."""
-    found = selectors.checklist_item_for(request.user, pk)
+    found = step_selectors.checklist_item_for(request.user, pk)
     if found is None or found[0].project.slug != slug:
         # No such item in a project the user may see: 404 (or 403) as the project's
         # own check answers, with its logging; else 404 for the missing item.
@@ -174,7 +176,7 @@ def _render_item(
     if head_only:
         response = render(request, "projects/_checklist_item.html#head", context)
     else:
-        selectors.with_evidence(item)
+        step_selectors.with_evidence(item)
         context |= {"members": selectors.member_choices(project), "error": error}
         response = render(request, "projects/_checklist_item.html", context)
         if request.htmx.target != f"item-{item.pk}":

@@ -27,7 +27,7 @@ from assessments.models import (
 )
 from projects import services as project_services
 from projects.models import ChecklistItem
-from projects.selectors import gate_result
+from projects.step_selectors import gate_result
 from tests.factories import UserFactory
 from tests.projects.conftest import step_of
 

@@ -14,7 +14,7 @@ from assessments.forms import LEVEL_ERROR
 from assessments.models import AssessmentCriterion, CriterionScore, GapAssessment
 from projects import services as project_services
 from projects.models import ChecklistItem, ItemState
-from projects.selectors import gate_result
+from projects.step_selectors import gate_result
 from tests.factories import UserFactory
 from tests.projects.conftest import step_of
 

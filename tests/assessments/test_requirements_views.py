@@ -490,7 +490,7 @@ def test_step_1_cannot_be_done_until_the_owner_approves_a_version(as_, people):
 
 
 def test_the_step_1_check_passes_once_a_complete_version_is_approved(as_, people):
-    from projects.selectors import gate_result
+    from projects.step_selectors import gate_result
 
     project, owner = people["project"], people["owner"]
 

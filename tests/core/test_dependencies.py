@@ -52,7 +52,7 @@ def _imports(module: str, path: Path, known: set[str]) -> set[str]:
             base = node.module or ""
             if node.level:
                 package = module.split(".")
-                if not path.name == "__init__.py":
+                if path.name != "__init__.py":
                     package = package[:-1]
                 package = package[: len(package) - (node.level - 1)]
                 base = ".".join([*package, base] if base else package)
@@ -91,8 +91,7 @@ def test_core_imports_no_runway_app() -> None:
     assert {
         module: sorted(t for t in targets if not t.startswith("core"))
         for module, targets in graph.items()
-        if module.startswith("core")
-        and any(not t.startswith("core") for t in targets)
+        if module.startswith("core") and any(not t.startswith("core") for t in targets)
     } == {}
 
 
@@ -121,7 +120,9 @@ def test_no_import_cycle() -> None:
     assert [" -> ".join(c) for c in cycles] == []
 
 
-@pytest.mark.parametrize("module", ["projects.selectors", "metrics.ingest", "portal.selectors"])
+@pytest.mark.parametrize(
+    "module", ["projects.selectors", "metrics.ingest", "portal.selectors"]
+)
 def test_the_reader_sees_imports(module: str) -> None:
     # Guards the test itself: a reader that saw nothing would pass every check above.
     assert _graph()[module]

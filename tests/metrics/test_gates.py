@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from metrics.vocabulary import Metric
-from projects.selectors import gate_result
+from projects.step_selectors import gate_result
 from tests.factories import approve_requirements, record_daily_metrics
 from tests.projects.conftest import step_of
 

@@ -153,7 +153,7 @@ def _world() -> World:
     )
     from projects.notifications import notify
     from projects.roles import GlobalRole
-    from projects.selectors import step_summaries
+    from projects.step_selectors import step_summaries
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(demo, "PORTFOLIO", demo.PORTFOLIO[:DEMO_PROJECTS])

@@ -8,7 +8,7 @@ import pytest
 from projects import services
 from projects.models import ChecklistItem, ItemState
 from projects.progress import WORK_AHEAD_LABEL, step_status_label
-from projects.selectors import step_summaries
+from projects.step_selectors import step_summaries
 
 pytestmark = pytest.mark.django_db
 

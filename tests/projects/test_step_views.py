@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from projects import selectors, services
+from projects import services, step_selectors
 from projects.models import (
     ChecklistItem,
     Evidence,
@@ -273,7 +273,7 @@ def test_an_item_is_read_with_its_project_assignee_and_the_viewers_role_at_once(
         pk=item.pk
     )
     with django_assert_num_queries(1):
-        found, role = selectors.checklist_item_for(lead, item.pk)
+        found, role = step_selectors.checklist_item_for(lead, item.pk)
         assert (found.project, found.assignee) == (project, lead)
         assert found.project.name == project.name
         assert found.assignee.display_name == lead.display_name
@@ -282,9 +282,9 @@ def test_an_item_is_read_with_its_project_assignee_and_the_viewers_role_at_once(
         f.attname: getattr(found, f.attname) for f in item._meta.concrete_fields
     } == {f.attname: getattr(expected, f.attname) for f in item._meta.concrete_fields}
     unassigned = first_item(project, assignee=None)
-    found, role = selectors.checklist_item_for(outsider, unassigned.pk)
+    found, role = step_selectors.checklist_item_for(outsider, unassigned.pk)
     assert found == unassigned and found.assignee is None and role is None
-    assert selectors.checklist_item_for(lead, 10**9) is None
+    assert step_selectors.checklist_item_for(lead, 10**9) is None
 
 
 def test_not_applicable_without_a_reason_shows_the_error_in_the_row_and_changes_nothing(
