@@ -29,11 +29,12 @@ from portal.selectors import (
     Portfolio,
     PortfolioFilters,
     days_in_step,
-    risk_reasons,
 )
 from projects.access import get_project_for_user
 from projects.models import ProjectRole
-from projects.selectors import LAUNCHED, member_of_role
+from projects.progress import LAUNCHED
+from projects.risk import risk_reasons
+from projects.selectors import member_of_role
 from projects.step_selectors import step_summaries
 
 RATE = "120/m"  # per token: generous for a BI refresh paging through the portfolio

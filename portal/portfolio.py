@@ -7,16 +7,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from html import escape
 from typing import Any
 
 from django.http import QueryDict
-from django.utils.safestring import SafeString, mark_safe
 
 from core.money import usd
-from portal.selectors import SORT_FIELDS, PortfolioFilters, days_in_step, risk_reasons
+from portal.selectors import SORT_FIELDS, PortfolioFilters, days_in_step
 from projects.models import ProjectStatus
-from projects.selectors import LAUNCHED
+from projects.progress import LAUNCHED
+from projects.risk import risk_reasons
 
 FILTER_KEYS = ("team", "framework", "status", "step", "at_risk", "sort")
 
@@ -112,6 +111,10 @@ class Row:
     target_launch: date | None
 
     @property
+    def is_launched(self) -> bool:
+        return self.step == LAUNCHED
+
+    @property
     def step_label(self) -> str:
         return "Launched" if self.step == LAUNCHED else f"{self.step} of 7"
 
@@ -146,62 +149,6 @@ class Row:
             and self.quality_target is not None
             and self.quality < self.quality_target
         )
-
-    def html(self) -> str:
-        """The row of the portfolio table, every text escaped: built here because a
-        template spends more on fifty rows of lookups and conditions than the page's
-        SQL takes."""
-        step = (
-            '<span class="badge badge-launched">Launched</span>'
-            if self.step == LAUNCHED
-            else self.step_label
-        )
-        spend_class = "num text-red" if self.over_budget else "num"
-        over = (
-            ' <span class="visually-hidden">over budget</span>'
-            if self.over_budget
-            else ""
-        )
-        quality_class = "num text-red" if self.below_quality_target else "num"
-        below = (
-            ' <span class="visually-hidden">below target</span>'
-            if self.below_quality_target
-            else ""
-        )
-        url = escape(self.url)
-        alerts = (
-            f'<a href="{url}dashboard/">{self.open_alerts}</a>'
-            if self.open_alerts
-            else "0"
-        )
-        reasons = (
-            " ".join(
-                f'<span class="flag {"flag-red" if r == "open alert" else "flag-amber"}">'
-                f"{escape(r)}</span>"
-                for r in self.risk_reasons
-            )
-            or '<span class="subtle">—</span>'
-        )
-        days = "—" if self.days_in_step is None else str(self.days_in_step)
-        return (
-            f'<tr><td><a href="{url}">{escape(self.name)}</a></td>'
-            f"<td>{escape(self.team)}</td><td>{step}</td>"
-            f'<td><span class="badge badge-{escape(self.status)}">'
-            f"{escape(self.status_label)}</span></td>"
-            f'<td class="num">{self.readiness_text}</td>'
-            f'<td class="{spend_class}"><a href="{url}dashboard/why/?figure=cost'
-            f'&amp;range=month" title="Why this number?">{self.spend_text}</a>'
-            f'<span class="subtle"> / {self.budget_text}</span>{over}</td>'
-            f'<td class="{quality_class}">{self.quality_text}'
-            f'<span class="subtle"> / {self.quality_target_text}</span>{below}</td>'
-            f'<td class="num">{alerts}</td><td class="num">{days}</td>'
-            f"<td>{escape(self.owner) or '—'}</td><td>{reasons}</td></tr>"
-        )
-
-
-def rows_html(rows: Iterable[Row]) -> SafeString:
-    """The table body (each row escapes its own text)."""
-    return mark_safe("\n".join(row.html() for row in rows))  # noqa: S308
 
 
 def row_of(project: Any, today: date) -> Row:

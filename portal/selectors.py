@@ -14,13 +14,11 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.conf import settings
 from django.db.models import (
     Avg,
     Case,
     Count,
     DecimalField,
-    Exists,
     F,
     FloatField,
     Max,
@@ -51,17 +49,12 @@ from metrics.vocabulary import Metric
 from projects.access import visible_projects
 from projects.models import (
     ProjectRole,
-    ProjectStatus,
     ProjectStep,
     Step,
     StepStatus,
 )
-from projects.selectors import (
-    LAUNCHED,
-    ProjectFilters,
-    member_name,
-    project_list_for_user,
-)
+from projects.progress import LAUNCHED
+from projects.selectors import ProjectFilters, member_name, project_list_for_user
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -178,8 +171,6 @@ def portfolio_projects(
     approved budget, quality against its target, open alerts and days in the step."""
     filters = filters or PortfolioFilters()
     today = today or timezone.localdate()
-    now = timezone.now()
-    stalled_before = now - timedelta(days=settings.RUNWAY_STALLED_AFTER_DAYS)
     approved = "requirements__approved_version__"
     current_step = ProjectStep.objects.filter(project=OuterRef("pk")).exclude(
         status=StepStatus.DONE
@@ -215,14 +206,6 @@ def portfolio_projects(
                 ),
                 Value(0),
             ),
-            has_open_alert=Exists(
-                Alert.objects.filter(project=OuterRef("pk"), status=Alert.Status.OPEN)
-            ),
-            owner_says_at_risk=Q(
-                status__in=[ProjectStatus.AT_RISK, ProjectStatus.BLOCKED]
-            ),
-            stalled=Q(current_activity__lt=stalled_before, current_step__lt=LAUNCHED)
-            & ~Q(current_step_status=StepStatus.NOT_STARTED),
             step_started_at=Subquery(
                 current_step.order_by("step__number").values("started_at")[:1]
             ),
@@ -248,16 +231,8 @@ def portfolio_projects(
         )
     )
     if filters.at_risk:
-        projects = projects.filter(AT_RISK)
+        projects = projects.filter(at_risk=True)  # type: ignore[misc]
     return projects.order_by(*_ordering(filters.sort))
-
-
-AT_RISK = (
-    Q(owner_says_at_risk=True)
-    | Q(has_open_alert=True)
-    | Q(has_overdue_step=True)
-    | Q(stalled=True)
-)
 
 
 @dataclass(frozen=True)
@@ -456,7 +431,7 @@ def _overview(
     # subqueries once per FILTER that mentions them (ten times over, measured).
     totals = projects.order_by()[:MAX_PROJECTS].aggregate(
         n_projects=Count("pk"),
-        n_at_risk=Count("pk", filter=AT_RISK),
+        n_at_risk=Count("pk", filter=Q(at_risk=True)),
         total_budgets=Sum("budget"),
         n_assessed=Count("pk", filter=Q(readiness__isnull=False)),
         mean_readiness=Avg("readiness"),
@@ -491,20 +466,6 @@ def _overview(
         average_quality_target=_float(quality["mean_target"]),
         funnel=funnel,
     )
-
-
-def risk_reasons(project: Any) -> list[str]:
-    """Why a project from ``portfolio_projects`` is at risk, in words (no queries)."""
-    reasons = []
-    if getattr(project, "owner_says_at_risk", False):
-        reasons.append(f"owner says {project.get_status_display().lower()}")
-    if getattr(project, "has_open_alert", False):
-        reasons.append("open alert")
-    if getattr(project, "has_overdue_step", False):
-        reasons.append("overdue step")
-    if getattr(project, "stalled", False):
-        reasons.append("stalled")
-    return reasons
 
 
 def days_in_step(project: Any, today: date) -> int | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import date, datetime, timedelta
 
+LAUNCHED = 8  # the "current step" of a project whose seven steps are all done
+
 CLASSIFICATION_ORDER = ["public", "internal", "confidential", "regulated"]
 
 

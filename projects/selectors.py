@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
@@ -24,7 +22,6 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
-from django.utils import timezone
 
 from core.names import display_name
 from projects.access import audience, visible_projects
@@ -35,17 +32,13 @@ from projects.models import (
     ProjectStep,
     StepStatus,
 )
-from projects.progress import (
-    is_stalled,
-)
+from projects.progress import LAUNCHED
+from projects.risk import risk_reasons, with_risk
 from projects.roles import GlobalRole
 from projects.versions import cached_for_projects
 
 if TYPE_CHECKING:
     from portal.models import User
-
-
-LAUNCHED = 8  # the "current step" of a project whose seven steps are all done
 
 
 @dataclass(frozen=True)
@@ -59,7 +52,7 @@ class ProjectFilters:
     framework: str = ""
     owner: int | None = None
     mine: bool = False
-    flagged: bool = False
+    at_risk: bool = False
     sort: str = "name"
 
 
@@ -105,7 +98,6 @@ def _with_step_facts(projects: QuerySet[Project]) -> QuerySet[Project]:
                 "at"
             )[:1]
         ),
-        has_overdue_step=Exists(not_done.filter(due_date__lt=timezone.localdate())),
     )
 
 
@@ -133,14 +125,19 @@ def member_name(role: ProjectRole) -> Subquery:
 def project_list_for_user(
     user: User, *, query: str = "", filters: ProjectFilters | None = None
 ) -> QuerySet[Project]:
-    """Visible, unarchived projects with team, members and step facts, filtered and sorted."""
+    """Visible, unarchived projects with team, members, step facts and why each is
+    at risk (``projects.risk``), filtered and sorted."""
     filters = filters or ProjectFilters(query=query)
-    projects = _with_step_facts(
-        visible_projects(user)
-        .filter(archived_at__isnull=True)
-        .select_related("team")
-        .prefetch_related(
-            Prefetch("memberships", queryset=Membership.objects.select_related("user"))
+    projects = with_risk(
+        _with_step_facts(
+            visible_projects(user)
+            .filter(archived_at__isnull=True)
+            .select_related("team")
+            .prefetch_related(
+                Prefetch(
+                    "memberships", queryset=Membership.objects.select_related("user")
+                )
+            )
         )
     )
     if filters.query:
@@ -161,15 +158,8 @@ def project_list_for_user(
         )
     if filters.mine:
         projects = projects.filter(memberships__user=user)
-    if filters.flagged:
-        stalled_before = timezone.now() - timedelta(
-            days=settings.RUNWAY_STALLED_AFTER_DAYS
-        )
-        projects = projects.filter(
-            Q(has_overdue_step=True)
-            | Q(current_activity__lt=stalled_before, current_step__lt=LAUNCHED)
-            & ~Q(current_step_status=StepStatus.NOT_STARTED)
-        )
+    if filters.at_risk:
+        projects = projects.filter(at_risk=True)  # type: ignore[misc]
     if filters.framework or filters.owner or filters.mine:
         # Only these joins can repeat a project. DISTINCT otherwise made the page's
         # count compute every step-fact subquery for every visible project.
@@ -183,34 +173,6 @@ TABLE_CACHE_SECONDS = 300
 # Every change of a membership or a name moves the projects version; the timeout
 # only bounds what an unsignalled write (a bulk insert, the shell) could leave.
 MEMBERS_CACHE_SECONDS = 3600
-
-
-def is_project_stalled(project: Project) -> bool:
-    """For a project from ``project_list_for_user``: no activity in its current step lately."""
-    return step_is_stalled(
-        getattr(project, "current_step", LAUNCHED),
-        getattr(project, "current_step_status", None),
-        getattr(project, "current_activity", None),
-        timezone.now(),
-    )
-
-
-def step_is_stalled(
-    current_step: int,
-    current_step_status: str | None,
-    current_activity: datetime | None,
-    now: datetime,
-) -> bool:
-    return (
-        current_step != LAUNCHED
-        and current_step_status != StepStatus.NOT_STARTED
-        and is_stalled(
-            last_activity=current_activity,
-            started=None,
-            now=now,
-            days=settings.RUNWAY_STALLED_AFTER_DAYS,
-        )
-    )
 
 
 @dataclass(frozen=True)
@@ -253,6 +215,12 @@ def project_owners(user: User) -> list[tuple[int, str]]:
     return cached_for_projects(
         f"owners:{audience(user)}", build, timeout=TABLE_CACHE_SECONDS
     )
+
+
+def risk_reasons_of(project: Project) -> list[str]:
+    """Why the project is at risk (``projects.risk``), in one query; empty if it is not."""
+    annotated = with_risk(_with_step_facts(Project.objects.filter(pk=project.pk)))
+    return risk_reasons(annotated.get())
 
 
 def with_members(project: Project) -> Project:

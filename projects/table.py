@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from html import escape
+from datetime import date
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Paginator
 from django.db.models import (
     QuerySet,
 )
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 
 from core.versions import digest
 from projects.access import audience
@@ -22,13 +23,13 @@ from projects.models import (
     ProjectRole,
     ProjectStatus,
 )
+from projects.progress import LAUNCHED
+from projects.risk import risk_reasons, signals
 from projects.selectors import (
-    LAUNCHED,
     TABLE_CACHE_SECONDS,
     ProjectFilters,
     member_name,
     project_list_for_user,
-    step_is_stalled,
 )
 from projects.versions import cached_for_projects
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class ProjectRow:
-    """One row of the projects table, every cell already a string or a flag."""
+    """One row of the projects table."""
 
     name: str
     url: str
@@ -48,42 +49,12 @@ class ProjectRow:
     status_label: str
     owner: str
     lead: str
-    target_launch: str
-    has_overdue_step: bool
-    is_stalled: bool
+    target_launch: date | None
+    risk_reasons: list[str]
 
     @property
     def is_launched(self) -> bool:
         return self.current_step == LAUNCHED
-
-    def html(self) -> str:
-        """The row's <tr>, as the table printed it from a template (500 rows of
-        template lookups cost more than the page's SQL): every text escaped."""
-        flags = ""
-        if self.has_overdue_step:
-            flags += '<span class="flag flag-red">Overdue step</span>'
-        if self.is_stalled:
-            flags += '<span class="flag flag-amber">Stalled</span>'
-        step = (
-            '<span class="badge badge-launched">Launched</span>'
-            if self.is_launched
-            else f"{self.current_step} of 7"
-        )
-        return (
-            f'<tr><td><a href="{escape(self.url)}">{escape(self.name)}</a>{flags}</td>'
-            f"<td>{escape(self.team)}</td>"
-            f"<td>{step}</td>"
-            f'<td><span class="badge badge-{escape(self.status)}">'
-            f"{escape(self.status_label)}</span></td>"
-            f"<td>{escape(self.owner)}</td>"
-            f"<td>{escape(self.lead)}</td>"
-            f'<td class="num">{escape(self.target_launch)}</td></tr>'
-        )
-
-
-def project_rows_html(rows: Iterable[ProjectRow]) -> SafeString:
-    """The table body of ``project_rows``, one <tr> per line."""
-    return mark_safe("\n".join(row.html() for row in rows))  # noqa: S308  (escaped in ProjectRow.html)
 
 
 ROW_FIELDS = (
@@ -94,9 +65,7 @@ ROW_FIELDS = (
     "status",
     "target_launch_date",
     "current_step",
-    "current_step_status",
-    "current_activity",
-    "has_overdue_step",
+    *(signal.column for signal in signals()),
 )
 
 
@@ -116,34 +85,21 @@ def project_row_values(projects: QuerySet[Project]) -> QuerySet[Any]:
 
 def project_rows(values: Iterable[dict[str, Any]]) -> list[ProjectRow]:
     """Rows of the table from ``project_row_values`` dicts (one page of them)."""
-    marker = "project-slug"
-    head, tail = reverse("projects:detail", kwargs={"slug": marker}).split(marker)
-    labels = dict(ProjectStatus.choices)
-    now = timezone.now()
-    rows = []
-    for v in values:
-        launch = v["target_launch_date"]
-        rows.append(
-            ProjectRow(
-                name=v["name"],
-                url=f"{head}{v['slug']}{tail}",
-                team=v["team__name"],
-                current_step=v["current_step"],
-                status=v["status"],
-                status_label=labels.get(v["status"], v["status"]),
-                owner=v["owner_name"] or "",
-                lead=v["lead_name"] or "",
-                target_launch=launch.isoformat() if launch else "—",
-                has_overdue_step=v["has_overdue_step"],
-                is_stalled=step_is_stalled(
-                    v["current_step"],
-                    v["current_step_status"],
-                    v["current_activity"],
-                    now,
-                ),
-            )
+    return [
+        ProjectRow(
+            name=v["name"],
+            url=reverse("projects:detail", kwargs={"slug": v["slug"]}),
+            team=v["team__name"],
+            current_step=v["current_step"],
+            status=v["status"],
+            status_label=ProjectStatus(v["status"]).label,
+            owner=v["owner_name"] or "",
+            lead=v["lead_name"] or "",
+            target_launch=v["target_launch_date"],
+            risk_reasons=risk_reasons(SimpleNamespace(**v)),
         )
-    return rows
+        for v in values
+    ]
 
 
 @dataclass(frozen=True)
@@ -153,7 +109,7 @@ class TablePage:
 
     count: int
     number: int
-    rows_html: SafeString
+    rows_html: str  # rendered from the template: safe to print as it is
 
 
 def project_table_page(
@@ -177,7 +133,10 @@ def project_table_page(
         return TablePage(
             found.paginator.count,
             found.number,
-            project_rows_html(project_rows(found.object_list)),
+            render_to_string(
+                "projects/_project_table.html#project-rows",
+                {"rows": project_rows(found.object_list)},
+            ),
         )
 
     return cached_for_projects(f"table:{key}", build, timeout=TABLE_CACHE_SECONDS)

@@ -26,7 +26,6 @@ from portal.portfolio import (
     filters_from,
     filters_query,
     row_of,
-    rows_html,
 )
 from portal.selectors import Portfolio, PortfolioFilters
 from projects.access import audience
@@ -117,7 +116,6 @@ def _rendered(
         context: dict[str, Any] = {
             "page": table,
             "rows": rows,
-            "rows_html": rows_html(rows),
             "query": filters_query(filters),
             "query_without_sort": filters_query(filters, sort=False),
             "filters": filters,

@@ -49,7 +49,7 @@ def _filters_from(request: AuthedRequest) -> ProjectFilters:
         framework=get.get("framework", ""),
         owner=_int_or_none(get.get("owner")),
         mine=get.get("mine") == "1",
-        flagged=get.get("flagged") == "1",
+        at_risk=get.get("at_risk") == "1",
         sort=get.get("sort", "name"),
     )
 
@@ -127,6 +127,7 @@ def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
                 "tab": "overview",
                 "steps": step_selectors.step_summaries(project),
                 "memberships": project.memberships.all(),
+                "risk_reasons": selectors.risk_reasons_of(project),
                 "may_edit": may_edit,
             },
             request=request,

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
 
 from projects import services
 from projects.models import Framework, ProjectRole, ProjectStep
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.html import page, text
 
 
 @pytest.fixture
@@ -40,11 +38,9 @@ def step_of(project, number):
     )
 
 
-_ROW_NAME = re.compile(r'<tr><td><a href="[^"]*">([^<]*)</a>')
 
 
 def table_names(response):
     """The project names in the projects table's rows, in order."""
-    return [
-        html.unescape(n) for n in _ROW_NAME.findall(str(response.context["rows_html"]))
-    ]
+    rows = page(str(response.context["rows_html"])).find_all("tr")
+    return [text(row.find("td")) for row in rows]

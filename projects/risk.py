@@ -1,0 +1,108 @@
+"""At risk: one meaning everywhere (domain.md, "Live metrics").
+
+A project is at risk when any signal below holds, and every page that says so lists
+which. The signals known here are the owner's own flag, an overdue step and a stalled
+current step; apps that know more (metrics: an open alert) add theirs with
+``register_signal`` in their ``AppConfig.ready()``, so this app never imports them.
+
+Each signal is a boolean column annotated on a project queryset, so the portfolio's
+count and filter, the projects table, a project's overview and the read API all
+compute it in SQL from the same expressions and read it back with
+``risk_reasons``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models.expressions import BaseExpression
+from django.utils import timezone
+
+from projects.models import ProjectStatus, ProjectStep, StepStatus
+from projects.progress import LAUNCHED
+
+M = TypeVar("M", bound=Model)
+
+OWNER_FLAGS = (ProjectStatus.AT_RISK, ProjectStatus.BLOCKED)
+
+
+@dataclass(frozen=True)
+class RiskSignal:
+    column: str  # the boolean annotation, e.g. "has_open_alert"
+    expression: Callable[
+        [], BaseExpression | Q
+    ]  # built per query: signals read the clock
+    reason: Callable[[Any], str]  # the words for a project where it holds
+    order: int  # where its reason goes: the owner's word, then alerts, then steps
+
+
+def _owner_flag() -> Q:
+    return Q(status__in=OWNER_FLAGS)
+
+
+def _owner_reason(project: Any) -> str:
+    return f"owner says {ProjectStatus(project.status).label.lower()}"
+
+
+def _overdue_step() -> Exists:
+    return Exists(
+        ProjectStep.objects.filter(
+            project=OuterRef("pk"), due_date__lt=timezone.localdate()
+        ).exclude(status=StepStatus.DONE)
+    )
+
+
+def _stalled() -> Q:
+    # Over the step facts ``projects.selectors`` annotates: the current step has
+    # work in it and no activity (sign-offs included) for the configured days.
+    stalled_before = timezone.now() - timedelta(days=settings.RUNWAY_STALLED_AFTER_DAYS)
+    return Q(current_activity__lt=stalled_before, current_step__lt=LAUNCHED) & ~Q(
+        current_step_status=StepStatus.NOT_STARTED
+    )
+
+
+_SIGNALS: list[RiskSignal] = [
+    RiskSignal("owner_says_at_risk", _owner_flag, _owner_reason, order=10),
+    RiskSignal("has_overdue_step", _overdue_step, lambda p: "overdue step", order=30),
+    RiskSignal("stalled", _stalled, lambda p: "stalled", order=40),
+]
+
+
+def register_signal(signal: RiskSignal) -> None:
+    """Add a signal (once per column)."""
+    if all(s.column != signal.column for s in _SIGNALS):
+        _SIGNALS.append(signal)
+        _SIGNALS.sort(key=lambda s: s.order)
+
+
+def signals() -> tuple[RiskSignal, ...]:
+    return tuple(_SIGNALS)
+
+
+def with_risk(projects: QuerySet[M]) -> QuerySet[M]:
+    """Projects with each signal's column and ``at_risk`` annotated. Needs the step
+    facts of ``projects.selectors`` (the stalled signal reads them)."""
+    columns = {s.column: s.expression() for s in _SIGNALS}
+    annotated: QuerySet[M] = projects.annotate(**columns).annotate(
+        at_risk=at_risk_condition()
+    )
+    return annotated
+
+
+def at_risk_condition() -> Q:
+    """True for a row of ``with_risk`` where any signal holds."""
+    condition = Q()
+    for s in _SIGNALS:
+        condition |= Q(**{s.column: True})
+    return condition
+
+
+def risk_reasons(project: Any) -> list[str]:
+    """Why a project from ``with_risk`` is at risk, in words (no queries); empty when
+    it is not."""
+    return [s.reason(project) for s in _SIGNALS if getattr(project, s.column, False)]
