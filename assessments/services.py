@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from assessments import readiness, scoring
+from assessments import readiness, scoring, selectors
+from assessments.coverage import satisfied_items
 from assessments.models import (
     AssessmentCriterion,
     AssessmentDraft,
@@ -26,7 +28,14 @@ from assessments.models import (
     ScenarioTier,
 )
 from projects import services as project_services
-from projects.models import Project, Step
+from projects.models import (
+    ChecklistItem,
+    ItemState,
+    Project,
+    ProjectStep,
+    Step,
+    StepStatus,
+)
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -54,8 +63,9 @@ def requirements_save(
 @transaction.atomic
 def requirements_approve(
     *, version: RequirementsVersion, actor: User
-) -> RequirementsDocument:
-    """Record ``version`` as the approved one: step 1's sign-off by the owner."""
+) -> list[ChecklistItem]:
+    """Record ``version`` as the approved one (step 1's sign-off by the owner) and
+    tick the step-1 items it satisfies; returns those items."""
     document = RequirementsDocument.objects.select_for_update().get(
         pk=version.document_id
     )
@@ -63,7 +73,39 @@ def requirements_approve(
     document.approved_by = actor
     document.approved_at = timezone.now()
     document.save()
-    return document
+    return tick_what_the_version_satisfies(version=version, actor=actor)
+
+
+def tick_what_the_version_satisfies(
+    *, version: RequirementsVersion, actor: User
+) -> list[ChecklistItem]:
+    """Tick the open step-1 items an approved version satisfies by itself
+    (``assessments.coverage``), each with the version as its evidence; returns them.
+    Items already ticked or marked not applicable keep what their owner said, and a
+    step 1 already done is left alone (a later approval changes no closed step)."""
+    document = version.document
+    project = document.project
+    step_one = ProjectStep.objects.get(project=project, step__number=1)
+    if step_one.status == StepStatus.DONE:
+        return []
+    keys = satisfied_items(selectors.version_values(version))
+    items = list(
+        ChecklistItem.objects.filter(
+            project=project,
+            step_id=step_one.step_id,
+            applicable=True,
+            state=ItemState.OPEN,
+            template__key__in=keys,
+        ).order_by("order", "pk")
+    )
+    evidence_url = (
+        reverse("assessments:requirements", kwargs={"slug": project.slug})
+        + f"#version-{version.number}"
+    )
+    for item in items:
+        project_services.item_set_state(item=item, state=ItemState.DONE, actor=actor)
+        project_services.evidence_add(item=item, actor=actor, url=evidence_url)
+    return items
 
 
 @dataclass(frozen=True)

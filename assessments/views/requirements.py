@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments import selectors, services
@@ -112,8 +113,14 @@ def requirements_approve(
             f"Version {number} cannot be approved: fill in {', '.join(missing)} first.",
         )
     else:
-        services.requirements_approve(version=version, actor=request.user)
-        messages.success(
-            request, f"Version {number} is approved. Its targets now drive the gates."
-        )
+        ticked = services.requirements_approve(version=version, actor=request.user)
+        message = f"Version {number} is approved. Its targets now drive the gates."
+        if ticked:
+            message += (
+                f" {len(ticked)} step-1 checklist item{pluralize(len(ticked))} it"
+                " satisfies {} ticked, with this version as evidence.".format(
+                    "is" if len(ticked) == 1 else "are"
+                )
+            )
+        messages.success(request, message)
     return redirect("assessments:requirements", slug=project.slug)
