@@ -115,8 +115,8 @@ def _moment(value: Any) -> datetime:
     """An ISO 8601 string with a time zone, within the window Runway keeps, as UTC.
 
     One call per timestamp: pydantic's own datetime type with a hook before it (to
-    refuse numbers) and one after (for the window) cost three times as much, some
-    3 ms of a batch of 1,000 events."""
+    refuse numbers) and one after (for the window) cost three times as much on a
+    large batch (bench/README.md)."""
     if not isinstance(value, str):
         raise ValueError(_MOMENT_FORMAT)
     try:

@@ -1,8 +1,8 @@
 """Django's Redis cache, with one Redis client per connection pool.
 
 Django's ``RedisCacheClient`` makes a new ``redis.Redis`` for every cache call, and
-redis-py's constructor registers a few hundred response callbacks each time: about
-0.1 ms per call, as much as the round trip to Redis on loopback. A client holds no
+redis-py's constructor registers a few hundred response callbacks each time, which
+costs as much as the round trip to Redis itself (bench/README.md). A client holds no
 connection of its own (the pool does, and checks the process id after a fork) and
 is safe to share between threads, so one per pool is enough.
 """

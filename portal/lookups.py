@@ -1,8 +1,8 @@
 """``field__any_of=[...]``: membership in a list of ids sent as one array parameter.
 
-``__in`` prepares every element on its own and writes a placeholder for each: with
-the portfolio's 500 project ids that cost 1-6 ms of Python per query before
-PostgreSQL saw anything. PostgreSQL takes the list as one array (``= ANY(%s)``);
+``__in`` prepares every element on its own and writes a placeholder for each, which
+for the portfolio's hundreds of project ids costs more than the query itself
+(bench/README.md). PostgreSQL takes the list as one array (``= ANY(%s)``);
 other databases get the plain ``IN`` list. The values are used as given, so pass
 ints (ids), never user input of another type.
 """

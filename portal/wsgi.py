@@ -12,9 +12,9 @@ application = get_wsgi_application()
 
 # What a worker builds once (settings, apps and models at start-up; URL resolvers,
 # compiled templates and per-process caches on its first requests) lives as long as the
-# process. Left to the garbage collector, it makes an occasional full collection cost
-# ~25 ms in the middle of a request (the slow tail of the portfolio page in the
-# benchmark). Frozen out of its reach after start-up and again once the first requests
+# process. Left to the garbage collector, it makes an occasional full collection slow
+# in the middle of a request (the portfolio's slow tail, bench/README.md). Frozen out
+# of its reach after start-up and again once the first requests
 # have been served, it no longer does. Each freeze follows a full collection, so no
 # garbage is frozen, and runs after the response has gone out (request_finished).
 FREEZE_AFTER_REQUESTS = frozenset({1, 10, 100})
