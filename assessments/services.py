@@ -85,8 +85,8 @@ def tick_what_the_version_satisfies(
     step 1 already done is left alone (a later approval changes no closed step)."""
     document = version.document
     project = document.project
-    step_one = ProjectStep.objects.get(project=project, step__number=1)
-    if step_one.status == StepStatus.DONE:
+    step_one = ProjectStep.objects.filter(project=project, step__number=1).first()
+    if step_one is None or step_one.status == StepStatus.DONE:
         return []
     keys = satisfied_items(selectors.version_values(version))
     items = list(

@@ -18,7 +18,6 @@ class MetricsConfig(AppConfig):
     verbose_name = "Metrics"
 
     def ready(self) -> None:
-        from metrics import signals
         from metrics.gates import cost_met, errors_met, latency_met, quality_met
         from projects.gates import register_check
         from projects.risk import RiskSignal, register_signal
@@ -33,4 +32,3 @@ class MetricsConfig(AppConfig):
         register_signal(
             RiskSignal("has_open_alert", open_alert, lambda p: "open alert", order=20)
         )
-        signals.connect()

@@ -8,4 +8,9 @@ class PortalConfig(AppConfig):
     verbose_name = "Runway portal"
 
     def ready(self) -> None:
-        from . import lookups, signals  # noqa: F401  (register ``any_of``; connect the authentication audit log)
+        from core import fragments as mechanism
+
+        from . import fragments, lookups, signals  # noqa: F401  (register ``any_of``; connect the authentication audit log)
+
+        fragments.declare_all()
+        mechanism.connect()

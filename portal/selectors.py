@@ -39,12 +39,11 @@ from django.db.models.functions import (
 from django.utils import timezone
 
 from assessments.models import AssessmentCriterion, CriterionScore, GapAssessment
-from core import versions
+from core import fragments, versions
 from core.money import usd
 from metrics.dashboard import CountingServices, counting_services
 from metrics.health import budget_forecast
 from metrics.models import Alert, DailyRollup
-from metrics.versions import PORTFOLIO_KEY as METRICS_PORTFOLIO_KEY
 from metrics.vocabulary import Metric
 from projects.access import visible_projects
 from projects.models import (
@@ -68,7 +67,6 @@ LIST_SIZE = 10  # rows in the upcoming-launches and stalled lists
 T = TypeVar("T")
 
 HEAT_MAP_SIZE = 30  # projects in the readiness heat map, least ready first
-WEEKLY_CACHE_SECONDS = 300
 MAX_PROJECTS = 1_000_000  # a bound no portfolio reaches (see ``_overview``)
 
 
@@ -344,13 +342,12 @@ class Portfolio:
     def _cached(self, name: str, compute: Callable[[list[int], date], T]) -> T:
         """What is computed from the projects' rollups alone (this month's spend, the
         quality totals, the weekly charts) scans weeks of rollups for every project,
-        so it is kept until the metrics change (``metrics.versions``); a team or
-        quality-score change shows within WEEKLY_CACHE_SECONDS."""
-        return versions.cached(
-            [METRICS_PORTFOLIO_KEY],
-            f"portfolio:{name}:{self._ids_digest}",
+        so it is kept until what it reads changes (the "portfolio-trends"
+        fragment)."""
+        return fragments.cached(
+            "portfolio-trends",
+            f"{name}:{self._ids_digest}",
             lambda: compute(self.ids, self.today),
-            timeout=WEEKLY_CACHE_SECONDS,
         )
 
 

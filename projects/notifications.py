@@ -8,10 +8,9 @@ from urllib.parse import urlencode
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from core import versions
+from core import fragments
 from core.query import whole_number
 from projects.models import (
     Notification,
@@ -59,43 +58,19 @@ def notify(
     return notification
 
 
-# The bell's count is on every full page. It is kept until one of the person's
-# notifications is made, read or deleted, and a day at most.
-UNREAD_CACHE_SECONDS = 24 * 3600
-
-
-def _version_key(user_id: int) -> str:
-    return f"notifications:version:{user_id}"
-
-
 def unread_count(user: User) -> int:
+    """The bell's count, on every full page (the "unread-notifications" fragment)."""
+
     def count() -> int:
         return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
-    return versions.cached(
-        [_version_key(user.pk)],
-        f"notifications:unread:{user.pk}",
-        count,
-        timeout=UNREAD_CACHE_SECONDS,
-    )
+    return fragments.cached("unread-notifications", "count", count, user_id=user.pk)
 
 
 def notifications_changed(user_ids: Iterable[int]) -> None:
     """Move the bell's count of these people (for writes that bypass ``save``)."""
-    versions.changed(_version_key(pk) for pk in set(user_ids))
-
-
-def _saved_or_deleted(instance: Notification, **kwargs: object) -> None:
-    notifications_changed([instance.user_id])
-
-
-def connect() -> None:
-    post_save.connect(
-        _saved_or_deleted, sender=Notification, dispatch_uid="notifications-save"
-    )
-    post_delete.connect(
-        _saved_or_deleted, sender=Notification, dispatch_uid="notifications-delete"
-    )
+    for pk in set(user_ids):
+        fragments.data_changed(Notification, user_id=pk)
 
 
 # The kinds as the list's filter names them: short, so that the filter fits a phone.

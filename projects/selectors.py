@@ -23,6 +23,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 
+from core import fragments
 from core.names import display_name
 from projects.access import audience, visible_projects
 from projects.models import (
@@ -35,7 +36,6 @@ from projects.models import (
 from projects.progress import LAUNCHED
 from projects.risk import risk_reasons, with_risk
 from projects.roles import GlobalRole
-from projects.versions import cached_for_projects
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -167,14 +167,6 @@ def project_list_for_user(
     return projects.order_by(*SORTS.get(filters.sort, SORTS["name"]))
 
 
-# The stalled flag depends on the clock as well as on the data: a page is kept at most
-# this long even when nothing changes.
-TABLE_CACHE_SECONDS = 300
-# Every change of a membership or a name moves the projects version; the timeout
-# only bounds what an unsignalled write (a bulk insert, the shell) could leave.
-MEMBERS_CACHE_SECONDS = 3600
-
-
 @dataclass(frozen=True)
 class PortfolioSummary:
     projects: int
@@ -212,9 +204,7 @@ def project_owners(user: User) -> list[tuple[int, str]]:
             .values_list("pk", "first_name", "last_name", "email")
         ]
 
-    return cached_for_projects(
-        f"owners:{audience(user)}", build, timeout=TABLE_CACHE_SECONDS
-    )
+    return fragments.cached("project-owners", audience(user), build)
 
 
 def risk_reasons_of(project: Project) -> list[str]:
@@ -245,14 +235,14 @@ def member_choices(project: Project) -> list[tuple[int, str]]:
             (user_id, display_name(first, last, email))
             for user_id, first, last, email in Membership.objects.filter(
                 project_id=project.pk
-            ).values_list(
+            )
+            .order_by("role", "user")
+            .values_list(
                 "user_id", "user__first_name", "user__last_name", "user__email"
             )
         ]
 
-    return cached_for_projects(
-        f"members:{project.pk}", build, timeout=MEMBERS_CACHE_SECONDS
-    )
+    return fragments.cached("project-members", "choices", build, project_id=project.pk)
 
 
 def signoff_candidates(project: Project, *roles: str) -> QuerySet[User]:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
+from core import fragments
 from projects import selectors, sql, step_selectors, uploads
 from projects.gates import GateResult
 from projects.models import (
@@ -43,7 +44,6 @@ from projects.models import (
 )
 from projects.notifications import notify
 from projects.progress import template_applies
-from projects.versions import project_changed
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -300,7 +300,8 @@ def checklist_refresh(*, project: Project) -> ChecklistRefresh:
             flagged += 1
     if added:
         bulk_create_with_history(added, ChecklistItem)
-        project_changed(project.pk)  # bulk inserts send no signals
+        # Bulk inserts send no signals.
+        fragments.data_changed(ChecklistItem, project_id=project.pk)
     return ChecklistRefresh(
         added=len(added), updated=updated, no_longer_applicable=flagged
     )

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core import fragments
 from core.versions import digest
 from projects.access import audience
 from projects.models import (
@@ -26,12 +27,10 @@ from projects.models import (
 from projects.progress import LAUNCHED
 from projects.risk import risk_reasons, signals
 from projects.selectors import (
-    TABLE_CACHE_SECONDS,
     ProjectFilters,
     member_name,
     project_list_for_user,
 )
-from projects.versions import cached_for_projects
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -116,7 +115,7 @@ def project_table_page(
     user: User, filters: ProjectFilters, page: str | None, per_page: int
 ) -> TablePage:
     """The requested page of ``project_list_for_user``, kept until the projects change
-    (``projects.versions``): every filter, sort and page of the table is a lookup
+    (the "projects-table" fragment): every filter, sort and page of the table is a lookup
     while nothing changes, and executives share their pages."""
     key = digest(
         audience(user, personal=filters.mine),
@@ -139,4 +138,4 @@ def project_table_page(
             ),
         )
 
-    return cached_for_projects(f"table:{key}", build, timeout=TABLE_CACHE_SECONDS)
+    return fragments.cached("projects-table", key, build)

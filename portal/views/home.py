@@ -16,9 +16,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from core import versions
+from core import fragments, versions
 from core.http import AuthedRequest
-from metrics.versions import PORTFOLIO_KEY as METRICS_KEY
 from portal import charts
 from portal.portfolio import (
     Row,
@@ -32,7 +31,6 @@ from projects.access import audience
 from projects.exports import csv_response
 from projects.models import Framework, ProjectStatus, Team
 from projects.roles import may_create_projects, sees_all_projects
-from projects.versions import PROJECTS_KEY
 
 PAGE_SIZE = 50
 ALERTS_SHOWN = 20
@@ -88,9 +86,6 @@ class RenderedPart:
     page_number: int
 
 
-# The stalled flags and this month's spend follow the clock as well as the data: a
-# rendered part is kept at most this long even when nothing changes.
-PORTFOLIO_CACHE_SECONDS = 300
 BODY_TEMPLATE = "portal/_portfolio_body.html"
 
 
@@ -130,12 +125,7 @@ def _rendered(
         html = render_to_string(template, context)
         return RenderedPart(mark_safe(html), table.number)  # noqa: S308  (a rendered template)
 
-    return versions.cached(
-        [PROJECTS_KEY, METRICS_KEY],
-        f"portfolio:{key}",
-        build,
-        timeout=PORTFOLIO_CACHE_SECONDS,
-    )
+    return fragments.cached("portfolio", key, build)
 
 
 @require_GET

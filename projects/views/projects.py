@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
+from core import fragments
 from core.query import whole_number
 from core.versions import digest
 from projects import activity, selectors, services, step_selectors, table
@@ -23,14 +24,12 @@ from projects.forms import MemberForm, OwnerTransferForm, ProjectCreateForm, Pro
 from projects.models import Framework, Membership, ProjectStatus, Team
 from projects.roles import may_create_projects
 from projects.selectors import ProjectFilters
-from projects.versions import cached_for_project_page
 
 if TYPE_CHECKING:
     from core.http import AuthedRequest
 
 # The stalled and overdue flags on the project page follow the clock as well as the
 # data: its rendering is kept at most this long even when nothing changes.
-OVERVIEW_CACHE_SECONDS = 300
 
 PAGE_SIZE = 50
 
@@ -133,13 +132,12 @@ def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
             request=request,
         )
 
-    # Rendered once for editors and once for readers until the project or its
-    # checklist changes (or OVERVIEW_CACHE_SECONDS pass).
-    html = cached_for_project_page(
-        project.pk,
-        digest("overview", may_edit, timezone.localdate()),
+    # Rendered once for editors and once for readers until what it shows changes.
+    html = fragments.cached(
+        "project-overview",
+        digest(may_edit, timezone.localdate()),
         overview,
-        timeout=OVERVIEW_CACHE_SECONDS,
+        project_id=project.pk,
     )
     return render(
         request,

@@ -23,7 +23,13 @@ from portal import api as read_api
 from portal import services as people_services
 from portal import tokens
 from projects import services
-from projects.models import Membership, ProjectRole, ProjectStatus
+from projects.models import (
+    ChecklistItem,
+    ItemState,
+    Membership,
+    ProjectRole,
+    ProjectStatus,
+)
 from projects.roles import GlobalRole
 from tests.factories import TeamFactory, UserFactory, approve_requirements
 
@@ -428,9 +434,13 @@ def test_a_project_has_its_steps_readiness_targets_metrics_and_alerts(
     assert [s["number"] for s in body["steps"]] == [1, 2, 3, 4, 5, 6, 7]
     first = body["steps"][0]
     assert first["is_current"] is True
-    assert first["status"] == "not_started"
-    assert first["checklist_total"] > 0
-    assert first["checklist_done"] == 0
+    # Approving the requirements ticked the step-1 items the document satisfies.
+    assert first["status"] == "in_progress"
+    ticked = ChecklistItem.objects.filter(
+        project=pm_project, step__number=1, state=ItemState.DONE
+    ).count()
+    assert 0 < ticked < first["checklist_total"]
+    assert first["checklist_done"] == ticked
     assert body["targets"]["monthly_budget_usd"] == 8000.0
     assert body["targets"]["quality_score_name"] == "helpfulness"
     by_area = body["readiness_by_area"]["by_area"]
