@@ -1,4 +1,6 @@
-"""Percentiles of per-request values, the way Runway computes them for pushed events.
+"""Percentiles of per-request values, the way Runway computes them wherever it sees the
+requests themselves: pushed events, and the Helicone and LangSmith connectors, which
+read per-request rows.
 
 Pure arithmetic, no database. Nearest rank is used because its result is always one
 of the observed values: a reported p95 of 1,840 ms is a request someone waited for.

@@ -29,10 +29,24 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar
 
-from metrics.connectors.base import Connector, ConnectorError, Http
+from metrics.connectors.base import (
+    Connector,
+    ConnectorError,
+    Http,
+    Params,
+    json_objects,
+    last_id_cursor,
+)
+from metrics.connectors.parsing import (
+    ceil_day,
+    floor_day,
+    parse_day,
+    parse_decimal,
+    rfc3339,
+)
 from metrics.vocabulary import Bucket, Metric, Sample
 
 PROVIDER = "Anthropic"
@@ -41,7 +55,6 @@ API_VERSION = "2023-06-01"
 USAGE_PATH = "/v1/organizations/usage_report/messages"
 COST_PATH = "/v1/organizations/cost_report"
 PAGE_LIMIT = 31  # the largest page both reports allow for daily buckets
-MAX_PAGES = 1000
 WORKSPACES_PATH = "/v1/organizations/workspaces"
 WORKSPACES_PAGE_LIMIT = 1000  # the list's largest page
 # Far more workspaces than an organization has; past that, the list is refused rather
@@ -51,8 +64,6 @@ CENTS_PER_USD = Decimal(100)
 # With group_by[]=model a result always names its model; if one ever does not, its tokens
 # still belong to the workspace, so they are kept under this name rather than dropped.
 UNKNOWN_MODEL = "unknown"
-
-Params = list[tuple[str, str]]
 
 
 class AnthropicConnector(Connector):
@@ -71,14 +82,14 @@ class AnthropicConnector(Connector):
         ]
         total = Decimal(0)
         for bucket in self._buckets(USAGE_PATH, params):
-            for result in _list(bucket.get("results")):
-                total += _decimal(result.get("output_tokens")) or Decimal(0)
+            for result in _results(bucket):
+                total += parse_decimal(result.get("output_tokens")) or Decimal(0)
         return f"Connected: {int(total):,} output tokens in the last 7 days ({self._scope()})"
 
     def fetch(self, *, start: datetime, end: datetime) -> list[Sample]:
         """Daily samples for the days from the one containing ``start`` to the one
         containing the instant before ``end`` (today's partial day included)."""
-        start, end = _floor_day(start), _ceil_day(end)
+        start, end = floor_day(start), ceil_day(end)
         return self._usage_samples(start, end) + self._cost_samples(start, end)
 
     def _usage_samples(self, start: datetime, end: datetime) -> list[Sample]:
@@ -92,13 +103,13 @@ class AnthropicConnector(Connector):
             day = _bucket_day(bucket, start, end)
             if day is None:
                 continue
-            for result in _list(bucket.get("results")):
+            for result in _results(bucket):
                 model = result.get("model")
                 model = model if isinstance(model, str) and model else UNKNOWN_MODEL
                 input_tokens = _input_tokens(result)
                 if input_tokens is not None:
                     totals[(Metric.INPUT_TOKENS, day, model)] += input_tokens
-                output_tokens = _decimal(result.get("output_tokens"))
+                output_tokens = parse_decimal(result.get("output_tokens"))
                 if output_tokens is not None:
                     totals[(Metric.OUTPUT_TOKENS, day, model)] += output_tokens
         return [
@@ -118,7 +129,7 @@ class AnthropicConnector(Connector):
                 continue
             results = [
                 result
-                for result in _list(bucket.get("results"))
+                for result in _results(bucket)
                 if not workspace_id or result.get("workspace_id") == workspace_id
             ]
             known = [usd for result in results if (usd := _usd(result)) is not None]
@@ -132,8 +143,8 @@ class AnthropicConnector(Connector):
 
     def _window(self, start: datetime, end: datetime) -> Params:
         return [
-            ("starting_at", _rfc3339(start)),
-            ("ending_at", _rfc3339(end)),
+            ("starting_at", rfc3339(start)),
+            ("ending_at", rfc3339(end)),
             ("bucket_width", "1d"),
             ("limit", str(PAGE_LIMIT)),
         ]
@@ -157,21 +168,34 @@ class AnthropicConnector(Connector):
         take no new requests. The organization's default workspace is not listed either
         (the list leaves it out unless ``include_default`` asks for it)."""
         http, url = self._http(), self._url(WORKSPACES_PATH)
-        workspaces: dict[str, str] = {}
-        seen: set[str] = set()
-        after_id: str | None = None
-        for _ in range(MAX_WORKSPACE_PAGES):
+
+        def request_page(after_id: str | None) -> object:
             params: Params = [
                 ("limit", str(WORKSPACES_PAGE_LIMIT)),
                 ("include_archived", "false"),
             ]
             if after_id:
                 params.append(("after_id", after_id))
-            body = http.request("GET", url, params=params)
-            if not isinstance(body, dict):
-                raise ConnectorError(f"{PROVIDER} answered with an unexpected shape.")
-            page = _list(body.get("data"))
-            for workspace in page:
+            return http.request("GET", url, params=params)
+
+        stuck = (
+            f"{PROVIDER} said more workspaces follow but gave no new place to "
+            "continue from."
+        )
+        workspaces: dict[str, str] = {}
+        for body in self.pages(
+            request_page,
+            cursor_of=lambda body: last_id_cursor(body, stuck),
+            max_pages=MAX_WORKSPACE_PAGES,
+            provider=PROVIDER,
+            repeated=stuck,
+            too_many=(
+                f"{PROVIDER} listed more than "
+                f"{MAX_WORKSPACE_PAGES * WORKSPACES_PAGE_LIMIT:,} workspaces; Runway "
+                "stops there."
+            ),
+        ):
+            for workspace in json_objects(body.get("data"), PROVIDER):
                 workspace_id = workspace.get("id")
                 if not isinstance(workspace_id, str) or not workspace_id:
                     continue
@@ -179,23 +203,7 @@ class AnthropicConnector(Connector):
                     continue
                 name = workspace.get("name")
                 workspaces[workspace_id] = name if isinstance(name, str) else ""
-            if not body.get("has_more"):
-                return workspaces
-            last_id = body.get("last_id")
-            if not isinstance(last_id, str) or not last_id:
-                last_id = page[-1].get("id") if page else None
-            if not isinstance(last_id, str) or not last_id or last_id in seen:
-                raise ConnectorError(
-                    f"{PROVIDER} said more workspaces follow but gave no new place to "
-                    "continue from."
-                )
-            seen.add(last_id)
-            after_id = last_id
-        raise ConnectorError(
-            f"{PROVIDER} listed more than "
-            f"{MAX_WORKSPACE_PAGES * WORKSPACES_PAGE_LIMIT:,} workspaces; Runway stops "
-            "there."
-        )
+        return workspaces
 
     def _http(self) -> Http:
         admin_key = self.credentials.get("admin_key", "")
@@ -211,30 +219,7 @@ class AnthropicConnector(Connector):
         return f"{(self.base_url or DEFAULT_BASE_URL).removesuffix('/v1')}{path}"
 
     def _buckets(self, path: str, params: Params) -> Iterator[dict[str, Any]]:
-        """Every bucket of every page: ``next_page`` goes back as ``page`` while ``has_more``."""
-        http, url = self._http(), self._url(path)
-        seen: set[str] = set()
-        page_token: str | None = None
-        for _ in range(MAX_PAGES):
-            body = http.request(
-                "GET",
-                url,
-                params=[*params, ("page", page_token)] if page_token else params,
-            )
-            if not isinstance(body, dict):
-                raise ConnectorError(f"{PROVIDER} answered with an unexpected shape.")
-            yield from _list(body.get("data"))
-            page_token = body.get("next_page")
-            if (
-                not body.get("has_more")
-                or not isinstance(page_token, str)
-                or not page_token
-            ):
-                return
-            if page_token in seen:
-                raise ConnectorError(f"{PROVIDER} returned the same next_page twice.")
-            seen.add(page_token)
-        raise ConnectorError(f"{PROVIDER} returned more than {MAX_PAGES} pages.")
+        return self.report_buckets(self._http(), self._url(path), params)
 
 
 def _input_tokens(result: dict[str, Any]) -> Decimal | None:
@@ -243,10 +228,10 @@ def _input_tokens(result: dict[str, Any]) -> Decimal | None:
     cache_creation = result.get("cache_creation")
     cache_creation = cache_creation if isinstance(cache_creation, dict) else {}
     parts = [
-        _decimal(result.get("uncached_input_tokens")),
-        _decimal(cache_creation.get("ephemeral_5m_input_tokens")),
-        _decimal(cache_creation.get("ephemeral_1h_input_tokens")),
-        _decimal(result.get("cache_read_input_tokens")),
+        parse_decimal(result.get("uncached_input_tokens")),
+        parse_decimal(cache_creation.get("ephemeral_5m_input_tokens")),
+        parse_decimal(cache_creation.get("ephemeral_1h_input_tokens")),
+        parse_decimal(result.get("cache_read_input_tokens")),
     ]
     known = [part for part in parts if part is not None]
     return sum(known, Decimal(0)) if known else None
@@ -258,57 +243,17 @@ def _usd(result: dict[str, Any]) -> Decimal | None:
         raise ConnectorError(
             f"{PROVIDER} reported a cost in {currency}; Runway keeps USD only."
         )
-    cents = _decimal(result.get("amount"))
+    cents = parse_decimal(result.get("amount"))
     return None if cents is None else cents / CENTS_PER_USD
 
 
-def _list(value: object) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ConnectorError(f"{PROVIDER} answered with an unexpected shape.")
-    return [item for item in value if isinstance(item, dict)]
+def _results(bucket: dict[str, Any]) -> list[dict[str, Any]]:
+    return json_objects(bucket.get("results"), PROVIDER)
 
 
 def _bucket_day(
     bucket: dict[str, Any], start: datetime, end: datetime
 ) -> datetime | None:
     """The bucket's UTC midnight, or None when it is missing or outside [start, end)."""
-    value = bucket.get("starting_at")
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    day = _floor_day(moment)
-    return day if start <= day < end else None
-
-
-def _decimal(value: object) -> Decimal | None:
-    """Numbers and decimal strings to Decimal; None, junk, NaN and infinities give None so
-    the caller skips them."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
-def _rfc3339(moment: datetime) -> str:
-    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _floor_day(moment: datetime) -> datetime:
-    return _utc(moment).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def _ceil_day(moment: datetime) -> datetime:
-    day = _floor_day(moment)
-    return day if day == _utc(moment) else day + timedelta(days=1)
+    day = parse_day(bucket.get("starting_at"))
+    return day if day is not None and start <= day < end else None

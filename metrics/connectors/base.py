@@ -1,6 +1,8 @@
-"""What every connector shares: the interface, the error type, and one HTTP helper with
+"""What every connector shares: the interface, the error type, one HTTP helper with
 timeouts and bounded retries (429, 5xx and timeouts, honouring Retry-After), which counts
-its retries and never shows a credential."""
+its retries and never shows a credential, and one pager for cursor-paged lists, which
+refuses to loop on a cursor it has seen. Reading provider values is
+``metrics.connectors.parsing``."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import base64
 import json
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -30,6 +32,12 @@ MAX_RETRY_AFTER = 60.0
 LOGGED_BODY = 500
 # How long a provider's own error field (ConnectorError.provider_error) may be.
 PROVIDER_ERROR_LENGTH = 160
+# A runaway cursor must end the run, not loop forever: far more pages than any window of
+# daily buckets needs.
+MAX_REPORT_PAGES = 1000
+
+# Query parameters as pairs, so an array parameter can repeat its key.
+Params = list[tuple[str, str]]
 
 REDACTED = "[redacted]"
 # Shorter values (an empty password, a user called "bob") are not blanked on their own:
@@ -331,3 +339,96 @@ class Connector:
     def fetch(self, *, start: datetime, end: datetime) -> list[Sample]:
         """Samples for buckets starting in [start, end), in the vocabulary's units."""
         raise NotImplementedError
+
+    def pages(
+        self,
+        request_page: Callable[[str | None], object],
+        *,
+        cursor_of: Callable[[dict[str, Any]], str | None],
+        max_pages: int,
+        provider: str,
+        repeated: str,
+        too_many: str,
+    ) -> Iterator[dict[str, Any]]:
+        """Every page of a cursor-paged list, in order: the first is asked for with no
+        cursor, each next one with ``cursor_of`` the page before, until it gives None.
+
+        A page that is not a JSON object is an unexpected shape. A cursor seen before
+        (the server would hand back the same pages forever) raises ConnectorError with
+        the message ``repeated``, and so does a list longer than ``max_pages``, with
+        ``too_many``: a run that cannot finish must fail rather than store a part."""
+        seen: set[str] = set()
+        cursor: str | None = None
+        for _ in range(max_pages):
+            body = request_page(cursor)
+            if not isinstance(body, dict):
+                raise ConnectorError(f"{provider} answered with an unexpected shape.")
+            yield body
+            cursor = cursor_of(body)
+            if cursor is None:
+                return
+            if cursor in seen:
+                raise ConnectorError(repeated)
+            seen.add(cursor)
+        raise ConnectorError(too_many)
+
+    def report_buckets(
+        self, http: Http, url: str, params: Params
+    ) -> Iterator[dict[str, Any]]:
+        """Every bucket (``data`` item) of an OpenAI or Anthropic usage or cost report,
+        every page: ``next_page`` goes back as ``page`` while ``has_more``."""
+
+        def request_page(page: str | None) -> object:
+            return http.request(
+                "GET", url, params=[*params, ("page", page)] if page else params
+            )
+
+        for body in self.pages(
+            request_page,
+            cursor_of=next_page_cursor,
+            max_pages=MAX_REPORT_PAGES,
+            provider=http.provider,
+            repeated=f"{http.provider} returned the same next_page twice.",
+            too_many=f"{http.provider} returned more than {MAX_REPORT_PAGES} pages.",
+        ):
+            yield from json_objects(body.get("data"), http.provider)
+
+
+def next_page_cursor(body: Mapping[str, Any]) -> str | None:
+    """The cursor to the next page of a report that pages with ``has_more`` /
+    ``next_page`` (OpenAI, Anthropic); None when this page was the last."""
+    cursor = body.get("next_page")
+    if not body.get("has_more") or not isinstance(cursor, str) or not cursor:
+        return None
+    return cursor
+
+
+def last_id_cursor(body: Mapping[str, Any], stuck: str) -> str | None:
+    """Where the next page of an OpenAI or Anthropic list starts (``after`` /
+    ``after_id``): the page's ``last_id``, else the id of its last item, while
+    ``has_more``; None after the last page. ConnectorError ``stuck`` when more follow and
+    there is no id to continue from."""
+    if not body.get("has_more"):
+        return None
+    last_id = body.get("last_id")
+    if not isinstance(last_id, str) or not last_id:
+        data = body.get("data")
+        page = (
+            [item for item in data if isinstance(item, dict)]
+            if isinstance(data, list)
+            else []
+        )
+        last_id = page[-1].get("id") if page else None
+    if not isinstance(last_id, str) or not last_id:
+        raise ConnectorError(stuck)
+    return last_id
+
+
+def json_objects(value: object, provider: str) -> list[dict[str, Any]]:
+    """The objects of a JSON list (anything else in it is skipped); none for null; a
+    ConnectorError for a value that is not a list."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConnectorError(f"{provider} answered with an unexpected shape.")
+    return [item for item in value if isinstance(item, dict)]

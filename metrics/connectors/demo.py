@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from metrics.connectors.base import Connector
+from metrics.connectors.parsing import ceil_day
 from metrics.vocabulary import Bucket, Metric, Sample
 
 MODELS = ("gpt-4o-mini", "claude-sonnet-4")
@@ -27,9 +28,7 @@ class DemoConnector(Connector):
         """Daily samples for every day in [start, end): same day, same numbers."""
         volume = int(self.config.get("requests_per_day", 3000))
         score_name = str(self.config.get("quality_score_name", "helpfulness"))
-        day = datetime(start.year, start.month, start.day, tzinfo=UTC)
-        if day < start:
-            day += timedelta(days=1)
+        day = ceil_day(start)
         samples: list[Sample] = []
         while day < end:
             samples += self._day(day, volume, score_name)

@@ -28,9 +28,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from metrics.connectors.parsing import parse_decimal
 from metrics.vocabulary import Metric
 
 ANY = "any"
@@ -107,20 +108,6 @@ def as_list(value: object) -> list[str]:
     return [text for item in items if (text := str(item).strip())]
 
 
-def number(value: object) -> Decimal | None:
-    """A finite Decimal from a JSON number or numeric string; None otherwise (booleans are
-    1/0, as Langfuse stores them)."""
-    if isinstance(value, bool):
-        return Decimal(int(value))
-    if not isinstance(value, int | float | str):
-        return None
-    try:
-        result = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return result if result.is_finite() else None
-
-
 def vote_of_number(value: Decimal) -> Metric | None:
     """1 is a vote up; 0 and -1 are votes down; anything else is not a vote."""
     if value == 1:
@@ -174,7 +161,7 @@ class FeedbackRule:
         """The vote a categorical label stands for; a numeric label votes as a number."""
         if not isinstance(label, str) or not label.strip():
             return None
-        value = number(label)
+        value = parse_decimal(label)
         if value is not None:
             return vote_of_number(value)
         key = normalise(label)

@@ -42,15 +42,22 @@ day/model yields no sample (rather than a misleading 0).
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from metrics.connectors.base import Connector, ConnectorError, Http
+from metrics.connectors.parsing import (
+    ceil_day,
+    floor_day,
+    parse_decimal,
+    parse_timestamp,
+    rfc3339,
+)
+from metrics.percentiles import nearest_rank
 from metrics.vocabulary import Bucket, Metric, Sample
 
 US_BASE_URL = "https://api.helicone.ai"
@@ -63,49 +70,6 @@ PAGE_SIZE = 1000
 MAX_PAGES = 500
 # test() only needs an order of magnitude and must answer within seconds.
 TEST_MAX_PAGES = 10
-
-
-def nearest_rank(values: list[float], percentile: float) -> float:
-    """The nearest-rank percentile: the value at rank ceil(p/100 × n), 1-based, of the
-    sorted values. ``values`` must not be empty."""
-    ordered = sorted(values)
-    rank = max(1, math.ceil(percentile / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
-def _number(value: Any) -> Decimal | None:
-    """A finite Decimal from a JSON number or numeric string; None for null or junk."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
-
-
-def _timestamp(value: Any) -> datetime | None:
-    """An aware UTC datetime from an ISO 8601 string; naive times are UTC."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (
-        moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    )
-
-
-def _first_day(start: datetime) -> datetime:
-    """The first whole UTC day starting at or after ``start``: a partial first day would
-    overwrite a complete bucket with a partial count."""
-    day = datetime(start.year, start.month, start.day, tzinfo=UTC)
-    return day if day >= start else day + timedelta(days=1)
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass
@@ -133,7 +97,7 @@ def _is_error(status: Any) -> bool:
     """Helicone records HTTP statuses; a missing status or a negative code (Helicone's
     marker for a request with no response recorded, e.g. -1) never reached the user as a
     success, so it counts as an error, like any status >= 400."""
-    code = _number(status)
+    code = parse_decimal(status)
     return code is None or code <= 0 or code >= 400
 
 
@@ -141,18 +105,18 @@ def aggregate(rows: Iterable[Mapping[str, Any]]) -> list[Sample]:
     """Daily samples from Helicone request rows (see the module docstring)."""
     days: dict[datetime, _Day] = defaultdict(_Day)
     for row in rows:
-        created = _timestamp(row.get("request_created_at"))
+        created = parse_timestamp(row.get("request_created_at"))
         if created is None:
             continue  # a row we cannot place in a day cannot be counted honestly
-        day = days[datetime(created.year, created.month, created.day, tzinfo=UTC)]
+        day = days[floor_day(created)]
         model = str(row.get("request_model") or row.get("response_model") or "unknown")
         entry = day.models[model]
         entry.requests += 1
         entry.errors += _is_error(row.get("response_status", row.get("status")))
-        entry.add("input_tokens", _number(row.get("prompt_tokens")))
-        entry.add("output_tokens", _number(row.get("completion_tokens")))
-        entry.add("cost", _number(row.get("costUSD", row.get("cost"))))
-        latency = _number(row.get("delay_ms", row.get("latency")))
+        entry.add("input_tokens", parse_decimal(row.get("prompt_tokens")))
+        entry.add("output_tokens", parse_decimal(row.get("completion_tokens")))
+        entry.add("cost", parse_decimal(row.get("costUSD", row.get("cost"))))
+        latency = parse_decimal(row.get("delay_ms", row.get("latency")))
         if latency is not None and latency >= 0:
             day.latencies.append(float(latency))
             entry.latencies.append(float(latency))
@@ -239,7 +203,8 @@ class HeliconeConnector(Connector):
     def fetch(self, *, start: datetime, end: datetime) -> list[Sample]:
         """Daily samples for the whole UTC days starting in [start, end); the last day may
         be partial (today) and is re-pulled by later syncs."""
-        first = _first_day(start)
+        # A partial first day would overwrite a complete bucket with a partial count.
+        first = ceil_day(start)
         if first >= end:
             return []
         rows, complete = self._collect(first, end, max_pages=MAX_PAGES)
@@ -255,9 +220,9 @@ class HeliconeConnector(Connector):
             return {TABLE: {column: condition}}
 
         tree: dict[str, Any] = {
-            "left": leaf("request_created_at", {"gte": _rfc3339(start)}),
+            "left": leaf("request_created_at", {"gte": rfc3339(start, "milliseconds")}),
             "operator": "and",
-            "right": leaf("request_created_at", {"lt": _rfc3339(end)}),
+            "right": leaf("request_created_at", {"lt": rfc3339(end, "milliseconds")}),
         }
         prop, value = self.config.get("property"), self.config.get("value")
         if prop and value is not None:

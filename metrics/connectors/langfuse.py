@@ -36,10 +36,10 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar
 
-from metrics.connectors.base import Connector, ConnectorError, Http
+from metrics.connectors.base import Connector, ConnectorError, Http, json_objects
 from metrics.connectors.feedback import (
     BOOLEAN,
     CATEGORICAL,
@@ -47,6 +47,13 @@ from metrics.connectors.feedback import (
     NUMERIC,
     FeedbackRule,
     vote_of_number,
+)
+from metrics.connectors.parsing import (
+    ceil_day,
+    floor_day,
+    parse_day,
+    parse_decimal,
+    rfc3339,
 )
 from metrics.vocabulary import Bucket, Metric, Sample
 
@@ -94,19 +101,19 @@ class LangfuseConnector(Connector):
             "view": "observations",
             "metrics": [{"measure": "count", "aggregation": "count"}],
             "filters": [self._environment_filter()],
-            "fromTimestamp": _iso(end - timedelta(days=7)),
-            "toTimestamp": _iso(end),
+            "fromTimestamp": rfc3339(end - timedelta(days=7)),
+            "toTimestamp": rfc3339(end),
         }
         rows = _rows(self._get(METRICS_PATH, {"query": _dump(query)}))
         total = sum(
-            (_decimal(row.get("count_count")) or Decimal(0) for row in rows), Decimal(0)
+            (_number(row.get("count_count")) or Decimal(0) for row in rows), Decimal(0)
         )
         return f"Connected: {int(total):,} observations in the last 7 days"
 
     def fetch(self, *, start: datetime, end: datetime) -> list[Sample]:
         """Daily samples for the days from the one containing ``start`` to the one
         containing the instant before ``end`` (today's partial day included)."""
-        start, end = _floor_day(start), _ceil_day(end)
+        start, end = floor_day(start), ceil_day(end)
         observations = self._observation_samples(start, end)
         requested = {
             (s.dimension, s.bucket_start)
@@ -135,7 +142,7 @@ class LangfuseConnector(Connector):
         samples: list[Sample] = []
         for model, day, row in self._model_day_rows(query, start, end):
             for metric, measure, aggregation in OBSERVATION_METRICS:
-                value = _decimal(row.get(f"{aggregation}_{measure}"))
+                value = _number(row.get(f"{aggregation}_{measure}"))
                 if value is not None:
                     samples.append(Sample(metric, day, Bucket.DAY, value, model))
         return samples
@@ -163,12 +170,12 @@ class LangfuseConnector(Connector):
         }
         samples: list[Sample] = []
         for row in self._metrics_rows(query, start, end):
-            day = _parse_day(row.get("time_dimension"))
-            count = _decimal(row.get("count_count"))
+            day = parse_day(row.get("time_dimension"))
+            count = _number(row.get("count_count"))
             if day is None or not count:
                 continue  # a zero-filled day had no requests: no latency, not 0 ms
             for metric, measure, aggregation in PROJECT_METRICS:
-                value = _decimal(row.get(f"{aggregation}_{measure}"))
+                value = _number(row.get(f"{aggregation}_{measure}"))
                 if value is not None:
                     samples.append(Sample(metric, day, Bucket.DAY, value))
         return samples
@@ -200,7 +207,7 @@ class LangfuseConnector(Connector):
             requested, Decimal(0)
         )
         for model, day, row in self._model_day_rows(query, start, end):
-            value = _decimal(row.get("count_count"))
+            value = _number(row.get("count_count"))
             if value is not None:
                 errors[(model, day)] = value
         return [
@@ -216,7 +223,7 @@ class LangfuseConnector(Connector):
         result = []
         for row in self._metrics_rows(query, start, end):
             model = row.get("providedModelName")
-            day = _parse_day(row.get("time_dimension"))
+            day = parse_day(row.get("time_dimension"))
             if not isinstance(model, str) or not model or day is None:
                 continue
             result.append((model, day, row))
@@ -229,8 +236,8 @@ class LangfuseConnector(Connector):
         have been cut at the row limit, so the window is halved until every answer fits."""
         body = {
             **query,
-            "fromTimestamp": _iso(start),
-            "toTimestamp": _iso(end),
+            "fromTimestamp": rfc3339(start),
+            "toTimestamp": rfc3339(end),
             "config": {"row_limit": ROW_LIMIT},
         }
         rows = _rows(self._get(METRICS_PATH, {"query": _dump(body)}))
@@ -249,7 +256,7 @@ class LangfuseConnector(Connector):
         return [
             row
             for row in rows
-            if (day := _parse_day(row.get("time_dimension"))) is None
+            if (day := parse_day(row.get("time_dimension"))) is None
             or start <= day < end
         ]
 
@@ -266,7 +273,7 @@ class LangfuseConnector(Connector):
         feedback: dict[tuple[Metric, datetime], int] = defaultdict(int)
         for score in self._scores(start, end):
             name = score.get("name")
-            day = _parse_day(score.get("timestamp"))
+            day = parse_day(score.get("timestamp"))
             if not isinstance(name, str) or not name or day is None:
                 continue
             if not start <= day < end:
@@ -275,7 +282,7 @@ class LangfuseConnector(Connector):
             if environment is not None and environment != self.environment:
                 continue  # the server filters already; never let another environment in
             data_type = score.get("dataType")
-            value = _decimal(score.get("value"))
+            value = _number(score.get("value"))
             if (
                 isinstance(data_type, str)
                 and rule.is_named(name)
@@ -314,29 +321,22 @@ class LangfuseConnector(Connector):
             "limit": str(SCORES_PAGE_SIZE),
             "dataType": f"{NUMERIC},{BOOLEAN},{CATEGORICAL}",
             "environment": self.environment,
-            "fromTimestamp": _iso(start),
-            "toTimestamp": _iso(end),
+            "fromTimestamp": rfc3339(start),
+            "toTimestamp": rfc3339(end),
         }
         scores: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        cursor: str | None = None
-        for _ in range(MAX_PAGES):
-            page = self._get(
+        for page in self.pages(
+            lambda cursor: self._get(
                 SCORES_PATH, {**params, "cursor": cursor} if cursor else params
-            )
+            ),
+            cursor_of=_next_cursor,
+            max_pages=MAX_PAGES,
+            provider=PROVIDER,
+            repeated=f"{PROVIDER} returned the same scores cursor twice.",
+            too_many=f"{PROVIDER} returned more than {MAX_PAGES} pages of scores.",
+        ):
             scores += _rows(page)
-            meta = page.get("meta")
-            cursor = meta.get("cursor") if isinstance(meta, dict) else None
-            if not isinstance(cursor, str) or not cursor:
-                return scores  # no cursor: that was the last page
-            if cursor in seen:
-                raise ConnectorError(
-                    f"{PROVIDER} returned the same scores cursor twice."
-                )
-            seen.add(cursor)
-        raise ConnectorError(
-            f"{PROVIDER} returned more than {MAX_PAGES} pages of scores."
-        )
+        return scores
 
     # -- HTTP ----------------------------------------------------------------------------
 
@@ -364,13 +364,21 @@ class LangfuseConnector(Connector):
         return body
 
 
+def _number(value: object) -> Decimal | None:
+    """A Langfuse value as a number: metric columns come as numbers or as strings
+    (ClickHouse sums), and a boolean score's true/false counts as 1/0."""
+    return parse_decimal(value, booleans=True)
+
+
 def _rows(body: dict[str, Any]) -> list[dict[str, Any]]:
-    data = body.get("data")
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise ConnectorError(f"{PROVIDER} answered with an unexpected shape.")
-    return [row for row in data if isinstance(row, dict)]
+    return json_objects(body.get("data"), PROVIDER)
+
+
+def _next_cursor(page: dict[str, Any]) -> str | None:
+    """The scores list's next cursor (``meta.cursor``); None on the last page."""
+    meta = page.get("meta")
+    cursor = meta.get("cursor") if isinstance(meta, dict) else None
+    return cursor if isinstance(cursor, str) and cursor else None
 
 
 def _vote(
@@ -390,47 +398,5 @@ def _dump(query: dict[str, Any]) -> str:
     return json.dumps(query, separators=(",", ":"))
 
 
-def _decimal(value: object) -> Decimal | None:
-    """Numbers come as JSON numbers or as strings (ClickHouse sums); None, junk, NaN and
-    infinities give None so the caller skips them. Floats go through str() to stay exact."""
-    if isinstance(value, bool):
-        return Decimal(int(value))
-    if not isinstance(value, int | float | str):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
 def _quantize(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.000001"))
-
-
-def _iso(moment: datetime) -> str:
-    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _floor_day(moment: datetime) -> datetime:
-    return _utc(moment).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def _ceil_day(moment: datetime) -> datetime:
-    day = _floor_day(moment)
-    return day if day == _utc(moment) else day + timedelta(days=1)
-
-
-def _parse_day(value: object) -> datetime | None:
-    """The UTC day of an ISO timestamp ("2026-08-01T00:00:00.000Z"; no zone = UTC)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return _floor_day(moment)

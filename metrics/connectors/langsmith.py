@@ -45,12 +45,11 @@ sums; a metric with no value at all on a day gives no sample rather than 0.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from metrics.connectors.base import Connector, ConnectorError, Http
@@ -62,6 +61,14 @@ from metrics.connectors.feedback import (
     FeedbackRule,
     vote_of_number,
 )
+from metrics.connectors.parsing import (
+    ceil_day,
+    floor_day,
+    parse_decimal,
+    parse_timestamp,
+    rfc3339,
+)
+from metrics.percentiles import nearest_rank
 from metrics.vocabulary import Bucket, Metric, Sample
 
 BASE_URL = "https://api.smith.langchain.com"
@@ -84,48 +91,6 @@ MAX_PAGES = 500
 TEST_MAX_PAGES = 10
 
 
-def nearest_rank(values: list[float], percentile: float) -> float:
-    """The value at rank ceil(p/100 × n), 1-based, of the sorted values (not empty)."""
-    ordered = sorted(values)
-    rank = max(1, math.ceil(percentile / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
-def _number(value: Any) -> Decimal | None:
-    """A finite Decimal from a JSON number or a numeric string (LangSmith sends costs as
-    strings); None for null or junk."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
-
-
-def _timestamp(value: Any) -> datetime | None:
-    """An aware UTC datetime; LangSmith often sends naive ISO times, which are UTC."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (
-        moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    )
-
-
-def _first_day(start: datetime) -> datetime:
-    """The first whole UTC day at or after ``start``, so no bucket is stored half full."""
-    day = datetime(start.year, start.month, start.day, tzinfo=UTC)
-    return day if day >= start else day + timedelta(days=1)
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
-
-
 @dataclass
 class _Day:
     requests: int = 0
@@ -146,7 +111,7 @@ def _votes(stat: Any, rule: FeedbackRule) -> tuple[Decimal, Decimal] | None:
     if rule.accepts(CATEGORICAL) and isinstance(stat.get("values"), dict):
         up = down = Decimal(0)
         for label, count in stat["values"].items():
-            n = _number(count)
+            n = parse_decimal(count)
             vote = rule.vote_of_label(label)
             if n is None or n < 0 or vote is None:
                 continue
@@ -158,8 +123,8 @@ def _votes(stat: Any, rule: FeedbackRule) -> tuple[Decimal, Decimal] | None:
             return up, down
     if not (rule.accepts(NUMERIC) or rule.accepts(BOOLEAN)):
         return None
-    n, avg = _number(stat.get("n")), _number(stat.get("avg"))
-    low, high = _number(stat.get("min")), _number(stat.get("max"))
+    n, avg = parse_decimal(stat.get("n")), parse_decimal(stat.get("avg"))
+    low, high = parse_decimal(stat.get("min")), parse_decimal(stat.get("max"))
     if n is None or avg is None or n <= 0:
         return None
     if n == 1 or (low is not None and low == high):
@@ -187,16 +152,16 @@ def aggregate(
     read only with a ``feedback`` rule."""
     days: dict[datetime, _Day] = defaultdict(_Day)
     for run in runs:
-        started = _timestamp(run.get("start_time"))
+        started = parse_timestamp(run.get("start_time"))
         if started is None:
             continue  # a run we cannot place in a day cannot be counted honestly
-        day = days[datetime(started.year, started.month, started.day, tzinfo=UTC)]
+        day = days[floor_day(started)]
         day.requests += 1
         day.errors += run.get("status") == "error" or bool(run.get("error"))
-        day.add(Metric.INPUT_TOKENS, _number(run.get("prompt_tokens")))
-        day.add(Metric.OUTPUT_TOKENS, _number(run.get("completion_tokens")))
-        day.add(Metric.COST_OBSERVED_USD, _number(run.get("total_cost")))
-        latency = _number(run.get("latency_seconds"))
+        day.add(Metric.INPUT_TOKENS, parse_decimal(run.get("prompt_tokens")))
+        day.add(Metric.OUTPUT_TOKENS, parse_decimal(run.get("completion_tokens")))
+        day.add(Metric.COST_OBSERVED_USD, parse_decimal(run.get("total_cost")))
+        latency = parse_decimal(run.get("latency_seconds"))
         if latency is not None and latency >= 0:
             day.latencies_ms.append(float(latency * 1000))
         stats = run.get("feedback_stats")
@@ -268,7 +233,8 @@ class LangSmithConnector(Connector):
     def fetch(self, *, start: datetime, end: datetime) -> list[Sample]:
         """Daily samples for the whole UTC days starting in [start, end); the last day may
         be partial (today) and is re-pulled by later syncs."""
-        first = _first_day(start)
+        # The first whole UTC day, so no bucket is stored half full.
+        first = ceil_day(start)
         if first >= end:
             return []
         runs, complete = self._collect(first, end, max_pages=MAX_PAGES)
@@ -291,10 +257,10 @@ class LangSmithConnector(Connector):
         whether the last page was reached within ``max_pages``."""
         body: dict[str, Any] = {
             "project_ids": [self.project_id],
-            "min_start_time": _rfc3339(start),
+            "min_start_time": rfc3339(start, "microseconds"),
             # max_start_time may be inclusive; a run starting exactly at ``end`` belongs
             # to the next window, so it is dropped below.
-            "max_start_time": _rfc3339(end),
+            "max_start_time": rfc3339(end, "microseconds"),
             "is_root": True,
             "page_size": PAGE_SIZE,
             "selects": SELECTS,
@@ -307,7 +273,7 @@ class LangSmithConnector(Connector):
             runs += [
                 r
                 for r in items
-                if (t := _timestamp(r.get("start_time"))) is None or t < end
+                if (t := parse_timestamp(r.get("start_time"))) is None or t < end
             ]
             if not cursor:
                 return runs, True

@@ -24,10 +24,24 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar
 
-from metrics.connectors.base import Connector, ConnectorError, Http
+from metrics.connectors.base import (
+    Connector,
+    ConnectorError,
+    Http,
+    Params,
+    json_objects,
+    last_id_cursor,
+)
+from metrics.connectors.parsing import (
+    ceil_day,
+    epoch_seconds,
+    floor_day,
+    parse_decimal,
+    parse_epoch_seconds,
+)
 from metrics.vocabulary import Bucket, Metric, Sample
 
 PROVIDER = "OpenAI"
@@ -37,7 +51,6 @@ COSTS_PATH = "/v1/organization/costs"
 # The largest page each endpoint allows for daily buckets: fewer calls, same data.
 USAGE_PAGE_LIMIT = 31
 COSTS_PAGE_LIMIT = 180
-MAX_PAGES = 1000
 PROJECTS_PATH = "/v1/organization/projects"
 PROJECTS_PAGE_LIMIT = 100  # the list's largest page
 # 50 pages of 100: far more projects than an organization has; past that, the list is
@@ -52,8 +65,6 @@ USAGE_METRICS: tuple[tuple[Metric, str], ...] = (
     (Metric.INPUT_TOKENS, "input_tokens"),
     (Metric.OUTPUT_TOKENS, "output_tokens"),
 )
-
-Params = list[tuple[str, str]]
 
 
 class OpenAIConnector(Connector):
@@ -72,7 +83,7 @@ class OpenAIConnector(Connector):
             USAGE_PATH, self._window(start, end, USAGE_PAGE_LIMIT)
         ):
             for result in _results(bucket):
-                total += _decimal(result.get("num_model_requests")) or Decimal(0)
+                total += parse_decimal(result.get("num_model_requests")) or Decimal(0)
         return (
             f"Connected: {int(total):,} requests in the last 7 days ({self._scope()})"
         )
@@ -81,7 +92,7 @@ class OpenAIConnector(Connector):
         """Daily samples for the days from the one containing ``start`` to the one
         containing the instant before ``end`` (today's partial day included)."""
         # OpenAI starts daily buckets at start_time, so it must be a midnight.
-        start, end = _floor_day(start), _ceil_day(end)
+        start, end = floor_day(start), ceil_day(end)
         return self._usage_samples(start, end) + self._cost_samples(start, end)
 
     def _usage_samples(self, start: datetime, end: datetime) -> list[Sample]:
@@ -95,7 +106,7 @@ class OpenAIConnector(Connector):
                 model = result.get("model")
                 model = model if isinstance(model, str) and model else UNKNOWN_MODEL
                 for metric, field in USAGE_METRICS:
-                    value = _decimal(result.get(field))
+                    value = parse_decimal(result.get(field))
                     if value is not None:
                         totals[(metric, day, model)] += value
         return [
@@ -124,8 +135,8 @@ class OpenAIConnector(Connector):
 
     def _window(self, start: datetime, end: datetime, limit: int) -> Params:
         params: Params = [
-            ("start_time", str(int(start.timestamp()))),
-            ("end_time", str(int(end.timestamp()))),
+            ("start_time", str(epoch_seconds(start))),
+            ("end_time", str(epoch_seconds(end))),
             ("bucket_width", "1d"),
             ("limit", str(limit)),
         ]
@@ -145,21 +156,34 @@ class OpenAIConnector(Connector):
         Archived projects are not asked for and are dropped if one comes anyway: they
         take no new requests, so no new Runway project is one of them."""
         http, url = self._http(), self._url(PROJECTS_PATH)
-        projects: dict[str, str] = {}
-        seen: set[str] = set()
-        after: str | None = None
-        for _ in range(MAX_PROJECT_PAGES):
+
+        def request_page(after: str | None) -> object:
             params: Params = [
                 ("limit", str(PROJECTS_PAGE_LIMIT)),
                 ("include_archived", "false"),
             ]
             if after:
                 params.append(("after", after))
-            body = http.request("GET", url, params=params)
-            if not isinstance(body, dict):
-                raise ConnectorError(f"{PROVIDER} answered with an unexpected shape.")
-            page = _list(body.get("data"))
-            for project in page:
+            return http.request("GET", url, params=params)
+
+        stuck = (
+            f"{PROVIDER} said more projects follow but gave no new place to continue "
+            "from."
+        )
+        projects: dict[str, str] = {}
+        for body in self.pages(
+            request_page,
+            cursor_of=lambda body: last_id_cursor(body, stuck),
+            max_pages=MAX_PROJECT_PAGES,
+            provider=PROVIDER,
+            repeated=stuck,
+            too_many=(
+                f"{PROVIDER} listed more than "
+                f"{MAX_PROJECT_PAGES * PROJECTS_PAGE_LIMIT:,} projects; Runway stops "
+                "there."
+            ),
+        ):
+            for project in json_objects(body.get("data"), PROVIDER):
                 project_id = project.get("id")
                 if not isinstance(project_id, str) or not project_id:
                     continue
@@ -167,22 +191,7 @@ class OpenAIConnector(Connector):
                     continue
                 name = project.get("name")
                 projects[project_id] = name if isinstance(name, str) else ""
-            if not body.get("has_more"):
-                return projects
-            last_id = body.get("last_id")
-            if not isinstance(last_id, str) or not last_id:
-                last_id = page[-1].get("id") if page else None
-            if not isinstance(last_id, str) or not last_id or last_id in seen:
-                raise ConnectorError(
-                    f"{PROVIDER} said more projects follow but gave no new place to "
-                    "continue from."
-                )
-            seen.add(last_id)
-            after = last_id
-        raise ConnectorError(
-            f"{PROVIDER} listed more than {MAX_PROJECT_PAGES * PROJECTS_PAGE_LIMIT:,} "
-            "projects; Runway stops there."
-        )
+        return projects
 
     def _http(self) -> Http:
         admin_key = self.credentials.get("admin_key", "")
@@ -197,52 +206,21 @@ class OpenAIConnector(Connector):
         return f"{(self.base_url or DEFAULT_BASE_URL).removesuffix('/v1')}{path}"
 
     def _buckets(self, path: str, params: Params) -> Iterator[dict[str, Any]]:
-        """Every bucket of every page: ``next_page`` goes back as ``page`` while ``has_more``."""
-        http, url = self._http(), self._url(path)
-        seen: set[str] = set()
-        page_token: str | None = None
-        for _ in range(MAX_PAGES):
-            body = http.request(
-                "GET",
-                url,
-                params=[*params, ("page", page_token)] if page_token else params,
-            )
-            if not isinstance(body, dict):
-                raise ConnectorError(f"{PROVIDER} answered with an unexpected shape.")
-            yield from _list(body.get("data"))
-            page_token = body.get("next_page")
-            if (
-                not body.get("has_more")
-                or not isinstance(page_token, str)
-                or not page_token
-            ):
-                return
-            if page_token in seen:
-                raise ConnectorError(f"{PROVIDER} returned the same next_page twice.")
-            seen.add(page_token)
-        raise ConnectorError(f"{PROVIDER} returned more than {MAX_PAGES} pages.")
-
-
-def _list(value: object) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ConnectorError(f"{PROVIDER} answered with an unexpected shape.")
-    return [item for item in value if isinstance(item, dict)]
+        return self.report_buckets(self._http(), self._url(path), params)
 
 
 def _results(bucket: dict[str, Any]) -> list[dict[str, Any]]:
-    return _list(bucket.get("results"))
+    return json_objects(bucket.get("results"), PROVIDER)
 
 
 def _bucket_day(
     bucket: dict[str, Any], start: datetime, end: datetime
 ) -> datetime | None:
     """The bucket's UTC midnight, or None when it is missing or outside [start, end)."""
-    start_time = bucket.get("start_time")
-    if isinstance(start_time, bool) or not isinstance(start_time, int | float):
+    moment = parse_epoch_seconds(bucket.get("start_time"))
+    if moment is None:
         return None
-    day = _floor_day(datetime.fromtimestamp(start_time, tz=UTC))
+    day = floor_day(moment)
     return day if start <= day < end else None
 
 
@@ -255,29 +233,4 @@ def _usd(result: dict[str, Any]) -> Decimal | None:
         raise ConnectorError(
             f"{PROVIDER} reported a cost in {currency}; Runway keeps USD only."
         )
-    return _decimal(amount.get("value"))
-
-
-def _decimal(value: object) -> Decimal | None:
-    """JSON numbers to Decimal (floats through str() so 0.06 stays 0.06); None, junk, NaN
-    and infinities give None so the caller skips them."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _floor_day(moment: datetime) -> datetime:
-    return _utc(moment).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def _ceil_day(moment: datetime) -> datetime:
-    day = _floor_day(moment)
-    return day if day == _utc(moment) else day + timedelta(days=1)
+    return parse_decimal(amount.get("value"))

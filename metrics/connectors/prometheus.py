@@ -42,11 +42,10 @@ not exist until the first error) is stored as 0 errors.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -57,6 +56,15 @@ from metrics.connectors.base import (
     redact,
     secret_forms,
     short_error,
+)
+from metrics.connectors.parsing import (
+    ceil_day,
+    ceil_to,
+    epoch_seconds,
+    floor_day,
+    floor_to,
+    parse_decimal,
+    parse_whole_seconds,
 )
 from metrics.vocabulary import METRICS, Bucket, Metric, Sample
 
@@ -71,15 +79,6 @@ _RANGE = re.compile(r"\[(\s*)((?:\d+(?:\.\d+)?(?:ms|[smhdwy]))+)(?=\s*[:\]])")
 PERMANENT_ERROR_TYPES = {"bad_data"}
 # HTTP statuses Prometheus uses for a bad expression or bad parameters.
 PERMANENT_STATUSES = {400, 422}
-
-
-def _value(raw: Any) -> Decimal | None:
-    """A finite Decimal from Prometheus's string sample value; None for NaN/±Inf/junk."""
-    try:
-        number = Decimal(str(raw))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
 
 
 def over_window(expression: str, seconds: int) -> str | None:
@@ -188,8 +187,8 @@ class PrometheusConnector(Connector):
         daily = over_window(expression, DAY)
         if daily is None:
             return []
-        first = math.ceil(start.timestamp() / DAY) * DAY
-        today = math.floor(end.timestamp() / DAY) * DAY
+        first = epoch_seconds(ceil_day(start))
+        today = epoch_seconds(floor_day(end))
         points: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
         if first + DAY <= today:
             data = self._call(
@@ -222,8 +221,9 @@ class PrometheusConnector(Connector):
     ) -> dict[int, list[tuple[str, Decimal]]]:
         """Bucket start → (series dimension, value) for the completed buckets in
         [start, end) and the one in progress at ``end``."""
-        first = math.ceil(start.timestamp() / step) * step
-        last_complete_end = math.floor(end.timestamp() / step) * step
+        width = timedelta(seconds=step)
+        first = epoch_seconds(ceil_to(start, width))
+        last_complete_end = epoch_seconds(floor_to(end, width))
         partial = last_complete_end if end.timestamp() > last_complete_end else None
         points: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
         if first + step <= last_complete_end:
@@ -346,12 +346,11 @@ def _point(point: Any) -> tuple[int, Decimal] | None:
     junk."""
     if not isinstance(point, list) or len(point) != 2:
         return None
-    value = _value(point[1])
-    try:
-        timestamp = round(float(point[0]))
-    except (TypeError, ValueError):
+    value = parse_decimal(point[1])
+    timestamp = parse_whole_seconds(point[0])
+    if value is None or timestamp is None:
         return None
-    return None if value is None else (timestamp, value)
+    return timestamp, value
 
 
 def _zero_error_hours(

@@ -13,7 +13,8 @@ import stamina
 
 from metrics.connectors import connector_class
 from metrics.connectors.base import ATTEMPTS, ConnectorError
-from metrics.connectors.helicone import HeliconeConnector, nearest_rank
+from metrics.connectors.helicone import HeliconeConnector
+from metrics.percentiles import nearest_rank
 from metrics.vocabulary import Bucket, Metric, Sample
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "helicone"
