@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -25,6 +24,7 @@ from metrics.vocabulary import Bucket, Metric, Sample
 from portal import tokens
 from portal.selectors import Portfolio, portfolio_projects
 from projects.roles import GlobalRole
+from tests import html
 from tests.factories import UserFactory, approve_requirements
 
 pytestmark = pytest.mark.django_db
@@ -156,10 +156,12 @@ def test_the_dashboard_csv_portfolio_api_alert_and_gate_give_the_same_cost(
     body = client.get(
         reverse("metrics:dashboard", kwargs={"slug": project.slug}) + "?range=7"
     ).content.decode()
-    assert re.search(
-        rf'Cost this month \(billed\)</p>\s*<p class="tile-value">\${expected:,.2f}</p>',
-        body,
+    cost_tile = next(
+        tile
+        for tile in html.page(body).select(".tiles .tile")
+        if html.text(tile.find(class_="tile-label")) == "Cost this month (billed)"
     )
+    assert html.text(cost_tile.find(class_="tile-value")) == f"${expected:,.2f}"
     assert f"forecast {usd(month.forecast)} of $600.00" in body
 
     # CSV of this month's days
