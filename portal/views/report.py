@@ -65,7 +65,7 @@ def _report_context(request: AuthedRequest) -> dict[str, Any]:
             dict(Framework.objects.values_list("code", "name")),
         ),
         "overview": overview,
-        "funnel_svg": svg_charts.bar_chart(
+        "funnel_chart": svg_charts.bar_chart(
             [
                 (f"{n}. {name}" if n <= 7 else name, count)
                 for n, name, count in overview.funnel
@@ -73,13 +73,13 @@ def _report_context(request: AuthedRequest) -> dict[str, Any]:
             title="Projects by transition step",
             value_format="{:.0f}",
         ),
-        "spend_svg": svg_charts.line_chart(
+        "spend_chart": svg_charts.line_chart(
             _points(portfolio.spend_by_team()),
             title="Spend by team, per week",
             y_label="USD per week",
             value_format=usd,
         ),
-        "quality_svg": svg_charts.line_chart(
+        "quality_chart": svg_charts.line_chart(
             _points(quality),
             title="Quality trend",
             y_label="mean score 0–1",
