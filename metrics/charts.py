@@ -4,9 +4,8 @@ Actuals in the main colour, targets as a dashed line, budgets as a dashed red li
 axis titles carry units; dates are days.
 
 The dicts are written directly in the shape ``go.Figure(...).to_plotly_json()`` gives
-(plotly.js reads the same JSON): building ``go.Figure`` objects validated every
-property and cost ~10 ms a chart, most of the dashboard partial's time at eight
-charts (bench/RESULTS.md).
+(plotly.js reads the same JSON): building ``go.Figure`` objects validates every
+property, which cost most of the dashboard partial's time (bench/README.md).
 """
 
 from __future__ import annotations
