@@ -8,11 +8,10 @@ percentiles itself from the requests (never from averages).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import secrets
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -26,7 +25,7 @@ from django.db.models import Avg, Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from core.rows import Columns, statement_cursor
+from metrics import enqueue, sql
 from metrics.models import (
     ONE_EVENT_PER_KEY,
     ConnectedService,
@@ -68,16 +67,10 @@ def secret_new(secret_prefix: str) -> tuple[str, str, str]:
 
 
 def last_used_note(token: Any, now: datetime) -> None:
-    """Note a token's use, at most once per LAST_USED_GRANULARITY; an UPDATE rather
-    than save(): a use is not a change worth a history row. Written out, as every
-    first use of a minute runs it."""
+    """Note a token's use (push or personal), at most once per LAST_USED_GRANULARITY;
+    an UPDATE rather than save(): a use is not a change worth a history row."""
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
-        with statement_cursor() as cursor:
-            cursor.execute(
-                f'UPDATE "{type(token)._meta.db_table}" SET "last_used_at" = %s'
-                ' WHERE "id" = %s',
-                [now, token.pk],
-            )
+        type(token).objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
 
 
@@ -106,53 +99,25 @@ def token_revoke(*, token: IngestToken) -> None:
         token.save(update_fields=["revoked_at"])
 
 
-# Every pushed batch runs the reads and the write below: they are written out
-# (``core.rows``), as the ORM took longer to compile each of them than
-# PostgreSQL took to run it (some 1.5 ms of a batch in all).
-
-
-@functools.cache
-def _token_statement() -> tuple[str, Columns[IngestToken], Columns[Project]]:
-    """The live token whose hash is ``%s``, with its project."""
-    tokens, projects = Columns(IngestToken), Columns(Project)
-    sql = (
-        f"SELECT {tokens.sql}, {projects.sql} FROM {tokens.alias}"
-        f" INNER JOIN {projects.alias}"
-        f' ON {projects.alias}."id" = {tokens.alias}."project_id"'
-        f' WHERE {tokens.alias}."token_hash" = %s'
-        f' AND {tokens.alias}."revoked_at" IS NULL'
-    )
-    return sql, tokens, projects
-
-
 def token_authenticate(secret: str) -> IngestToken | None:
     """The live token whose secret this is, with its project, or None. Looking the
     token up by the hash of the secret means no stored secret is ever compared
     character by character."""
-    sql, token_columns, project_columns = _token_statement()
-    with statement_cursor() as cursor:
-        cursor.execute(sql, [secret_hash(secret)])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    token = token_columns.build(row[: len(token_columns)])
-    assert token is not None  # noqa: S101  (the token's own id is never NULL)
-    IngestToken.project.field.set_cached_value(
-        token, project_columns.build(row[len(token_columns) :])
-    )
-    last_used_note(token, timezone.now())
+    token = sql.live_ingest_token(secret_hash(secret))
+    if token is not None:
+        last_used_note(token, timezone.now())
     return token
 
 
 def push_service(project: Project) -> ConnectedService:
     """The project's push source, made on first use."""
-    found = _live_push_service(project)
+    found = sql.live_push_service(project)
     if found is not None:
         return found
     # Two first pushes at once must not make two push sources: the second waits for
     # the first's lock on the project row, then finds its service.
     Project.objects.select_for_update().filter(pk=project.pk).first()
-    return _live_push_service(project) or ConnectedService.objects.create(
+    return sql.live_push_service(project) or ConnectedService.objects.create(
         project=project,
         kind=ConnectedService.Kind.PUSH,
         name=PUSH_SERVICE_NAME,
@@ -160,43 +125,10 @@ def push_service(project: Project) -> ConnectedService:
     )
 
 
-@functools.cache
-def _push_service_statement() -> tuple[str, Columns[ConnectedService]]:
-    """The project's (``%s``) oldest live push source."""
-    services = Columns(ConnectedService)
-    sql = (
-        f"SELECT {services.sql} FROM {services.alias}"
-        f' WHERE {services.alias}."project_id" = %s'
-        f' AND {services.alias}."kind" = %s'
-        f' AND {services.alias}."deleted_at" IS NULL'
-        f' ORDER BY {services.alias}."id" LIMIT 1'
-    )
-    return sql, services
-
-
-def _live_push_service(project: Project) -> ConnectedService | None:
-    sql, columns = _push_service_statement()
-    with statement_cursor() as cursor:
-        cursor.execute(sql, [project.pk, ConnectedService.Kind.PUSH.value])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    service = columns.build(row)
-    assert service is not None  # noqa: S101  (the source's own id is never NULL)
-    ConnectedService.project.field.set_cached_value(service, project)
-    return service
-
-
-_SYNCED = (
-    f'UPDATE "{ConnectedService._meta.db_table}" SET "last_sync_at" = %s,'
-    ' "last_success_at" = %s, "last_error" = %s, "consecutive_failures" = %s'
-    ' WHERE "id" = %s'
-)
-
-
 class PushedEvent(NamedTuple):
     """One request as the project's code reports it (validated by the API). A named
-    tuple: a batch makes a thousand, which a frozen dataclass made 3× slower."""
+    tuple rather than a frozen dataclass: a batch makes a thousand of them, and a
+    named tuple is the cheaper one to build."""
 
     timestamp: datetime
     model: str
@@ -240,8 +172,9 @@ def batch_ingest(
         unique.setdefault(event.idempotency_key, event)  # the first one sent wins
     accepted = _events_store(project, service, list(unique.values()))
     now = timezone.now()
-    with statement_cursor() as cursor:
-        cursor.execute(_SYNCED, [now, now, "", 0, service.pk])
+    ConnectedService.objects.filter(pk=service.pk).update(
+        last_sync_at=now, last_success_at=now, last_error="", consecutive_failures=0
+    )
     metrics_changed(project.pk)  # the dashboard's "last synced"
     if accepted:
         transaction.on_commit(partial(rollup_schedule, project.pk))
@@ -250,42 +183,6 @@ def batch_ingest(
         accepted_samples=accepted_samples,
         duplicates=len(events) - accepted,
     )
-
-
-# Columns of RequestEvent a pushed event fills, in COPY order.
-_EVENT_COLUMNS = (
-    "timestamp",
-    "model",
-    "latency_ms",
-    "input_tokens",
-    "output_tokens",
-    "cost_usd",
-    "error",
-    "quality_score_name",
-    "quality_score",
-    "feedback",
-    "idempotency_key",
-)
-# Their types, for binary COPY and the staging table.
-_EVENT_TYPES = (
-    "timestamptz",
-    "text",
-    "float8",
-    "int4",
-    "int4",
-    "numeric",
-    "bool",
-    "text",
-    "float8",
-    "int2",
-    "text",
-)
-_EVENT_COLUMN_LIST = ", ".join(f'"{c}"' for c in _EVENT_COLUMNS)
-_STAGE_TABLE = (
-    "CREATE TEMP TABLE IF NOT EXISTS runway_event_stage ("
-    + ", ".join(f'"{c}" {t}' for c, t in zip(_EVENT_COLUMNS, _EVENT_TYPES, strict=True))
-    + ") ON COMMIT DELETE ROWS"
-)
 
 
 def _events_store(
@@ -297,10 +194,9 @@ def _events_store(
     new events, the common case, cost no more than a bare COPY. If a key was stored
     before (a resent batch) or by a concurrent request, the unique constraint fails
     that COPY whole, the savepoint drops it, and the batch goes through a staging
-    table and ``INSERT … ON CONFLICT DO NOTHING``, which skips the keys seen before
-    (about 1.3× the time of a COPY). Neither path builds a model instance:
-    ``bulk_create`` ran at ~0.2× the speed of a COPY (performance notes §5.5). Other
-    databases (SQLite in development) take the ORM path.
+    table that skips the keys seen before (``sql.events_copy_new``). Neither path
+    builds a model instance. Other databases (SQLite in development) take the ORM
+    path.
     """
     if not events:
         return 0
@@ -320,75 +216,34 @@ def _events_store(
         return len(new)
     try:
         with transaction.atomic():
-            return _events_copy(project, service, events)
+            sql.events_copy(
+                project.pk, service.pk, timezone.now(), event_values(events)
+            )
+            return len(events)
     except psycopg.errors.UniqueViolation as exc:
         if exc.diag.constraint_name != ONE_EVENT_PER_KEY:
             raise
-    return _events_copy_new(project, service, events)
+    return sql.events_copy_new(
+        project.pk, service.pk, timezone.now(), event_values(events)
+    )
 
 
-def _copy_rows(
-    copy: psycopg.Copy, events: Sequence[PushedEvent], before: tuple[Any, ...] = ()
-) -> None:
-    # Binary COPY: psycopg's C dumpers write each value, 1 ms a batch less than
-    # formatting the rows as text.
+def event_values(events: Sequence[PushedEvent]) -> Iterator[tuple[Any, ...]]:
+    """Each event's values in ``sql.EVENT_COLUMNS`` order, as COPY writes them."""
     for e in events:
-        copy.write_row(
-            (
-                *before,
-                e.timestamp,
-                e.model,
-                e.latency_ms,
-                e.input_tokens,
-                e.output_tokens,
-                e.cost_usd.quantize(EIGHT_PLACES),
-                e.error,
-                e.quality_score_name,
-                e.quality_score,
-                e.feedback,
-                e.idempotency_key,
-            )
+        yield (
+            e.timestamp,
+            e.model,
+            e.latency_ms,
+            e.input_tokens,
+            e.output_tokens,
+            e.cost_usd.quantize(EIGHT_PLACES),
+            e.error,
+            e.quality_score_name,
+            e.quality_score,
+            e.feedback,
+            e.idempotency_key,
         )
-
-
-def _events_copy(
-    project: Project, service: ConnectedService, events: Sequence[PushedEvent]
-) -> int:
-    """COPY the events into the table; fails whole on a key stored before."""
-    with connection.cursor() as django_cursor:
-        cursor = django_cursor.cursor  # psycopg's own cursor, for COPY
-        with cursor.copy(
-            f'COPY "{RequestEvent._meta.db_table}" (project_id, service_id,'
-            f" received_at, {_EVENT_COLUMN_LIST}) FROM STDIN (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types(("int8", "int8", "timestamptz", *_EVENT_TYPES))
-            _copy_rows(copy, events, (project.pk, service.pk, timezone.now()))
-    return len(events)
-
-
-def _events_copy_new(
-    project: Project, service: ConnectedService, events: Sequence[PushedEvent]
-) -> int:
-    """COPY the events into a session-local staging table and move the ones with a
-    new key into the table."""
-    with connection.cursor() as django_cursor:
-        cursor = django_cursor.cursor
-        cursor.execute(_STAGE_TABLE)
-        with cursor.copy(
-            f"COPY runway_event_stage ({_EVENT_COLUMN_LIST}) FROM STDIN (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types(_EVENT_TYPES)
-            _copy_rows(copy, events)
-        cursor.execute(
-            f'INSERT INTO "{RequestEvent._meta.db_table}" (project_id, service_id,'
-            f" {_EVENT_COLUMN_LIST}, received_at, rolled_up_at)"
-            f" SELECT %s, %s, {_EVENT_COLUMN_LIST}, %s, NULL FROM runway_event_stage"
-            " ON CONFLICT (project_id, idempotency_key) DO NOTHING",
-            [project.pk, service.pk, timezone.now()],
-        )
-        inserted: int = cursor.rowcount
-        cursor.execute("TRUNCATE runway_event_stage")
-    return inserted
 
 
 def _event_row(
@@ -424,10 +279,10 @@ def rollup_schedule(project_id: int) -> None:
     itself, so a lost task is replaced by the next push after a minute; the events
     it missed are still marked pending and are rolled up then.
     """
-    from metrics.tasks import rollup_events
-
     if cache.add(rollup_key(project_id), "1", timeout=ROLLUP_PENDING_TIMEOUT):
-        rollup_events.apply_async((project_id,), countdown=ROLLUP_DELAY_SECONDS)
+        enqueue.task_send(
+            enqueue.ROLLUP_EVENTS, project_id, countdown=ROLLUP_DELAY_SECONDS
+        )
 
 
 def events_rollup(*, project: Project) -> int:

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from metrics import enqueue
 from metrics.connectors import ConnectorError, connector_class, outbound
 from metrics.connectors.base import TIMEOUT, Retries
 from metrics.models import ConnectedService, DailyRollup, MetricSample, SyncRun
@@ -79,9 +80,7 @@ def service_create(
     if project is None:
         return service
     schedule(service)
-    from metrics.tasks import sync_service
-
-    sync_service.delay_on_commit(service.pk)  # type: ignore[attr-defined]
+    enqueue.task_send_on_commit(enqueue.SYNC_SERVICE, service.pk)
     return service
 
 
@@ -233,7 +232,7 @@ def schedule(service: ConnectedService) -> None:
     PeriodicTask.objects.update_or_create(
         name=_task_name(service),
         defaults={
-            "task": "metrics.sync_service",
+            "task": enqueue.SYNC_SERVICE,
             "interval": every,
             "args": json.dumps([service.pk]),
             "enabled": service.enabled and service.deleted_at is None,

@@ -1,15 +1,19 @@
+"""The metrics app's Celery tasks: each calls a service. Nothing imports this module
+to queue them; services queue them by name (``metrics.enqueue``)."""
+
 from __future__ import annotations
 
 from celery import shared_task
 from django.core.cache import cache
 
-from metrics import ingest, services
+from metrics import enqueue, ingest, services
+from metrics.alerts import alerts_evaluate
 from metrics.models import ConnectedService
 from projects.audit import acting_as
 from projects.models import Project
 
 
-@shared_task(name="metrics.sync_service")
+@shared_task(name=enqueue.SYNC_SERVICE)
 def sync_service(service_id: int) -> str:
     """Sync one service (the sync itself guards against running twice at once)."""
     service = ConnectedService.objects.filter(
@@ -22,7 +26,7 @@ def sync_service(service_id: int) -> str:
     return str(run.status)
 
 
-@shared_task(name="metrics.rollup_events")
+@shared_task(name=enqueue.ROLLUP_EVENTS)
 def rollup_events(project_id: int) -> str:
     """Roll a project's newly pushed events up into daily samples."""
     # Cleared first, so events that arrive while this runs queue the next rollup.
@@ -35,13 +39,10 @@ def rollup_events(project_id: int) -> str:
     return f"{written} samples written"
 
 
-@shared_task(name="metrics.evaluate_alerts")
+@shared_task(name=enqueue.EVALUATE_ALERTS)
 def evaluate_alerts() -> int:
     """Beat's sweep over every project with a source: alerts open and resolve even when
     no sync runs (a source that stopped answering, a month running out of budget)."""
-    from metrics.alerts import alerts_evaluate
-    from projects.models import Project
-
     opened = 0
     with acting_as(None):
         for project in Project.objects.filter(
@@ -51,9 +52,7 @@ def evaluate_alerts() -> int:
     return opened
 
 
-@shared_task(name="metrics.prune_hourly_samples")
+@shared_task(name=enqueue.PRUNE_HOURLY_SAMPLES)
 def prune_hourly_samples() -> int:
     """Delete hourly samples past the retention; the daily rollups keep the history."""
-    from metrics.services import hourly_samples_prune
-
-    return hourly_samples_prune()
+    return services.hourly_samples_prune()

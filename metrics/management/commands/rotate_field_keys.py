@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import connection, transaction
+from django.db import transaction
 
-from metrics.fields import rotate
 from metrics.models import ConnectedService
 
 
@@ -19,17 +18,17 @@ class Command(BaseCommand):
     help = "Re-encrypt stored credentials under the newest FIELD_ENCRYPTION_KEYS key."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        table = connection.ops.quote_name(ConnectedService._meta.db_table)
         count = 0
-        with transaction.atomic(), connection.cursor() as cursor:
-            # The raw column: the field itself would hand back decrypted values.
-            cursor.execute(
-                f"SELECT id, credentials FROM {table} WHERE credentials <> ''"
-            )  # noqa: S608
-            for pk, token in cursor.fetchall():
-                cursor.execute(
-                    f"UPDATE {table} SET credentials = %s WHERE id = %s",
-                    [rotate(token), pk],
-                )  # noqa: S608
+        with transaction.atomic():
+            # The field decrypts what it reads with whichever key fits, and encrypts
+            # what it writes with the newest: writing each value back re-encrypts it.
+            # The rows stay locked, so a credential replaced meanwhile is not undone.
+            stored = (
+                ConnectedService.objects.select_for_update()
+                .exclude(credentials="")
+                .values_list("pk", "credentials")
+            )
+            for pk, credentials in stored:
+                ConnectedService.objects.filter(pk=pk).update(credentials=credentials)
                 count += 1
         self.stdout.write(f"Re-encrypted the credentials of {count} service(s).")
