@@ -1,93 +1,26 @@
 """Mapping a project to an organisation's OpenAI project or Anthropic workspace: the id is
 picked from the list the provider's admin API returns and checked against it on save, and
-the whole organisation's usage is an admin's choice. The HTTP transport is the only thing
-replaced, with pages in the providers' published shapes."""
+the whole organisation's usage is an admin's choice (reading the list itself:
+test_org_listing.py). The HTTP transport is the only thing replaced, with pages in the
+providers' published shapes."""
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
-
 import httpx
 import pytest
-import stamina
 from django.urls import reverse
 
-from metrics import scopes, services
-from metrics.connectors import ConnectorError
-from metrics.connectors import anthropic as anthropic_module
-from metrics.connectors import openai as openai_module
-from metrics.connectors.anthropic import AnthropicConnector
-from metrics.connectors.base import ATTEMPTS
-from metrics.connectors.openai import OpenAIConnector
 from metrics.models import ConnectedService
-from projects.roles import GlobalRole
-from tests.factories import UserFactory
+from tests.metrics import org_providers
+from tests.metrics.org_providers import OPENAI_KEY, org_account
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-OPENAI_KEY = "sk-admin-organisation-key-7777"
-ANTHROPIC_KEY = "sk-ant-admin-organisation-key-5555"
-PROJECTS = "/v1/organization/projects"
-WORKSPACES = "/v1/organizations/workspaces"
-# The page each cursor leads to (None: the first).
-PROJECT_PAGES = {None: "projects_page1.json", "proj_support": "projects_page2.json"}
-WORKSPACE_PAGES = {
-    None: "workspaces_page1.json",
-    "wrkspc_support": "workspaces_page2.json",
-}
-
-
-def load(provider: str, name: str) -> Any:
-    return json.loads((FIXTURES / provider / name).read_text())
-
-
-def recorded(request: httpx.Request) -> httpx.Response:
-    """The recorded list pages, by path and cursor."""
-    params = request.url.params
-    if request.url.path == PROJECTS:
-        return httpx.Response(
-            200, json=load("openai", PROJECT_PAGES[params.get("after")])
-        )
-    if request.url.path == WORKSPACES:
-        return httpx.Response(
-            200, json=load("anthropic", WORKSPACE_PAGES[params.get("after_id")])
-        )
-    return httpx.Response(404, json={"error": {"message": "Not found"}})
-
-
-class ProviderLists:
-    """The providers' admin APIs as the mapping form sees them: the recorded pages,
-    unless a test sets ``answer``; every request is kept in ``seen``."""
-
-    def __init__(self) -> None:
-        self.seen: list[httpx.Request] = []
-        self.answer: Callable[[httpx.Request], httpx.Response] = recorded
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(request)
-        return self.answer(request)
-
-
-@pytest.fixture
-def provider_lists(monkeypatch) -> Iterator[ProviderLists]:
-    lists = ProviderLists()
-    monkeypatch.setattr(
-        scopes,
-        "http_client",
-        lambda: httpx.Client(transport=httpx.MockTransport(lists.handle)),
-    )
-    # Testing mode drops the retry waits but also sets the attempts (default 1): keep
-    # the production count.
-    with stamina.set_testing(True, attempts=ATTEMPTS):
-        yield lists
-
-
-@pytest.fixture
-def admin(db):
-    return UserFactory(roles=[GlobalRole.ADMIN])
+# Fixtures shared with test_org_listing.py (provider_lists with test_service_keys.py).
+provider_lists, admin, org_openai, org_anthropic = (
+    org_providers.provider_lists,
+    org_providers.admin,
+    org_providers.org_openai,
+    org_providers.org_anthropic,
+)
 
 
 @pytest.fixture
@@ -97,29 +30,6 @@ def as_(client):
         return client
 
     return sign_in
-
-
-def org_account(kind, admin, django_capture_on_commit_callbacks, **extra):
-    key = OPENAI_KEY if kind == "openai" else ANTHROPIC_KEY
-    with django_capture_on_commit_callbacks(execute=False):
-        return services.service_create(
-            project=None,
-            kind=kind,
-            name=f"Acme {kind}",
-            created_by=admin,
-            credentials={"admin_key": key},
-            **extra,
-        )
-
-
-@pytest.fixture
-def org_openai(admin, django_capture_on_commit_callbacks):
-    return org_account("openai", admin, django_capture_on_commit_callbacks)
-
-
-@pytest.fixture
-def org_anthropic(admin, django_capture_on_commit_callbacks):
-    return org_account("anthropic", admin, django_capture_on_commit_callbacks)
 
 
 def map_url(project, kind):
@@ -143,155 +53,6 @@ def post(client, project, kind, data, django_capture_on_commit_callbacks):
 
 def mapped_services(project):
     return ConnectedService.objects.filter(project=project)
-
-
-# The connectors' list methods ------------------------------------------------------
-
-
-def openai(handler, base_url: str = "") -> OpenAIConnector:
-    return OpenAIConnector(
-        base_url=base_url,
-        credentials={"admin_key": OPENAI_KEY},
-        config={},
-        client=httpx.Client(transport=httpx.MockTransport(handler)),
-    )
-
-
-def anthropic(handler) -> AnthropicConnector:
-    return AnthropicConnector(
-        base_url="",
-        credentials={"admin_key": ANTHROPIC_KEY},
-        config={},
-        client=httpx.Client(transport=httpx.MockTransport(handler)),
-    )
-
-
-def test_openai_lists_the_projects_of_every_page():
-    seen: list[httpx.Request] = []
-
-    def handler(request):
-        seen.append(request)
-        return recorded(request)
-
-    projects = openai(handler, base_url="https://api.openai.com/v1").projects()
-
-    assert projects == {
-        "proj_default": "Default project",
-        "proj_support": "Support assistant",
-        "proj_claims": "Claims triage",
-    }
-    first, second = seen
-    assert str(first.url).startswith("https://api.openai.com/v1/organization/projects?")
-    assert first.headers["authorization"] == f"Bearer {OPENAI_KEY}"
-    assert first.url.params["include_archived"] == "false"
-    assert first.url.params["limit"] == "100"
-    assert "after" not in first.url.params
-    assert second.url.params["after"] == "proj_support"
-
-
-def test_anthropic_lists_the_workspaces_of_every_page():
-    seen: list[httpx.Request] = []
-
-    def handler(request):
-        seen.append(request)
-        return recorded(request)
-
-    workspaces = anthropic(handler).workspaces()
-
-    assert workspaces == {
-        "wrkspc_support": "Support assistant",
-        "wrkspc_claims": "Claims triage",
-    }
-    first, second = seen
-    assert first.url.path == WORKSPACES and first.url.host == "api.anthropic.com"
-    assert first.headers["x-api-key"] == ANTHROPIC_KEY
-    assert first.headers["anthropic-version"] == "2023-06-01"
-    assert first.url.params["include_archived"] == "false"
-    assert "after_id" not in first.url.params
-    assert second.url.params["after_id"] == "wrkspc_support"
-
-
-def test_archived_projects_and_workspaces_are_left_out():
-    def with_archived(request):
-        body = recorded(request).json()
-        archived = dict(body["data"][0])
-        if request.url.path == PROJECTS:
-            archived.update(id="proj_old", status="archived", archived_at=1767225600)
-        else:
-            archived.update(id="wrkspc_old", archived_at="2026-01-01T00:00:00Z")
-        body["data"].append(archived)
-        return httpx.Response(200, json=body)
-
-    assert "proj_old" not in openai(with_archived).projects()
-    assert "wrkspc_old" not in anthropic(with_archived).workspaces()
-
-
-def test_a_list_that_never_moves_on_is_an_error_not_a_loop():
-    def stuck(request):
-        return httpx.Response(200, json=load("openai", "projects_page1.json"))
-
-    with pytest.raises(ConnectorError, match="no new place to continue"):
-        openai(stuck).projects()
-
-
-@pytest.mark.parametrize("kind", ["openai", "anthropic"])
-def test_a_list_longer_than_the_bound_is_refused_rather_than_cut_short(
-    monkeypatch, kind
-):
-    monkeypatch.setattr(openai_module, "MAX_PROJECT_PAGES", 3)
-    monkeypatch.setattr(anthropic_module, "MAX_WORKSPACE_PAGES", 3)
-    calls = iter(range(100))
-
-    def endless(request):
-        n = next(calls)
-        return httpx.Response(
-            200,
-            json={
-                "data": [{"id": f"id_{n}", "name": f"Project {n}"}],
-                "has_more": True,
-                "last_id": f"id_{n}",
-            },
-        )
-
-    with pytest.raises(ConnectorError, match="Runway stops there"):
-        if kind == "openai":
-            openai(endless).projects()
-        else:
-            anthropic(endless).workspaces()
-
-
-def test_a_rejected_key_is_a_permanent_error():
-    def rejected(request):
-        return httpx.Response(401, json={"error": {"message": "Invalid admin key"}})
-
-    with pytest.raises(ConnectorError, match="credentials were rejected") as caught:
-        openai(rejected).projects()
-    assert caught.value.permanent
-
-
-def test_the_list_has_a_hard_deadline(monkeypatch, org_openai, provider_lists):
-    def slow(request):
-        time.sleep(1.0)
-        return recorded(request)
-
-    provider_lists.answer = slow
-    monkeypatch.setattr(scopes, "SCOPES_SECONDS", 0.2)
-    with pytest.raises(ConnectorError, match="did not list its projects within"):
-        scopes.provider_scopes(org_openai)
-
-
-def test_the_list_is_read_with_the_org_accounts_key_and_address(
-    admin, django_capture_on_commit_callbacks, provider_lists
-):
-    org = org_account(
-        "openai",
-        admin,
-        django_capture_on_commit_callbacks,
-        base_url="https://eu.api.openai.com",
-    )
-    assert "proj_claims" in scopes.provider_scopes(org)
-    assert provider_lists.seen[0].url.host == "eu.api.openai.com"
-    assert provider_lists.seen[0].headers["authorization"] == f"Bearer {OPENAI_KEY}"
 
 
 # The mapping form ------------------------------------------------------------------

@@ -1,0 +1,335 @@
+"""The demo portfolio as plain data: the projects `seed_demo` creates, and the few
+stories the seeder tells with them (portal/demo.py writes them through the services)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from projects.models import ProjectStatus
+
+
+@dataclass(frozen=True)
+class DemoProject:
+    name: str
+    team: str
+    use_case: str
+    origin: str
+    classification: str
+    frameworks: tuple[str, ...]
+    stage: int  # the current step; 8 means launched
+    status: str = ProjectStatus.ON_TRACK
+    summary: str = ""
+
+
+ON, RISK, BLOCKED, PAUSED = (
+    ProjectStatus.ON_TRACK,
+    ProjectStatus.AT_RISK,
+    ProjectStatus.BLOCKED,
+    ProjectStatus.PAUSED,
+)
+PORTFOLIO = [
+    DemoProject(
+        "Support Copilot",
+        "Customer Support",
+        "copilot",
+        "lovable",
+        "confidential",
+        ("soc2", "gdpr"),
+        3,
+        ON,
+        "Drafts answers for support agents from the help centre and past tickets.",
+    ),
+    DemoProject(
+        "Claims Intake Assistant",
+        "Claims Operations",
+        "rag_assistant",
+        "lovable",
+        "regulated",
+        ("hipaa", "soc2"),
+        3,
+        RISK,
+        "Reads claim documents and pre-fills the intake form.",
+    ),
+    DemoProject(
+        "Sales Call Summariser",
+        "Sales Enablement",
+        "agent",
+        "chat_assistant",
+        "internal",
+        (),
+        2,
+        PAUSED,
+        "Summarises recorded sales calls into CRM notes and next steps.",
+    ),
+    DemoProject(
+        "Policy Q&A Bot",
+        "Customer Support",
+        "chatbot",
+        "bolt",
+        "internal",
+        ("gdpr",),
+        8,
+        ON,
+        "Answers employees' questions about travel and expense policy.",
+    ),
+    DemoProject(
+        "Contract Clause Finder",
+        "Legal Operations",
+        "rag_assistant",
+        "v0",
+        "confidential",
+        ("soc2",),
+        5,
+        ON,
+        "Finds risky clauses in supplier contracts and cites the playbook.",
+    ),
+    DemoProject(
+        "Fraud Alert Triage",
+        "Payments",
+        "agent",
+        "hand_written",
+        "regulated",
+        ("pci_dss", "soc2"),
+        4,
+        BLOCKED,
+        "Ranks card-fraud alerts and drafts the analyst's first note.",
+    ),
+    DemoProject(
+        "Developer Docs Copilot",
+        "Platform Engineering",
+        "copilot",
+        "replit",
+        "internal",
+        (),
+        7,
+        ON,
+        "Answers questions about internal APIs from the developer portal.",
+    ),
+    DemoProject(
+        "HR Onboarding Guide",
+        "People Operations",
+        "chatbot",
+        "lovable",
+        "confidential",
+        ("gdpr", "eu_ai_act"),
+        2,
+        ON,
+        "Walks new joiners through their first two weeks.",
+    ),
+    DemoProject(
+        "Invoice Extraction",
+        "Finance Operations",
+        "agent",
+        "bolt",
+        "confidential",
+        ("soc2",),
+        6,
+        RISK,
+        "Extracts line items from supplier invoices into the ERP.",
+    ),
+    DemoProject(
+        "Clinical Notes Summary",
+        "Claims Operations",
+        "rag_assistant",
+        "hand_written",
+        "regulated",
+        ("hipaa",),
+        4,
+        ON,
+        "Summarises clinical notes attached to prior-authorisation requests.",
+    ),
+    DemoProject(
+        "Churn Risk Explainer",
+        "Sales Enablement",
+        "copilot",
+        "chat_assistant",
+        "internal",
+        (),
+        1,
+        ON,
+        "Explains why an account is flagged as a churn risk.",
+    ),
+    DemoProject(
+        "IT Helpdesk Agent",
+        "Platform Engineering",
+        "agent",
+        "replit",
+        "internal",
+        ("iso_42001",),
+        8,
+        ON,
+        "Resolves password resets and access requests end to end.",
+    ),
+    DemoProject(
+        "Marketing Copy Assistant",
+        "Marketing",
+        "copilot",
+        "v0",
+        "public",
+        (),
+        5,
+        ON,
+        "Drafts campaign copy in the brand voice for review.",
+    ),
+    DemoProject(
+        "Procurement Chatbot",
+        "Finance Operations",
+        "chatbot",
+        "lovable",
+        "internal",
+        (),
+        3,
+        ON,
+        "Helps staff raise purchase requests and pick approved suppliers.",
+    ),
+    DemoProject(
+        "Customer Email Router",
+        "Customer Support",
+        "agent",
+        "bolt",
+        "confidential",
+        ("gdpr",),
+        6,
+        ON,
+        "Classifies incoming emails and routes them to the right queue.",
+    ),
+    DemoProject(
+        "Risk Report Drafter",
+        "Legal Operations",
+        "rag_assistant",
+        "hand_written",
+        "confidential",
+        ("nist_ai_rmf", "eu_ai_act"),
+        2,
+        RISK,
+        "Drafts the quarterly operational-risk report from incident data.",
+    ),
+    DemoProject(
+        "Payment Dispute Helper",
+        "Payments",
+        "copilot",
+        "chat_assistant",
+        "regulated",
+        ("pci_dss",),
+        1,
+        ON,
+        "Guides agents through card dispute rules and evidence requests.",
+    ),
+    DemoProject(
+        "Knowledge Base Search",
+        "Customer Support",
+        "rag_assistant",
+        "replit",
+        "internal",
+        (),
+        7,
+        RISK,
+        "Semantic search over the public help centre.",
+    ),
+    DemoProject(
+        "Recruiting Screener",
+        "People Operations",
+        "agent",
+        "bolt",
+        "confidential",
+        ("gdpr", "eu_ai_act"),
+        1,
+        PAUSED,
+        "Summarises applications against the role's criteria for a recruiter.",
+    ),
+    DemoProject(
+        "Pharmacy Benefits Bot",
+        "Claims Operations",
+        "chatbot",
+        "lovable",
+        "regulated",
+        ("hipaa", "soc2"),
+        5,
+        ON,
+        "Answers members' questions about their pharmacy benefits.",
+    ),
+    DemoProject(
+        "Expense Auditor",
+        "Finance Operations",
+        "agent",
+        "hand_written",
+        "confidential",
+        ("soc2",),
+        4,
+        ON,
+        "Flags expense claims that break policy before approval.",
+    ),
+    DemoProject(
+        "Release Notes Writer",
+        "Platform Engineering",
+        "copilot",
+        "v0",
+        "internal",
+        (),
+        8,
+        ON,
+        "Turns merged pull requests into customer-facing release notes.",
+    ),
+    DemoProject(
+        "Field Service Assistant",
+        "Operations",
+        "rag_assistant",
+        "replit",
+        "internal",
+        ("iso_42001",),
+        3,
+        BLOCKED,
+        "Gives technicians repair steps from manuals on a tablet.",
+    ),
+    DemoProject(
+        "Board Pack Summariser",
+        "Legal Operations",
+        "copilot",
+        "chat_assistant",
+        "confidential",
+        (),
+        6,
+        ON,
+        "Summarises board packs into one-page briefings.",
+    ),
+    DemoProject(
+        "Supplier Risk Monitor",
+        "Operations",
+        "agent",
+        "bolt",
+        "internal",
+        ("nist_ai_rmf",),
+        2,
+        ON,
+        "Watches supplier news and filings for risk signals.",
+    ),
+    DemoProject(
+        "Voice of Customer Insights",
+        "Marketing",
+        "rag_assistant",
+        "lovable",
+        "internal",
+        ("gdpr",),
+        4,
+        RISK,
+        "Clusters survey and review feedback into themes with quotes.",
+    ),
+]
+
+
+# On-track projects whose team has gone quiet: the portfolio lists them as stalled.
+STALLED = {"Procurement Chatbot", "Expense Auditor"}
+
+# Requests per day a project of each use case plans for, before the seeder scales it.
+USE_CASE_VOLUME = {
+    "chatbot": 6000,
+    "copilot": 2500,
+    "rag_assistant": 9000,
+    "agent": 1500,
+    "other": 1000,
+}
+
+# Demo stories told by the metrics: one project runs over its budget (an open alert on
+# the portfolio), one at step 7 is too slow (its gate names latency).
+OVER_BUDGET = "Invoice Extraction"
+TOO_SLOW = "Knowledge Base Search"
