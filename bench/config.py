@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -42,6 +43,12 @@ SCALES = {
 
 # One Fernet key made for this run: the bench stores no secret worth keeping.
 _FERNET_KEY = "QmVuY2hPbmx5S2V5Tm90VXNlZEFueXdoZXJlRWxzZTA="
+_RUN_RELEASE = "bench-" + secrets.token_hex(4)
+
+
+def log(message: str) -> None:
+    """One progress line of the harness, flushed at once."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 def scale_from_env() -> Scale:
@@ -88,6 +95,11 @@ def app_environment(url: str, *, cache_url: str | None = None) -> dict[str, str]
         "CELERY_BROKER_URL": "memory://",
         "LOG_LEVEL": "WARNING",
         "RUNWAY_BENCH": "1",
+        # One release name for the run: the app's default is a digest of the code, and
+        # a file edited while the run goes (a shared work tree) would otherwise give
+        # gunicorn another cache namespace than this process, whose drops of cached
+        # renderings (the rebuilt pages) would then never reach the server.
+        "RUNWAY_RELEASE": _RUN_RELEASE,
     }
 
 

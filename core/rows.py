@@ -2,8 +2,7 @@
 ORM's query compiler.
 
 Compiling a query with two ``select_related`` joins and an annotation costs the ORM
-more than PostgreSQL takes to run it (4 M instructions, over a millisecond, for the
-checklist tick's read). ``Columns`` names a model's columns under a table alias for
+more than PostgreSQL takes to run it (bench/README.md). ``Columns`` names a model's columns under a table alias for
 such a statement, written once, and builds the instance back from its part of a
 row, with the same conversions the ORM applies (time zones on SQLite, encrypted
 fields), so the instances behave as if the ORM had loaded them.
@@ -101,8 +100,8 @@ def statement_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator[Any]:
 
     On PostgreSQL the statement goes with its parameters bound on the server, and
     each pooled connection parses and plans it once (``prepare_threshold`` in the
-    settings): planning the checklist tick's read took longer than running it, and
-    prepared, the read takes 0.16 ms instead of 0.37 ms. Django's own cursors bind
+    settings): planning a hot read took longer than running it (bench/README.md).
+    Django's own cursors bind
     on the client and never prepare.
 
     Django's query log records each statement with its values, which a prepared

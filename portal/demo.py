@@ -17,6 +17,7 @@ from assessments import scoring
 from assessments import selectors as assessment_selectors
 from assessments import services as assessment_services
 from assessments.models import AssessmentCriterion, ModelPrice
+from core import fragments
 from metrics import services as metric_services
 from portal.demo_data import (
     OVER_BUDGET,
@@ -40,7 +41,6 @@ from projects.models import (
     StepStatus,
     Team,
 )
-from projects.versions import projects_changed
 
 
 def build_portfolio(
@@ -119,7 +119,7 @@ def _history(project: Project, demo: DemoProject, rng: random.Random) -> None:
             last_activity_at=end,
         )
         end -= timedelta(days=took)
-    projects_changed()  # the updates above bypass the signals
+    fragments.data_changed(ProjectStep)  # the updates above bypass the signals
 
 
 def _requirements(

@@ -327,9 +327,10 @@ def _work_on_step(project_id: int, step_id: int) -> None:
     A step already under way takes one UPDATE, which locks the row as
     ``select_for_update`` would. Only the activity time moves: the change that
     caused it has its own history row, so the step gets none for every tick of its
-    checklist. Nor does it move the projects version: the stalled flag it can clear
-    counts in days, and pages rendered from the old time expire within minutes
-    (projects.versions). The UPDATE is written out (projects.sql)."""
+    checklist. Nor does it announce a change of ProjectStep (core.fragments): the
+    stalled flag it can clear counts in days, and fragments rendered from the old time
+    expire within minutes (portal/fragments.py). The UPDATE is written out
+    (projects.sql)."""
     now = timezone.now()
     if sql.touch_step_activity(project_id, step_id, now):
         return

@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from assessments.models import GapAssessment, RequirementsDocument
 from bench import config
-from bench.generate import EXECUTIVE_EMAIL, HOURLY_DAYS, generate
+from bench.generate import generate
+from bench.generate_portfolio import EXECUTIVE_EMAIL
+from bench.generate_series import HOURLY_DAYS
 from metrics.dashboard import project_dashboard
 from metrics.models import DailyRollup, MetricSample
 from portal.models import User
