@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HTMX_STOP_POLLING
 
 from core.query import query_moment, whole_number
-from metrics import ingest, selectors, services
+from metrics import enqueue, ingest, selectors, services
 from metrics.connectors import ConnectorError
 from metrics.forms import (
     ADMIN_ONLY_KINDS,
@@ -456,9 +456,7 @@ def service_sync_now(request: AuthedRequest, slug: str, pk: int) -> HttpResponse
             request, f"{service.name} is disabled: {service.disabled_reason}"
         )
         return redirect("metrics:project", slug=slug)
-    from metrics.tasks import sync_service
-
-    sync_service.delay_on_commit(service.pk)  # type: ignore[attr-defined]
+    enqueue.task_send_on_commit(enqueue.SYNC_SERVICE, service.pk)
     if request.htmx:
         return _status(request, service, queued=True)
     messages.success(request, f"Sync of {service.name} started.")
