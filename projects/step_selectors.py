@@ -3,26 +3,20 @@ the gate, and the one checklist item every tick starts from."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db import router
 from django.db.models import (
     Count,
     Prefetch,
+    Q,
     QuerySet,
     prefetch_related_objects,
 )
 from django.utils import timezone
 
-from core.names import display_name
-from core.rows import Columns, statement_cursor
 from projects import gates
-from projects.access import role_sql
 from projects.models import (
     ChecklistItem,
     Evidence,
@@ -30,7 +24,6 @@ from projects.models import (
     Project,
     ProjectStep,
     SignOff,
-    Step,
     StepStatus,
 )
 from projects.progress import (
@@ -41,60 +34,23 @@ from projects.progress import (
     step_status_label,
 )
 
-if TYPE_CHECKING:
-    from portal.models import User
 
+def checklist_item_for(project: Project, pk: int) -> ChecklistItem | None:
+    """The checklist item ``pk`` of ``project`` (loaded for the user with
+    ``get_project_for_user``, whose access check it keeps) with its assignee; None
+    if the project has no such item.
 
-@functools.cache
-def _item_statement() -> tuple[
-    str, Columns[ChecklistItem], Columns[Project], Columns[User]
-]:
-    """The item (``%s``: the viewer's id, then the item's) with its project, its
-    assignee and the viewer's role, as ``checklist_item_for`` reads it."""
-    items, projects, users = (
-        Columns(ChecklistItem),
-        Columns(Project),
-        Columns(get_user_model()),
-    )
-    sql = (
-        f"SELECT {items.sql}, {projects.sql}, {users.sql},"
-        f" ({role_sql(ChecklistItem, 'project_id')})"
-        f" FROM {items.alias} INNER JOIN {projects.alias}"
-        f' ON {projects.alias}."id" = {items.alias}."project_id"'
-        f' LEFT OUTER JOIN {users.alias} ON {users.alias}."id" = {items.alias}."assignee_id"'
-        f' WHERE {items.alias}."id" = %s'
-    )
-    return sql, items, projects, users
-
-
-def checklist_item_for(user: User, pk: int) -> tuple[ChecklistItem, str | None] | None:
-    """The checklist item with its project and assignee loaded, and the user's role
-    on that project, in one statement; None if there is no such item.
-
-    Every tick, assignment and evidence change starts here, so the statement is
-    written out (``core.rows``) instead of compiled by the ORM on every request,
-    which cost more than running it. It is the query
-    ``ChecklistItem.objects.select_related("project", "assignee")`` with the role
-    annotated as ``role_of_user`` writes it."""
-    sql, item_columns, project_columns, user_columns = _item_statement()
-    using = router.db_for_read(ChecklistItem)
-    with statement_cursor(using) as cursor:
-        cursor.execute(sql, [user.pk, pk])
-        row = cursor.fetchone()
-    if row is None:
+    Only what the row's head shows is joined: a tick sets the ticker itself, the
+    step is read by number only to redirect a request without htmx, and the
+    evidence only to render a whole row."""
+    try:
+        item = ChecklistItem.objects.select_related("assignee").get(
+            project=project, pk=pk
+        )
+    except ChecklistItem.DoesNotExist:
         return None
-    project_at = len(item_columns)
-    user_at = project_at + len(project_columns)
-    role_at = user_at + len(user_columns)
-    item = item_columns.build(row[:project_at], using)
-    assert item is not None  # noqa: S101  (the item's own id is never NULL)
-    ChecklistItem.project.field.set_cached_value(
-        item, project_columns.build(row[project_at:user_at], using)
-    )
-    ChecklistItem.assignee.field.set_cached_value(
-        item, user_columns.build(row[user_at:role_at], using)
-    )
-    return item, row[role_at]
+    item.project = project
+    return item
 
 
 @dataclass(frozen=True)
@@ -123,73 +79,41 @@ class StepSummary:
         return f"--progress: {self.progress}"
 
 
-@functools.cache
-def _step_summary_statement() -> tuple[str, Columns[ProjectStep]]:
-    """The steps of a project (``%s`` twice) in order: their own columns, then the
-    reference step's number, name and short name, the owner's names and email, and
-    the applicable items counted: all, not open, required and open."""
-    steps = Columns(
-        ProjectStep,
-        only=(
-            "step",
-            "status",
-            "due_date",
-            "started_at",
-            "last_activity_at",
-            "reopened_at",
-        ),
-    )
-    reference = Columns(Step, only=("number", "name", "short_name"))
-    owners = Columns(get_user_model(), only=("first_name", "last_name", "email"))
-    items = Columns(ChecklistItem).alias
-    sql = (
-        f"SELECT {steps.sql}, {reference.sql}, {owners.sql},"
-        ' COALESCE(c."total", 0), COALESCE(c."done", 0), COALESCE(c."required_open", 0)'
-        f" FROM {steps.alias}"
-        f' INNER JOIN {reference.alias} ON {reference.alias}."id" = {steps.alias}."step_id"'
-        f' LEFT OUTER JOIN {owners.alias} ON {owners.alias}."id" = {steps.alias}."owner_id"'
-        ' LEFT OUTER JOIN (SELECT "step_id", COUNT(*) AS "total",'
-        f' SUM(CASE WHEN "state" <> \'{ItemState.OPEN}\' THEN 1 ELSE 0 END) AS "done",'
-        f' SUM(CASE WHEN "state" = \'{ItemState.OPEN}\' AND "required" THEN 1 ELSE 0 END)'
-        f' AS "required_open" FROM {items}'
-        ' WHERE "project_id" = %s AND "applicable" GROUP BY "step_id") c'
-        f' ON c."step_id" = {steps.alias}."step_id"'
-        f' WHERE {steps.alias}."project_id" = %s ORDER BY {reference.alias}."number"'
-    )
-    return sql, steps
-
-
 def step_summaries(project: Project) -> list[StepSummary]:
-    """The seven steps with checklist progress, in one query whatever the checklist
-    size.
-
-    Every project page, step page and stepper refresh starts here. The statement is
-    written out: the ORM took 8 M instructions (nearly 3 ms) to compile its two
-    queries, ten times what PostgreSQL took to run them."""
-    sql, steps = _step_summary_statement()
-    using = router.db_for_read(ProjectStep)
-    with statement_cursor(using) as cursor:
-        cursor.execute(sql, [project.pk, project.pk])
-        rows = cursor.fetchall()
-    width = len(steps)
-    current = current_step_number({row[width]: row[1] for row in rows})
+    """The seven steps with checklist progress, in two queries whatever the
+    checklist size: the steps with their reference step and owner, then the
+    applicable items counted per step."""
+    steps = list(
+        ProjectStep.objects.filter(project=project)
+        .select_related("step", "owner")
+        .order_by("step__number")
+    )
+    open_state = Q(state=ItemState.OPEN)
+    counts: dict[int, tuple[int, int, int]] = {
+        row["step_id"]: (row["total"], row["done"], row["required_open"])
+        for row in ChecklistItem.objects.filter(project=project, applicable=True)
+        .order_by()
+        .values("step_id")
+        .annotate(
+            total=Count("pk"),
+            done=Count("pk", filter=~open_state),
+            required_open=Count("pk", filter=open_state & Q(required=True)),
+        )
+    }
+    current = current_step_number({ps.step.number: ps.status for ps in steps})
     today, now = timezone.localdate(), timezone.now()
     stall_days = settings.RUNWAY_STALLED_AFTER_DAYS
     labels = dict(StepStatus.choices)
     summaries = []
     reopened_before = False
-    for row in rows:
-        _, status, due_date, started_at, last_activity_at, reopened_at = steps.convert(
-            row[:width], using
-        )
-        number, name, short_name, first, last, email, total, done, required_open = row[
-            width:
-        ]
+    for project_step in steps:
+        number, status = project_step.step.number, project_step.status
+        total, done, required_open = counts.get(project_step.step_id, (0, 0, 0))
         summaries.append(
             StepSummary(
                 number=number,
-                name=name,
-                short_name=short_name,
+                name=project_step.step.name,
+                short_name=project_step.step.short_name,
                 status=status,
                 status_label=step_status_label(
                     status=status,
@@ -197,28 +121,30 @@ def step_summaries(project: Project) -> list[StepSummary]:
                     number=number,
                     current=current,
                 ),
-                owner=display_name(first, last, email) if email is not None else None,
-                due_date=due_date,
+                owner=project_step.owner.display_name if project_step.owner else None,
+                due_date=project_step.due_date,
                 done=done,
                 applicable=total,
                 required_open=required_open,
                 progress=percent(done, total),
-                overdue=is_overdue(due=due_date, status=status, today=today),
+                overdue=is_overdue(
+                    due=project_step.due_date, status=status, today=today
+                ),
                 stalled=number == current
                 and status != StepStatus.NOT_STARTED
                 and is_stalled(
-                    last_activity=last_activity_at,
-                    started=started_at,
+                    last_activity=project_step.last_activity_at,
+                    started=project_step.started_at,
                     now=now,
                     days=stall_days,
                 ),
                 is_current=number == current,
-                reopened_at=reopened_at,
+                reopened_at=project_step.reopened_at,
                 earlier_reopened=reopened_before and status == StepStatus.DONE,
             )
         )
         reopened_before = reopened_before or (
-            reopened_at is not None and status != StepStatus.DONE
+            project_step.reopened_at is not None and status != StepStatus.DONE
         )
     return summaries
 

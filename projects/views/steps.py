@@ -18,13 +18,7 @@ from django_htmx.http import (
 )
 
 from projects import selectors, services, step_selectors
-from projects.access import (
-    Action,
-    can,
-    check_access,
-    get_project_for_user,
-    remember_role,
-)
+from projects.access import Action, can, get_project_for_user
 from projects.forms import (
     ChecklistBulkForm,
     CustomItemForm,
@@ -127,23 +121,13 @@ def current_step(request: AuthedRequest, slug: str) -> HttpResponse:
 def _item_for(
     request: AuthedRequest, slug: str, pk: int, action: Action
 ) -> ChecklistItem:
-    """The item with its project and the user's role on it, in one query; then the
-    same access check as ``get_project_for_user``. The slug is checked here, not in
-    the query: an item of another project is as missing as no item.
-
-    Only what the row's head shows is joined: PostgreSQL spent longer planning this
-    query with the step and the ticker joined (and the catalogue ordering) than
-    running it. A tick sets the ticker itself; the step is read by number only to
-    redirect a request without htmx, and the evidence only to render a whole row."""
-    found = step_selectors.checklist_item_for(request.user, pk)
-    if found is None or found[0].project.slug != slug:
-        # No such item in a project the user may see: 404 (or 403) as the project's
-        # own check answers, with its logging; else 404 for the missing item.
-        get_project_for_user(request.user, slug, action)
+    """The project for ``action`` (404 or 403 as ``get_project_for_user`` answers,
+    with its logging), then its item with the assignee; an item of another project
+    is as missing as no item."""
+    project = get_project_for_user(request.user, slug, action)
+    item = step_selectors.checklist_item_for(project, pk)
+    if item is None:
         raise Http404("No such checklist item.")
-    item, role = found
-    remember_role(request.user, item.project, role)
-    check_access(request.user, item.project, action)
     return item
 
 

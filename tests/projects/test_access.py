@@ -103,6 +103,25 @@ def test_the_role_is_read_per_user_on_the_same_project_object(project, owner, vi
     assert can(owner, project, A.EDIT)
 
 
+def test_a_project_loaded_for_a_member_answers_for_them_without_another_query(
+    project, lead, django_assert_num_queries
+):
+    user = _fresh(lead)
+    loaded = get_project_for_user(user, project.slug)  # reads the roles too
+    with django_assert_num_queries(0):
+        assert can(user, loaded, A.RUN_ASSESSMENT)
+        assert not can(user, loaded, A.EDIT)
+
+
+def test_a_project_loaded_for_one_member_reads_anothers_role_afresh(
+    project, owner, viewer
+):
+    loaded = get_project_for_user(_fresh(viewer), project.slug)
+    assert can(_fresh(owner), loaded, A.EDIT)
+    assert not can(_fresh(viewer), loaded, A.EDIT)
+    assert can(_fresh(owner), loaded, A.EDIT)
+
+
 # get_project_for_user: 404 for outsiders, 403 for members without the right
 
 
