@@ -38,8 +38,6 @@ def step_of(project, number):
     )
 
 
-
-
 def table_names(response):
     """The project names in the projects table's rows, in order."""
     rows = page(str(response.context["rows_html"])).find_all("tr")
