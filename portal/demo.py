@@ -28,7 +28,7 @@ from portal.demo_data import (
     DemoProject,
 )
 from portal.models import User
-from projects import services
+from projects import services, step_services
 from projects.audit import acting_as
 from projects.models import (
     ChecklistItem,
@@ -380,7 +380,7 @@ def _progress(
                     )
                 services.item_set_state(item=item, state=ItemState.DONE, actor=actor)
         with acting_as(lead):
-            services.step_update(
+            step_services.step_update(
                 project_step=project_step,
                 owner=lead,
                 due_date=today
@@ -397,7 +397,7 @@ def _progress(
         elif "reviewer" in project_step.step.signoff_roles and share >= 0.6:
             # A reviewer has been asked and has not decided yet.
             with acting_as(lead):
-                services.signoff_request(
+                step_services.signoff_request(
                     project_step=project_step,
                     role="reviewer",
                     signer=reviewer,
@@ -411,17 +411,19 @@ def _sign_and_finish(
     signers = {"owner": owner, "lead": lead, "reviewer": reviewer}
     for role in project_step.step.signoff_roles:
         with acting_as(lead):
-            signoff = services.signoff_request(
+            signoff = step_services.signoff_request(
                 project_step=project_step, role=role, signer=signers[role], actor=lead
             )
         with acting_as(signers[role]):
-            services.signoff_decide(
+            step_services.signoff_decide(
                 signoff=signoff, approve=True, comment="Looks good."
             )
     with acting_as(lead):
         try:
-            services.step_mark_done(project_step=project_step)
-        except services.GateFailed as failed:  # a bug in the demo, not in the product
+            step_services.step_mark_done(project_step=project_step)
+        except (
+            step_services.GateFailed
+        ) as failed:  # a bug in the demo, not in the product
             raise ValidationError(
                 f"Demo step {project_step} did not pass its gate: {failed}"
             ) from failed

@@ -339,7 +339,7 @@ class SignOffRequestForm(forms.Form):
         self.project = project
         labels = dict(ProjectRole.choices)
         self.fields["role"].choices = [(r, labels.get(r, r)) for r in roles]  # type: ignore[attr-defined]
-        # The same rule as services.signoff_request, from the one place it is written.
+        # The same rule as step_services.signoff_request, from the one place it is written.
         # A posted form looks the person up among all active users, so that asking
         # someone else says why (``selectors.signoff_refusal``), not "invalid choice".
         users = get_user_model().objects.filter(is_active=True)

@@ -248,7 +248,7 @@ def member_choices(project: Project) -> list[tuple[int, str]]:
 def signoff_candidates(project: Project, *roles: str) -> QuerySet[User]:
     """The active people who may be asked to sign off ``project`` in any of ``roles``.
 
-    The one rule behind the request form's choices and ``services.signoff_request``:
+    The one rule behind the request form's choices and ``step_services.signoff_request``:
     the owner's and the lead's sign-offs come from the members holding that role; a
     reviewer's from a reviewer member, or from someone with the global Reviewer role
     who is not a member yet (asking makes them one). Nobody else: asking is the only

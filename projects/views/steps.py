@@ -17,7 +17,7 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
-from projects import selectors, services, step_selectors
+from projects import selectors, services, step_selectors, step_services
 from projects.access import Action, can, get_project_for_user
 from projects.forms import (
     ChecklistBulkForm,
@@ -336,7 +336,7 @@ def step_update(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
     form = StepForm(request.POST, project=project)
     if form.is_valid():
         try:
-            services.step_update(
+            step_services.step_update(
                 project_step=project_step, actor=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
@@ -353,8 +353,8 @@ def step_mark_done(request: AuthedRequest, slug: str, number: int) -> HttpRespon
     project = get_project_for_user(request.user, slug, Action.RUN_ASSESSMENT)
     project_step = _project_step(project, number)
     try:
-        services.step_mark_done(project_step=project_step)
-    except services.GateFailed as failed:
+        step_services.step_mark_done(project_step=project_step)
+    except step_services.GateFailed as failed:
         context = _step_context(request, project, project_step)
         context["gate"], context["gate_refused"] = failed.result, True
         if request.htmx:
@@ -374,7 +374,7 @@ def step_reopen(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
         messages.error(request, "Say why the step is reopened.")
         return _back_to_step(request, project, number)
     try:
-        services.step_reopen(
+        step_services.step_reopen(
             project_step=project_step, reason=form.cleaned_data["reason"]
         )
     except ValidationError as exc:
@@ -393,7 +393,7 @@ def signoff_request(request: AuthedRequest, slug: str, number: int) -> HttpRespo
     )
     if form.is_valid():
         try:
-            services.signoff_request(
+            step_services.signoff_request(
                 project_step=project_step, actor=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
@@ -418,7 +418,7 @@ def signoff_decide(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
     form = SignOffDecisionForm(request.POST)
     if form.is_valid():
         try:
-            services.signoff_decide(
+            step_services.signoff_decide(
                 signoff=signoff,
                 approve=form.cleaned_data["decision"] == "approve",
                 comment=form.cleaned_data["comment"],

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from projects import services
+from projects import services, step_services
 from projects.models import ChecklistItem, Framework, ItemState, ProjectStep, StepStatus
 from tests.browser.helpers import sign_in
 from tests.factories import (
@@ -32,7 +32,7 @@ def _finish_step_one(project, owner, lead):
             )
         services.item_set_state(item=item, state=ItemState.DONE, actor=lead)
     approve_requirements(project, owner)
-    services.step_mark_done(
+    step_services.step_mark_done(
         project_step=ProjectStep.objects.get(project=project, step__number=1)
     )
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from projects import services
+from projects import services, step_services
 from projects.models import ChecklistItem, ProjectStep
 from projects.roles import GlobalRole
 from tests.browser.helpers import page_problems, sign_in
@@ -23,7 +23,7 @@ REVIEWER = "reviewer@runway.example"
 
 
 def _ask(project, number, signer, lead):
-    services.signoff_request(
+    step_services.signoff_request(
         project_step=ProjectStep.objects.select_related("step", "project").get(
             project=project, step__number=number
         ),

@@ -18,7 +18,7 @@ from assessments import services as assessment_services
 from assessments.models import AssessmentCriterion, CriterionScore
 from metrics.models import Alert
 from portal import my_work as work
-from projects import services
+from projects import services, step_services
 from projects.models import (
     ChecklistItem,
     ItemState,
@@ -57,7 +57,7 @@ def step(project, number):
 
 
 def ask_signoff(project, signer, actor, number=3, role="reviewer"):
-    return services.signoff_request(
+    return step_services.signoff_request(
         project_step=step(project, number), role=role, signer=signer, actor=actor
     )
 
@@ -124,7 +124,7 @@ def cast(db):
 
 def test_sign_offs_waiting_are_the_pending_ones_asked_of_me(cast):
     decided = ask_signoff(cast.project, cast.reviewer, cast.lead)
-    services.signoff_decide(signoff=decided, approve=False, comment="No pen test.")
+    step_services.signoff_decide(signoff=decided, approve=False, comment="No pen test.")
     mine = ask_signoff(cast.project, cast.reviewer, cast.lead)
     other_reviewer = UserFactory(roles=[GlobalRole.REVIEWER])
     ask_signoff(cast.project, other_reviewer, cast.lead)

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from projects import activity, services
+from projects import activity, services, step_services
 from projects.audit import acting_as
 from projects.models import ChecklistItem, Framework, ItemState, Membership
 from tests.factories import UserFactory, approve_requirements
@@ -60,7 +60,7 @@ def mark_step_1_done(project, people):
     with acting_as(owner):
         approve_requirements(project, owner)
     with acting_as(lead):
-        services.step_mark_done(project_step=step_of(project, 1))
+        step_services.step_mark_done(project_step=step_of(project, 1))
 
 
 @pytest.fixture
@@ -89,17 +89,19 @@ def worked(people):
             item=evidenced, actor=contributor, url="https://wiki.example.com/baa"
         )
     with acting_as(lead):
-        signoff = services.signoff_request(
+        signoff = step_services.signoff_request(
             project_step=step_of(project, 3),
             role="reviewer",
             signer=reviewer,
             actor=lead,
         )
     with acting_as(reviewer):
-        services.signoff_decide(signoff=signoff, approve=True, comment="")
+        step_services.signoff_decide(signoff=signoff, approve=True, comment="")
     mark_step_1_done(project, people)
     with acting_as(owner):
-        services.step_reopen(project_step=step_of(project, 1), reason="Budget doubled.")
+        step_services.step_reopen(
+            project_step=step_of(project, 1), reason="Budget doubled."
+        )
 
     # In the order they happened.
     expected = [
@@ -161,23 +163,27 @@ def test_a_rejection_and_an_invalidated_sign_off_are_told_with_their_reasons(peo
     required = item(project, "s3-hipaa-minimum-necessary")
     assert required.required
     with acting_as(lead):
-        first = services.signoff_request(
+        first = step_services.signoff_request(
             project_step=step_of(project, 3),
             role="reviewer",
             signer=reviewer,
             actor=lead,
         )
     with acting_as(reviewer):
-        services.signoff_decide(signoff=first, approve=False, comment="No pen test yet")
+        step_services.signoff_decide(
+            signoff=first, approve=False, comment="No pen test yet"
+        )
     with acting_as(lead):
-        second = services.signoff_request(
+        second = step_services.signoff_request(
             project_step=step_of(project, 3),
             role="reviewer",
             signer=reviewer,
             actor=lead,
         )
     with acting_as(reviewer):
-        services.signoff_decide(signoff=second, approve=True, comment="Looks solid")
+        step_services.signoff_decide(
+            signoff=second, approve=True, comment="Looks solid"
+        )
     with acting_as(lead):
         services.item_set_state(item=required, state=ItemState.DONE, actor=lead)
     told = [text for _, text in sentences(project)]

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from projects import selectors, services
+from projects import selectors, services, step_services
 from projects.forms import SignOffRequestForm
 from projects.models import (
     ChecklistItem,
@@ -89,8 +89,8 @@ def test_the_gate_names_every_item_missing_evidence_with_a_link(as_, people):
 def test_a_refused_mark_done_names_every_missing_item(people):
     project = people["project"]
     required = [i for i in items_of(project) if i.required]
-    with pytest.raises(services.GateFailed) as refused:
-        services.step_mark_done(project_step=step_of(project, 3))
+    with pytest.raises(step_services.GateFailed) as refused:
+        step_services.step_mark_done(project_step=step_of(project, 3))
     assert all(f"“{i.title}”" in str(refused.value) for i in required)
 
 
@@ -131,12 +131,12 @@ def test_the_form_and_the_service_follow_one_rule(people):
         )
         assert form.is_valid() == (person in candidates), person
         if person in candidates:
-            services.signoff_request(
+            step_services.signoff_request(
                 project_step=step, role="reviewer", signer=person, actor=people["lead"]
             )
         else:
             with pytest.raises(ValidationError):
-                services.signoff_request(
+                step_services.signoff_request(
                     project_step=step,
                     role="reviewer",
                     signer=person,
@@ -412,7 +412,7 @@ def test_the_roles_of_a_signoff_still_match_the_service(people):
     # Unchanged behaviour: a reviewer asked becomes a member, once.
     project = people["project"]
     newcomer = UserFactory(roles=[GlobalRole.REVIEWER])
-    services.signoff_request(
+    step_services.signoff_request(
         project_step=step_of(project, 3),
         role="reviewer",
         signer=newcomer,

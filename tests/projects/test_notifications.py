@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from projects import notifications, services
+from projects import notifications, services, step_services
 from projects.models import ChecklistItem, Notification, NotificationKind
 from tests.projects.conftest import step_of
 
@@ -70,7 +70,7 @@ def test_saving_the_same_assignee_again_sends_nothing_new(people):
 
 
 def test_a_new_step_owner_is_notified(people):
-    services.step_update(
+    step_services.step_update(
         project_step=step_of(people["project"], 4),
         owner=people["contributor"],
         due_date=None,
@@ -88,13 +88,13 @@ def test_sign_off_requests_and_decisions_are_notified(
     people, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        signoff = services.signoff_request(
+        signoff = step_services.signoff_request(
             project_step=step_of(people["project"], 3),
             role="reviewer",
             signer=people["reviewer"],
             actor=people["lead"],
         )
-        services.signoff_decide(
+        step_services.signoff_decide(
             signoff=signoff, approve=False, comment="No pen test yet."
         )
     asked = Notification.objects.get(user=people["reviewer"])
@@ -116,7 +116,7 @@ def test_people_choose_which_kinds_also_come_by_email(
         user=people["reviewer"], email_kinds=[NotificationKind.SIGNOFF_DECIDED]
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.signoff_request(
+        step_services.signoff_request(
             project_step=step_of(people["project"], 3),
             role="reviewer",
             signer=people["reviewer"],
@@ -149,7 +149,7 @@ def test_an_email_is_sent_once_even_if_the_task_runs_twice(
 
 def test_the_bell_counts_unread_and_opening_marks_read(client, people):
     reviewer = people["reviewer"]
-    services.signoff_request(
+    step_services.signoff_request(
         project_step=step_of(people["project"], 3),
         role="reviewer",
         signer=reviewer,
@@ -209,7 +209,7 @@ def test_the_bell_is_counted_once_until_a_notification_changes(client, people):
 
 
 def test_notifications_are_private(client, people):
-    services.signoff_request(
+    step_services.signoff_request(
         project_step=step_of(people["project"], 3),
         role="reviewer",
         signer=people["reviewer"],

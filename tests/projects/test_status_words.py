@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from projects import services
+from projects import services, step_services
 from projects.models import ChecklistItem, ItemState
 from projects.progress import WORK_AHEAD_LABEL, step_status_label
 from projects.step_selectors import step_summaries
@@ -56,7 +56,7 @@ def test_sign_off_requests_and_decisions_count_as_activity(people):
         status=StepStatus.IN_PROGRESS, started_at=long_ago, last_activity_at=long_ago
     )
 
-    signoff = services.signoff_request(
+    signoff = step_services.signoff_request(
         project_step=steps.get(),
         role="reviewer",
         signer=people["reviewer"],
@@ -65,5 +65,5 @@ def test_sign_off_requests_and_decisions_count_as_activity(people):
     assert steps.get().last_activity_at == signoff.requested_at
 
     steps.update(last_activity_at=long_ago)
-    services.signoff_decide(signoff=signoff, approve=True, comment="")
+    step_services.signoff_decide(signoff=signoff, approve=True, comment="")
     assert steps.get().last_activity_at == signoff.decided_at

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from projects import services, step_selectors
+from projects import services, step_selectors, step_services
 from projects.models import (
     ChecklistItem,
     ItemState,
@@ -192,7 +192,7 @@ def test_a_step_whose_gate_holds_is_marked_done(client, people):
 
 def test_only_the_person_asked_decides_a_sign_off(client, people):
     project = people["project"]
-    signoff = services.signoff_request(
+    signoff = step_services.signoff_request(
         project_step=step_of(project, 3),
         role="reviewer",
         signer=people["reviewer"],
@@ -228,7 +228,7 @@ def test_a_reviewer_is_asked_to_sign_off_from_the_page(client, people):
 
 def test_a_rejection_without_a_reason_changes_nothing(client, people):
     project = people["project"]
-    signoff = services.signoff_request(
+    signoff = step_services.signoff_request(
         project_step=step_of(project, 3),
         role="reviewer",
         signer=people["reviewer"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from projects import services
+from projects import services, step_services
 from projects.models import (
     ChecklistItem,
     ChecklistTemplate,
@@ -59,11 +59,11 @@ def finish_step(project, number, *, actor, signers):
             )
         services.item_set_state(item=item, state=ItemState.DONE, actor=actor)
     for role in project_step.step.signoff_roles:
-        signoff = services.signoff_request(
+        signoff = step_services.signoff_request(
             project_step=project_step, role=role, signer=signers[role], actor=actor
         )
-        services.signoff_decide(signoff=signoff, approve=True, comment="")
-    services.step_mark_done(project_step=step_of(project, number))
+        step_services.signoff_decide(signoff=signoff, approve=True, comment="")
+    step_services.step_mark_done(project_step=step_of(project, number))
 
 
 def test_the_catalog_has_seven_steps_and_a_solid_checklist():
@@ -177,8 +177,8 @@ def test_a_step_cannot_be_done_while_a_required_item_is_open_and_the_gate_says_w
         state=ItemState.DONE,
         actor=people["lead"],
     )
-    with pytest.raises(services.GateFailed) as refused:
-        services.step_mark_done(project_step=step_of(project, 1))
+    with pytest.raises(step_services.GateFailed) as refused:
+        step_services.step_mark_done(project_step=step_of(project, 1))
     reasons = " ".join(check.reason for check in refused.value.result.failures)
     still_open = items(
         project, step__number=1, required=True, state=ItemState.OPEN
@@ -206,8 +206,8 @@ def test_a_later_step_waits_for_the_earlier_ones(people):
                 item=item, actor=people["lead"], url="https://wiki.example.com/x"
             )
         services.item_set_state(item=item, state=ItemState.DONE, actor=people["lead"])
-    with pytest.raises(services.GateFailed) as refused:
-        services.step_mark_done(project_step=step_of(project, 2))
+    with pytest.raises(step_services.GateFailed) as refused:
+        step_services.step_mark_done(project_step=step_of(project, 2))
     assert [f.name for f in refused.value.result.failures] == ["Earlier steps done"]
 
 
@@ -217,8 +217,8 @@ def test_evidence_is_required_where_the_item_says_so(people):
     assert item is not None, "the catalog should ask for evidence somewhere in step 1"
     for other in items(project, step__number=1, required=True):
         services.item_set_state(item=other, state=ItemState.DONE, actor=people["lead"])
-    with pytest.raises(services.GateFailed) as refused:
-        services.step_mark_done(project_step=step_of(project, 1))
+    with pytest.raises(step_services.GateFailed) as refused:
+        step_services.step_mark_done(project_step=step_of(project, 1))
     assert any(
         "Evidence is required" in f.reason and item.title in f.reason
         for f in refused.value.result.failures
@@ -234,8 +234,10 @@ def test_reopening_needs_a_reason_and_keeps_later_steps(people):
         actor=people["lead"],
     )
     with pytest.raises(ValidationError):
-        services.step_reopen(project_step=step_of(project, 1), reason=" ")
-    services.step_reopen(project_step=step_of(project, 1), reason="Budget changed.")
+        step_services.step_reopen(project_step=step_of(project, 1), reason=" ")
+    step_services.step_reopen(
+        project_step=step_of(project, 1), reason="Budget changed."
+    )
     one, two = step_of(project, 1), step_of(project, 2)
     assert (
         one.status == StepStatus.IN_PROGRESS and one.reopen_reason == "Budget changed."
@@ -256,7 +258,7 @@ def test_a_done_steps_checklist_is_locked(people):
 
 def test_asking_a_reviewer_makes_them_a_reviewer_member(people):
     project, newcomer = people["project"], UserFactory(roles=[GlobalRole.REVIEWER])
-    signoff = services.signoff_request(
+    signoff = step_services.signoff_request(
         project_step=step_of(project, 3),
         role="reviewer",
         signer=newcomer,
@@ -271,7 +273,7 @@ def test_asking_a_reviewer_makes_them_a_reviewer_member(people):
 
 def test_a_sign_off_for_a_role_the_step_does_not_need_is_refused(people):
     with pytest.raises(ValidationError):
-        services.signoff_request(
+        step_services.signoff_request(
             project_step=step_of(people["project"], 2),
             role="reviewer",
             signer=people["reviewer"],
@@ -280,15 +282,17 @@ def test_a_sign_off_for_a_role_the_step_does_not_need_is_refused(people):
 
 
 def test_rejecting_needs_a_reason(people):
-    signoff = services.signoff_request(
+    signoff = step_services.signoff_request(
         project_step=step_of(people["project"], 3),
         role="reviewer",
         signer=people["reviewer"],
         actor=people["lead"],
     )
     with pytest.raises(ValidationError):
-        services.signoff_decide(signoff=signoff, approve=False, comment="")
-    services.signoff_decide(signoff=signoff, approve=False, comment="No pen test yet.")
+        step_services.signoff_decide(signoff=signoff, approve=False, comment="")
+    step_services.signoff_decide(
+        signoff=signoff, approve=False, comment="No pen test yet."
+    )
     signoff.refresh_from_db()
     assert (signoff.status, signoff.comment) == (
         SignOffStatus.REJECTED,
@@ -298,13 +302,13 @@ def test_rejecting_needs_a_reason(people):
 
 def test_a_sign_off_is_invalidated_when_a_required_item_changes_afterwards(people):
     project = people["project"]
-    signoff = services.signoff_request(
+    signoff = step_services.signoff_request(
         project_step=step_of(project, 3),
         role="reviewer",
         signer=people["reviewer"],
         actor=people["lead"],
     )
-    services.signoff_decide(signoff=signoff, approve=True, comment="")
+    step_services.signoff_decide(signoff=signoff, approve=True, comment="")
     optional = items(project, step__number=3, required=False).first()
     if optional is not None:
         services.item_set_state(
@@ -334,7 +338,7 @@ def test_step_seven_needs_the_operating_owner(people):
                 "lead": people["lead"],
             },
         )
-    with pytest.raises(services.GateFailed) as refused:
+    with pytest.raises(step_services.GateFailed) as refused:
         finish_step(
             project,
             7,
@@ -344,7 +348,7 @@ def test_step_seven_needs_the_operating_owner(people):
     assert [f.name for f in refused.value.result.failures] == ["Operating owner named"]
     project.operating_owner = people["lead"]
     project.save()
-    services.step_mark_done(project_step=step_of(project, 7))
+    step_services.step_mark_done(project_step=step_of(project, 7))
     assert step_of(project, 7).status == StepStatus.DONE
 
 
@@ -364,7 +368,7 @@ def test_custom_items_join_one_projects_checklist(people):
 
 def test_blocking_a_step_needs_a_reason(people):
     with pytest.raises(ValidationError):
-        services.step_update(
+        step_services.step_update(
             project_step=step_of(people["project"], 2),
             owner=None,
             due_date=None,
@@ -372,7 +376,7 @@ def test_blocking_a_step_needs_a_reason(people):
             blocked_reason="",
         )
     with pytest.raises(ValidationError):
-        services.step_update(
+        step_services.step_update(
             project_step=step_of(people["project"], 2),
             owner=None,
             due_date=None,
@@ -387,7 +391,7 @@ def test_blocking_a_step_needs_a_reason(people):
 def test_only_a_reviewer_can_be_asked_and_nobody_else_becomes_a_member(people, roles):
     project, somebody = people["project"], UserFactory(roles=roles)
     with pytest.raises(ValidationError, match="not a Reviewer"):
-        services.signoff_request(
+        step_services.signoff_request(
             project_step=step_of(project, 3),
             role="reviewer",
             signer=somebody,
