@@ -146,14 +146,13 @@ class CountingServices:
 def counting_services(projects: QuerySet[Project] | list[int]) -> CountingServices:
     """Two queries, whatever the number of projects."""
     by_project: dict[int, dict[int, Source]] = defaultdict(dict)
-    for pk, project_id, kind, name, config, last_success in (
+    for pk, project_id, kind, config in (
         ConnectedService.objects.filter(project__in=projects, deleted_at__isnull=True)
         .order_by("pk")
-        .values_list("pk", "project_id", "kind", "name", "config", "last_success_at")
+        .values_list("pk", "project_id", "kind", "config")
     ):
-        by_project[project_id][pk] = Source(
-            pk, kind, name, provides(kind, config), last_success
-        )
+        # Only which services count is needed here, not their names or last syncs.
+        by_project[project_id][pk] = Source(pk, kind, "", provides(kind, config))
     chosen: dict[int, dict[str, int]] = defaultdict(dict)
     for project_id, metric, service_id in MetricSource.objects.filter(
         project__in=projects

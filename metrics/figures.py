@@ -104,9 +104,14 @@ def provides(kind: str, config: Mapping[str, Any] | None) -> frozenset[Metric]:
         return BILLED_PROVIDES[kind]
     if kind == "prometheus":
         queries = (config or {}).get("queries") or {}
-        names = set(queries) if isinstance(queries, dict) else set()
-        return frozenset(m for m in Metric if m.value in names)
+        names = queries.keys() if isinstance(queries, dict) else ()
+        # By value, not by iterating the enum: the portfolio asks this of every
+        # service of every project on each rebuild.
+        return frozenset(_METRIC_BY_VALUE[n] for n in names if n in _METRIC_BY_VALUE)
     return OBSERVED_PROVIDES.get(kind, frozenset())
+
+
+_METRIC_BY_VALUE = {m.value: m for m in Metric}
 
 
 @dataclass(frozen=True)

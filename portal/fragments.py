@@ -102,11 +102,12 @@ PORTFOLIO = Fragment(
 
 PORTFOLIO_TRENDS = Fragment(
     "portfolio-trends",
-    reads=METRIC_FIGURES | {"projects.Project", "projects.Team"},
+    reads=METRIC_FIGURES,
     scope=Scope.ALL,
     timeout=300,
     why="Weeks of rollups for every project: this month's spend, quality, the weekly "
-    "charts.",
+    "charts. The projects' teams and quality targets are part of its key, so that "
+    "editing a project does not scan the rollups again.",
 )
 
 UNREAD_NOTIFICATIONS = Fragment(

@@ -7,7 +7,8 @@ always describe the same set of projects.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,10 +19,11 @@ from django.db.models import (
     Avg,
     Case,
     Count,
+    DateField,
     DecimalField,
+    Exists,
     F,
     FloatField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -38,7 +40,12 @@ from django.db.models.functions import (
 )
 from django.utils import timezone
 
-from assessments.models import AssessmentCriterion, CriterionScore, GapAssessment
+from assessments.models import (
+    AssessmentCriterion,
+    CriterionScore,
+    GapAssessment,
+    RequirementsDocument,
+)
 from core import fragments, versions
 from core.money import usd
 from metrics.dashboard import CountingServices, counting_services
@@ -53,6 +60,7 @@ from projects.models import (
     StepStatus,
 )
 from projects.progress import LAUNCHED
+from projects.risk import at_risk_condition
 from projects.selectors import ProjectFilters, member_name, project_list_for_user
 
 if TYPE_CHECKING:
@@ -162,11 +170,16 @@ def _quality_per_project(
 
 
 def portfolio_projects(
-    user: User, filters: PortfolioFilters | None = None, today: date | None = None
+    user: User,
+    filters: PortfolioFilters | None = None,
+    today: date | None = None,
+    counting: CountingServices | None = None,
 ) -> QuerySet[Any]:
     """The visible projects matching ``filters``, with everything the table shows:
     step facts, why each one is at risk, readiness, spend this month against the
-    approved budget, quality against its target, open alerts and days in the step."""
+    approved budget, quality against its target, open alerts and days in the step.
+    ``counting`` is ``counting_services`` of the user's visible projects, when the
+    caller has it already."""
     filters = filters or PortfolioFilters()
     today = today or timezone.localdate()
     approved = "requirements__approved_version__"
@@ -177,7 +190,7 @@ def portfolio_projects(
         "-created_at", "-id"
     )
     month_start = today.replace(day=1)
-    counting = counting_services(visible_projects(user))
+    counting = counting or counting_services(visible_projects(user))
     projects = (
         project_list_for_user(
             user,
@@ -274,17 +287,32 @@ class Portfolio:
         self.user = user
         self.filters = filters or PortfolioFilters()
         self.today = today or timezone.localdate()
-        self.projects = portfolio_projects(user, self.filters, self.today)
+        # Which services count for each visible project: read once, for the table and
+        # every figure computed from the rollups.
+        self.counting = counting_services(visible_projects(user))
+        self.projects = portfolio_projects(
+            user, self.filters, self.today, counting=self.counting
+        )
         self._overview: Overview | None = None
 
     @cached_property
-    def ids(self) -> list[int]:
-        return list(self.projects.order_by().values_list("pk", flat=True))
+    def facts(self) -> list[TrendFacts]:
+        return [
+            TrendFacts(*row)
+            for row in self.projects.order_by().values_list(
+                "pk", "team__name", "quality_name", "quality_target"
+            )
+        ]
 
     @cached_property
-    def _ids_digest(self) -> str:
-        """The day and the projects, named once for the values cached from them."""
-        return versions.digest(self.today, self.ids)
+    def ids(self) -> list[int]:
+        return [f.pk for f in self.facts]
+
+    @cached_property
+    def _facts_digest(self) -> str:
+        """The day and the projects' facts, named once for the values cached from
+        them."""
+        return versions.digest(self.today, self.facts)
 
     def overview(self) -> Overview:
         if self._overview is None:
@@ -339,16 +367,44 @@ class Portfolio:
     def quality_trend(self) -> WeeklySeries:
         return self._cached("quality", _quality_trend)
 
-    def _cached(self, name: str, compute: Callable[[list[int], date], T]) -> T:
-        """What is computed from the projects' rollups alone (this month's spend, the
+    def _cached(
+        self,
+        name: str,
+        compute: Callable[[list[TrendFacts], date, CountingServices], T],
+    ) -> T:
+        """What is computed from the projects' rollups (this month's spend, the
         quality totals, the weekly charts) scans weeks of rollups for every project,
-        so it is kept until what it reads changes (the "portfolio-trends"
-        fragment)."""
+        so it is kept until the rollups or the services change (the
+        "portfolio-trends" fragment). The few project facts it groups and compares by
+        are part of its key instead of being read again: editing a project then
+        leaves weeks of rollups alone unless its team or quality target moved."""
         return fragments.cached(
             "portfolio-trends",
-            f"{name}:{self._ids_digest}",
-            lambda: compute(self.ids, self.today),
+            f"{name}:{self._facts_digest}",
+            lambda: compute(self.facts, self.today, self.counting),
         )
+
+
+@dataclass(frozen=True)
+class TrendFacts:
+    """What the rollup-wide figures need of a project besides its rollups."""
+
+    pk: int
+    team: str
+    quality_name: str | None  # the approved requirements' quality score
+    quality_target: Decimal | None
+
+
+def _own_quality_score() -> Exists:
+    """A rollup of its project's own approved quality score. A semi-join on the
+    requirements, not a join through the projects: the trends then read no project
+    row (their key carries what they need of the projects)."""
+    return Exists(
+        RequirementsDocument.objects.filter(
+            project=OuterRef("project"),
+            approved_version__quality_score_name=OuterRef("dimension"),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -357,7 +413,9 @@ class MonthSpend:
     forecast: Decimal
 
 
-def _month_spend_total(ids: list[int], today: date) -> MonthSpend:
+def _month_spend_total(
+    facts: list[TrendFacts], today: date, counting: CountingServices
+) -> MonthSpend:
     """This month's spend of the projects and its forecast, each project counted as
     its dashboard counts it (``metrics.dashboard.month_cost``: the cost so far plus the
     average of its last seven complete days with cost × the days left), summed. One
@@ -368,8 +426,8 @@ def _month_spend_total(ids: list[int], today: date) -> MonthSpend:
     per_project = (
         DailyRollup.objects.filter(
             metric__in=[Metric.COST_BILLED_USD, Metric.COST_OBSERVED_USD],
-            service_id__in=counting_services(ids).cost,
-            project__any_of=ids,
+            service_id__in=counting.cost,
+            project__any_of=[f.pk for f in facts],
             day__gte=min(month_start, week_ago),
             day__lte=today,
         )
@@ -393,25 +451,30 @@ def _month_spend_total(ids: list[int], today: date) -> MonthSpend:
     return MonthSpend(spend, forecast.quantize(Decimal("0.01")))
 
 
-def _quality_totals(ids: list[int], today: date) -> dict[str, Any]:
+def _quality_totals(
+    facts: list[TrendFacts], today: date, counting: CountingServices
+) -> dict[str, Any]:
     """Over the projects with an approved quality target and scores in the window: how
     many, how many meet their target, the mean of their means and of their targets
     (each project's quality as the ``quality`` annotation computes it)."""
-    approved = "project__requirements__approved_version__"
-    per_project = _quality_per_project(
-        today,
-        counting_services(ids),
-        project__any_of=ids,
-        dimension=F(f"{approved}quality_score_name"),
-        **{f"{approved}quality_score_target__isnull": False},
-    ).annotate(target=Max(f"{approved}quality_score_target"))
-    totals: dict[str, Any] = per_project.aggregate(
-        measured=Count("project"),
-        met=Count("project", filter=Q(mean__gte=F("target"))),
-        mean_quality=Avg("mean"),
-        mean_target=Avg("target"),
-    )
-    return totals
+    targets = {f.pk: f.quality_target for f in facts if f.quality_target is not None}
+    means = {
+        row["project"]: row["mean"]
+        for row in _quality_per_project(today, counting).filter(
+            _own_quality_score(), project__any_of=list(targets)
+        )
+    }
+    return {
+        "measured": len(means),
+        "met": sum(1 for pk, mean in means.items() if mean >= targets[pk]),
+        "mean_quality": _mean(means.values()),
+        "mean_target": _mean(targets[pk] for pk in means),
+    }
+
+
+def _mean(values: Iterable[Decimal]) -> Decimal | None:
+    values = list(values)
+    return sum(values, Decimal(0)) / len(values) if values else None
 
 
 def _overview(
@@ -428,7 +491,7 @@ def _overview(
     # subqueries once per FILTER that mentions them (ten times over, measured).
     totals = projects.order_by()[:MAX_PROJECTS].aggregate(
         n_projects=Count("pk"),
-        n_at_risk=Count("pk", filter=Q(at_risk=True)),
+        n_at_risk=Count("pk", filter=at_risk_condition()),
         total_budgets=Sum("budget"),
         n_assessed=Count("pk", filter=Q(readiness__isnull=False)),
         mean_readiness=Avg("readiness"),
@@ -583,35 +646,50 @@ def _weeks(today: date) -> list[date]:
     return [monday - timedelta(weeks=n) for n in range(TREND_WEEKS - 1, -1, -1)]
 
 
-def _spend_by_team(ids: list[int], today: date) -> WeeklySeries:
+def _spend_by_team(
+    facts: list[TrendFacts], today: date, counting: CountingServices
+) -> WeeklySeries:
     """Weekly spend per team over the last weeks: each project's cost as its dashboard
-    counts it (``metrics.dashboard.counting_services``)."""
+    counts it (``metrics.dashboard.counting_services``), summed per project and week
+    in the database and added up by team here, from the projects' facts: the rollups
+    alone are read."""
     weeks = _weeks(today)
-    rows = (
+    team_of = {f.pk: f.team for f in facts}
+    per_project = (
         DailyRollup.objects.filter(
-            project__any_of=ids,
+            project__any_of=list(team_of),
             metric__in=[Metric.COST_BILLED_USD, Metric.COST_OBSERVED_USD],
-            service_id__in=counting_services(ids).cost,
+            service_id__in=counting.cost,
             day__gte=weeks[0],
             day__lte=today,
         )
-        .annotate(week=TruncWeek("day"))
-        .values("project__team__name", "week")
+        # A date, not the timestamp DATE_TRUNC gives: thousands of rows come back.
+        .annotate(week=Cast(TruncWeek("day"), DateField()))
+        .values_list("project", "week")
         .annotate(total=Sum("value"))
-        .order_by("project__team__name", "week")
+        .order_by()
     )
-    return _pivot(weeks, rows, "project__team__name", "total")
+    by_team: dict[tuple[str, Any], Decimal] = defaultdict(Decimal)
+    for project, week, total in per_project:
+        by_team[(team_of[project], week)] += total
+    rows = [
+        {"team": team, "week": week, "total": total}
+        for (team, week), total in sorted(by_team.items())
+    ]
+    return _pivot(weeks, rows, "team", "total")
 
 
-def _quality_trend(ids: list[int], today: date) -> WeeklySeries:
+def _quality_trend(
+    facts: list[TrendFacts], today: date, counting: CountingServices
+) -> WeeklySeries:
     """The weekly mean of each project's own approved quality score, across projects."""
     weeks = _weeks(today)
     rows = (
         DailyRollup.objects.filter(
-            project__any_of=ids,
+            _own_quality_score(),
+            project__any_of=[f.pk for f in facts],
             metric=Metric.QUALITY_SCORE,
-            service_id__in=counting_services(ids).quality,
-            dimension=F("project__requirements__approved_version__quality_score_name"),
+            service_id__in=counting.quality,
             day__gte=weeks[0],
             day__lte=today,
         )

@@ -85,10 +85,14 @@ def signals() -> tuple[RiskSignal, ...]:
 
 
 def with_risk(projects: QuerySet[M]) -> QuerySet[M]:
-    """Projects with each signal's column and ``at_risk`` annotated. Needs the step
-    facts of ``projects.selectors`` (the stalled signal reads them)."""
+    """Projects with each signal's column annotated, and ``at_risk`` to filter on.
+    Needs the step facts of ``projects.selectors`` (the stalled signal reads them).
+
+    ``at_risk`` is an alias, not a column: selected, it would repeat every signal's
+    subqueries in each row (the ORM writes a referenced annotation out again). A count
+    of projects at risk filters on ``at_risk_condition()`` over the signal columns."""
     columns = {s.column: s.expression() for s in _SIGNALS}
-    annotated: QuerySet[M] = projects.annotate(**columns).annotate(
+    annotated: QuerySet[M] = projects.annotate(**columns).alias(
         at_risk=at_risk_condition()
     )
     return annotated

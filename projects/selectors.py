@@ -210,7 +210,7 @@ def project_owners(user: User) -> list[tuple[int, str]]:
 def risk_reasons_of(project: Project) -> list[str]:
     """Why the project is at risk (``projects.risk``), in one query; empty if it is not."""
     annotated = with_risk(_with_step_facts(Project.objects.filter(pk=project.pk)))
-    return risk_reasons(annotated.get())
+    return risk_reasons(annotated.only("status").get())
 
 
 def with_members(project: Project) -> Project:

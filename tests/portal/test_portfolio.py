@@ -259,6 +259,30 @@ def test_spend_by_team_and_the_quality_trend_are_weekly(executive, owner):
     ] == Decimal("0.8")
 
 
+def test_the_trends_follow_a_project_to_another_team_and_skip_other_edits(
+    executive, owner
+):
+    today = timezone.localdate()
+    claims, sales = TeamFactory(name="Claims"), TeamFactory(name="Sales")
+    project = make(owner, "First", team=claims)
+    cost(project, "langfuse", Metric.COST_OBSERVED_USD, 10, today)
+    assert Portfolio(executive, today=today).spend_by_team().series == {
+        "Claims": [None] * 11 + [Decimal(10)]
+    }
+
+    project.summary = "Reworded"
+    project.save()
+    with CaptureQueriesContext(connection) as queries:
+        Portfolio(executive, today=today).spend_by_team()
+    assert not any("metrics_dailyrollup" in q["sql"] for q in queries)
+
+    project.team = sales
+    project.save()
+    assert Portfolio(executive, today=today).spend_by_team().series == {
+        "Sales": [None] * 11 + [Decimal(10)]
+    }
+
+
 def test_upcoming_launches_and_stalled_projects(executive, owner):
     today = timezone.localdate()
     make(owner, "Soon", target_launch_date=today + timedelta(days=10))
