@@ -12,17 +12,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from core import fragments
 from metrics.dashboard import DashboardData, month_cost, project_dashboard
 from metrics.dashboard_charts import dashboard_charts
 from metrics.dashboard_tiles import dashboard_tiles
 from metrics.models import Alert
-from metrics.versions import cached_for_project
 from projects.models import Project
 
-# The body refreshes every minute in every open dashboard; it is rebuilt only when the
-# project's metrics version moves (metrics.versions), the day turns, or after this long
-# (a person's new name reaches the alert rows by then).
-BODY_CACHE_SECONDS = 10 * 60
 ALERTS_SHOWN = 50
 
 
@@ -73,11 +69,14 @@ def dashboard_body(project: Project, *, start: date, end: date) -> DashboardBody
 
     # The name changes with DashboardBody's module or fields: an entry cached by an
     # earlier release would not unpickle into this one.
-    return cached_for_project(
-        project.pk,
+    # The body refreshes every minute in every open dashboard; it is built again only
+    # when what it reads changes, the day turns or its timeout passes (the
+    # "project-dashboard" fragment).
+    return fragments.cached(
+        "project-dashboard",
         f"dashboard-body:{project.slug}:{start}:{end}:{today}",
         build,
-        timeout=BODY_CACHE_SECONDS,
+        project_id=project.pk,
     )
 
 

@@ -25,6 +25,7 @@ from django.db.models import Avg, Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from core import fragments
 from metrics import enqueue, sql
 from metrics.models import (
     ONE_EVENT_PER_KEY,
@@ -34,7 +35,6 @@ from metrics.models import (
 )
 from metrics.percentiles import rank_of
 from metrics.services import samples_write
-from metrics.versions import metrics_changed
 from metrics.vocabulary import Bucket, Metric, Sample
 from projects.models import Project
 
@@ -175,7 +175,8 @@ def batch_ingest(
     ConnectedService.objects.filter(pk=service.pk).update(
         last_sync_at=now, last_success_at=now, last_error="", consecutive_failures=0
     )
-    metrics_changed(project.pk)  # the dashboard's "last synced"
+    # An update() sends no signal: the dashboard's "last synced" moves.
+    fragments.data_changed(ConnectedService, project_id=project.pk)
     if accepted:
         transaction.on_commit(partial(rollup_schedule, project.pk))
     return IngestResult(

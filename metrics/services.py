@@ -18,12 +18,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from core import fragments
 from metrics import enqueue
 from metrics.connectors import ConnectorError, connector_class, outbound
 from metrics.connectors.base import TIMEOUT, Retries
 from metrics.models import ConnectedService, DailyRollup, MetricSample, SyncRun
 from metrics.selectors import mapped_services, org_services
-from metrics.versions import metrics_changed
 from metrics.vocabulary import METRICS, Bucket, Sample
 from projects.models import Project
 
@@ -386,7 +386,8 @@ def service_sync(*, service: ConnectedService, now: datetime | None = None) -> S
             last_error="",
             consecutive_failures=0,
         )
-        metrics_changed(service.project_id)  # the dashboard's "last synced"
+        # An update() sends no signal: the dashboard's "last synced" moves.
+        fragments.data_changed(ConnectedService, project_id=service.project_id)
     run.refresh_from_db()
     if service.project is not None:
         from metrics.alerts import alerts_evaluate
@@ -534,7 +535,7 @@ def rollups_refresh(
         update_fields=["value"],
         batch_size=1000,
     )
-    metrics_changed(project.pk)
+    fragments.data_changed(DailyRollup, project_id=project.pk)  # an upsert: no signal
 
 
 def hourly_samples_prune(*, now: datetime | None = None) -> int:
