@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 from django.db.models import Exists, OuterRef
 
@@ -13,6 +15,28 @@ def open_alert() -> Exists:
     )
 
 
+def raised_indicators(project: Any) -> dict[str, str]:
+    """The risk indicators an open alert raises (``risks.indicators``), with the
+    alert's own words."""
+    from metrics.models import Alert
+    from risks.models import Indicator
+
+    by_kind: dict[str, str] = {
+        Alert.Kind.BUDGET: Indicator.COST_OVER_BUDGET,
+        Alert.Kind.QUALITY: Indicator.QUALITY_BELOW_TARGET,
+        Alert.Kind.ERROR_RATE: Indicator.ERRORS_OVER_TARGET,
+        Alert.Kind.LATENCY: Indicator.LATENCY_OVER_TARGET,
+    }
+    return {
+        by_kind[kind]: message
+        for kind, message in Alert.objects.filter(
+            project=project, status=Alert.Status.OPEN, kind__in=list(by_kind)
+        )
+        .order_by("opened_at")
+        .values_list("kind", "message")
+    }
+
+
 class MetricsConfig(AppConfig):
     name = "metrics"
     verbose_name = "Metrics"
@@ -22,6 +46,7 @@ class MetricsConfig(AppConfig):
         from projects.gates import register_check
         from projects.risk import RiskSignal, register_signal
         from projects.tabs import Tab, register_tab
+        from risks.indicators import register_reader
 
         register_tab(Tab("metrics", "Metrics", "metrics:project", 50))
         register_tab(Tab("dashboard", "Dashboard", "metrics:dashboard", 55))
@@ -32,3 +57,4 @@ class MetricsConfig(AppConfig):
         register_signal(
             RiskSignal("has_open_alert", open_alert, lambda p: "open alert", order=20)
         )
+        register_reader(raised_indicators)

@@ -20,6 +20,7 @@ PROJECT_FACTS = frozenset(
         "projects.Membership",
         "portal.User",
         "metrics.Alert",  # an open alert puts a project at risk
+        "risks.Risk",  # so does a high residual risk nobody accepted
     }
 )
 

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "projects",
     "assessments",
     "metrics",
+    "risks",
 ]
 
 MIDDLEWARE = [
@@ -414,6 +415,11 @@ DJANGO_ADMIN_URL = env.str("DJANGO_ADMIN_URL", default="django-admin/")
 # PROJECTS
 # A project is flagged as stalled after this many days without activity in its current step.
 RUNWAY_STALLED_AFTER_DAYS = env.int("RUNWAY_STALLED_AFTER_DAYS", default=14)
+# Accepting a risk whose residual score (likelihood × impact, 1–25) reaches this needs an
+# executive's sign-off with a reason and an expiry.
+RUNWAY_RISK_ACCEPTANCE_THRESHOLD = env.int(
+    "RUNWAY_RISK_ACCEPTANCE_THRESHOLD", default=15
+)
 # Evidence uploads: the largest file accepted, and the kinds of file.
 RUNWAY_EVIDENCE_MAX_BYTES = env.int(
     "RUNWAY_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024

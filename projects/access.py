@@ -31,6 +31,7 @@ class Action(StrEnum):
     RUN_ASSESSMENT = "run_assessment"  # gap assessments, mark steps done or reopen
     CONNECT_SERVICES = "connect_services"  # project-scoped services, push tokens
     ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
+    MANAGE_RISKS = "manage_risks"  # the risk register: add, judge, link mitigations
     EXPORT = "export"
 
 
@@ -46,6 +47,7 @@ PROJECT_RULES: dict[Action, frozenset[ProjectRole]] = {
     Action.RUN_ASSESSMENT: frozenset({ProjectRole.OWNER, ProjectRole.LEAD}),
     Action.CONNECT_SERVICES: frozenset({ProjectRole.OWNER, ProjectRole.LEAD}),
     Action.ACKNOWLEDGE_ALERTS: frozenset({ProjectRole.OWNER, ProjectRole.LEAD}),
+    Action.MANAGE_RISKS: frozenset({ProjectRole.OWNER, ProjectRole.LEAD}),
 }
 # Admins may do everything except approvals and sign-offs, which belong to people
 # with the project role the step names.

@@ -449,6 +449,18 @@ class NotificationKind(models.TextChoices):
         "A connected service of my project stops working",
     )
     ALERT_OPENED = "alert_opened", "A metric of my project breaks its target"
+    RISK_ACCEPTANCE_REQUESTED = (
+        "risk_acceptance_requested",
+        "I am asked to accept a high risk",
+    )
+    RISK_ACCEPTANCE_DECIDED = (
+        "risk_acceptance_decided",
+        "A risk acceptance I asked for is decided",
+    )
+    RISK_ACCEPTANCE_EXPIRED = (
+        "risk_acceptance_expired",
+        "The acceptance of a risk I own expires",
+    )
 
 
 class Notification(models.Model):

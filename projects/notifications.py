@@ -81,6 +81,9 @@ KIND_FILTER_NAMES: dict[str, str] = {
     NotificationKind.SIGNOFF_DECIDED: "Sign-off decided",
     NotificationKind.SERVICE_DISABLED: "Service stopped working",
     NotificationKind.ALERT_OPENED: "Alert opened",
+    NotificationKind.RISK_ACCEPTANCE_REQUESTED: "Risk acceptance asked of me",
+    NotificationKind.RISK_ACCEPTANCE_DECIDED: "Risk acceptance decided",
+    NotificationKind.RISK_ACCEPTANCE_EXPIRED: "Risk acceptance expired",
 }
 
 

@@ -29,6 +29,7 @@ EXPECTED: dict[str, set[Action]] = {
         A.RUN_ASSESSMENT,
         A.CONNECT_SERVICES,
         A.ACKNOWLEDGE_ALERTS,
+        A.MANAGE_RISKS,
     },
     "contributor": {A.VIEW, A.EXPORT, A.WORK_CHECKLIST},
     "reviewer": READ_ONLY,
