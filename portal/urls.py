@@ -58,6 +58,7 @@ urlpatterns = [
     path("notifications/", include("projects.notification_urls")),
     path("", include("assessments.urls")),
     path("", include("metrics.urls")),
+    path("", include("risks.urls")),
     path("api/v1/", api.urls),
     path(settings.DJANGO_ADMIN_URL, admin.site.urls),
 ]
