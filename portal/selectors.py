@@ -62,6 +62,7 @@ from projects.models import (
 from projects.progress import LAUNCHED
 from projects.risk import at_risk_condition
 from projects.selectors import ProjectFilters, member_name, project_list_for_user
+from risks.selectors import RiskHeatMap, residual_heat_map
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -366,6 +367,10 @@ class Portfolio:
 
     def quality_trend(self) -> WeeklySeries:
         return self._cached("quality", _quality_trend)
+
+    def risk_heat_map(self) -> RiskHeatMap:
+        """The filtered projects' live risks by residual likelihood × impact."""
+        return residual_heat_map(self.ids)
 
     def _cached(
         self,

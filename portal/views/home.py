@@ -31,6 +31,9 @@ from projects.access import audience
 from projects.exports import csv_response
 from projects.models import Framework, ProjectStatus, Team
 from projects.roles import may_create_projects, sees_all_projects
+from risks import scoring
+from risks.selectors import RiskHeatMap
+from risks.services import acceptance_threshold
 
 PAGE_SIZE = 50
 ALERTS_SHOWN = 20
@@ -74,10 +77,63 @@ def portfolio_context(portfolio: Portfolio) -> dict[str, Any]:
             quality, overview.average_quality_target
         ),
         "heat_map": portfolio.readiness_heat_map(),
+        "risk_heat": risk_heat(portfolio.risk_heat_map()),
         "upcoming": portfolio.upcoming_launches(),
         "stalled": portfolio.stalled_projects(),
         "open_alerts": portfolio.open_alerts(ALERTS_SHOWN),
     }
+
+
+# The readiness heat map's colours, reused: green for low risk, red for high and
+# critical (the band's word in each cell tells those two apart).
+RISK_BAND_CLASS = {
+    "low": "heat-high",
+    "medium": "heat-mid",
+    "high": "heat-low",
+    "critical": "heat-low",
+}
+
+
+@dataclass(frozen=True)
+class RiskCell:
+    likelihood: int
+    count: int
+    band: scoring.Band
+    css: str
+
+
+@dataclass(frozen=True)
+class RiskHeat:
+    """The residual risk heat map as the portfolio shows it: rows of impact 5 down to
+    1, columns of likelihood 1 to 5, each cell with its band; and the legend."""
+
+    total: int
+    likelihoods: list[tuple[int, str]]
+    rows: list[tuple[int, str, list[RiskCell]]]
+    legend: list[tuple[scoring.Band, str, int, int]]  # band, class, lowest, highest
+    threshold: int  # accepting a risk from this score on needs an executive
+
+
+def risk_heat(heat: RiskHeatMap) -> RiskHeat:
+    rows = []
+    for impact, counts in heat.rows:
+        cells = []
+        for likelihood, count in zip(scoring.SCALE, counts, strict=True):
+            band = scoring.band(scoring.score(likelihood, impact))
+            css = RISK_BAND_CLASS[band.name] if count else "heat-none"
+            cells.append(RiskCell(likelihood, count, band, css))
+        rows.append((impact, scoring.IMPACT[impact], cells))
+    legend, lowest = [], 1
+    for highest, band in scoring.BANDS:
+        legend.append((band, RISK_BAND_CLASS[band.name], lowest, highest))
+        lowest = highest + 1
+    return RiskHeat(
+        total=heat.total,
+        likelihoods=list(scoring.LIKELIHOOD.items()),
+        rows=rows,
+        legend=legend,
+        threshold=acceptance_threshold(),
+    )
 
 
 @dataclass(frozen=True)
