@@ -41,6 +41,8 @@ from projects.models import (
     StepStatus,
     Team,
 )
+from risks import services as risk_services
+from risks.models import Risk, RiskStatus
 
 
 def build_portfolio(
@@ -90,6 +92,13 @@ def build_portfolio(
             contributor=others[2],
         )
         _decisions(project, rng, owner=owner)
+        _risk_register(
+            project,
+            demo,
+            random.Random(f"risks {demo.name}"),
+            owner=owner,
+            executive=people["executive"],
+        )
         # Its own generator, so the rest of the demo stays as it was.
         _history(project, demo, random.Random(f"history {demo.name}"))
         created += 1
@@ -269,6 +278,69 @@ def _demo_metrics(project: Project, *, lead: User) -> None:
             interval_minutes=1440,
         )
         metric_services.service_sync(service=service)
+
+
+def _risk_register(
+    project: Project,
+    demo: DemoProject,
+    rng: random.Random,
+    *,
+    owner: User,
+    executive: User,
+) -> None:
+    """Take the library's weightiest suggestions into the register, treated down
+    below the acceptance threshold (mitigated where the checklist has done their
+    items); the rest stay suggestions. A project its owner flags keeps its top risk
+    high and asks the executives to accept it; a launched one had a high risk
+    accepted for its pilot."""
+    suggestions = sorted(
+        Risk.objects.filter(project=project, status=RiskStatus.SUGGESTED),
+        key=lambda r: (-r.inherent_score, r.title),
+    )
+    taken = suggestions[: 3 + demo.stage // 2]
+    if not taken:
+        return
+    threshold = risk_services.acceptance_threshold()
+    flagged = demo.status in (ProjectStatus.AT_RISK, ProjectStatus.BLOCKED)
+    with acting_as(owner):
+        for index, risk in enumerate(taken):
+            risk_services.suggestion_accept(risk=risk, owner=owner)
+            if index == 0 and (flagged or demo.stage > 7):
+                risk_services.risk_update(
+                    risk=risk, residual_likelihood=3, residual_impact=5
+                )
+                continue
+            likelihood = max(1, risk.inherent_likelihood - rng.randint(1, 3))
+            impact = max(1, risk.inherent_impact - rng.randint(0, 1))
+            while likelihood * impact >= threshold:
+                likelihood -= 1
+            done = risk.mitigations.exists() and not risk_services.open_mitigations(
+                risk
+            )
+            risk_services.risk_update(
+                risk=risk,
+                residual_likelihood=likelihood,
+                residual_impact=impact,
+                review_date=timezone.localdate() + timedelta(days=rng.randint(20, 80)),
+                status=RiskStatus.MITIGATED if done else None,
+            )
+        if not (flagged or demo.stage > 7):
+            return
+        acceptance = risk_services.acceptance_request(
+            risk=taken[0],
+            requested_by=owner,
+            reason="Staff-only pilot with a person checking every answer until the "
+            "output filter ships.",
+            expires_on=timezone.localdate() + timedelta(days=60),
+        )
+    if demo.stage > 7:
+        with acting_as(executive):
+            risk_services.acceptance_decide(
+                acceptance=acceptance,
+                decided_by=executive,
+                approve=True,
+                comment="Accepted for the pilot's duration.",
+            )
 
 
 def _decisions(project: Project, rng: random.Random, *, owner: User) -> None:

@@ -147,11 +147,12 @@ def seeded_campaign() -> Iterator[Campaign]:
         connection.run_on_commit.clear()
         clients = {
             persona: Client(raise_request_exception=False)
-            for persona in (*PERSONAS, "reviewer")
+            for persona in (*PERSONAS, "reviewer", "executive")
         }
         clients["admin"].force_login(world.admin)
         clients["contributor"].force_login(world.contributor)
         clients["reviewer"].force_login(world.signoff.signer)
+        clients["executive"].force_login(world.executive)
         fuzzer = Fuzzer(
             clients=clients,
             watch=WriteWatch(

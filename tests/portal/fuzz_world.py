@@ -92,6 +92,8 @@ def seed_world() -> World:
     from projects.notifications import notify
     from projects.roles import GlobalRole
     from projects.step_selectors import step_summaries
+    from risks import services as risk_services
+    from risks.models import AcceptanceStatus, LibraryRisk, Risk, RiskAcceptance
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(demo, "PORTFOLIO", demo.PORTFOLIO[:DEMO_PROJECTS])
@@ -153,6 +155,20 @@ def seed_world() -> World:
         .order_by("-number")
         .first(),
         alert=Alert.objects.filter(project=project).first(),
+        # Raised over the threshold, so that its page shows the acceptance request.
+        risk=risk_services.risk_update(
+            risk=Risk.objects.filter(project=project, status="open")
+            .exclude(acceptances__status=AcceptanceStatus.PENDING)
+            .first(),
+            residual_likelihood=3,
+            residual_impact=5,
+        ),
+        suggestion=Risk.objects.filter(project=project, status="suggested").first(),
+        acceptance=RiskAcceptance.objects.filter(status=AcceptanceStatus.PENDING)
+        .select_related("risk__project")
+        .first(),
+        library_risk=LibraryRisk.objects.first(),
+        executive=users["exec"],
         personal_token=personal,
         push_token=push,
         org_service=metric_services.service_create(
@@ -238,6 +254,14 @@ BY_ROUTE: dict[str, Callable[[World], dict[str, list[Any]]]] = {
         "slug": [w.assessing.slug],
         "pk": [w.scenario.pk],
     },
+    "risks:edit": lambda w: {"pk": [w.risk.pk]},
+    "risks:suggestion": lambda w: {"pk": [w.suggestion.pk]},
+    "risks:acceptance_request": lambda w: {"pk": [w.risk.pk]},
+    "risks:acceptance_decide": lambda w: {
+        "slug": [w.acceptance.risk.project.slug],
+        "pk": [w.acceptance.pk],
+    },
+    "risks:library_edit": lambda w: {"pk": [w.library_risk.pk]},
     "metrics:org_add": lambda w: {"kind": _kinds(organisation=True)},
     "metrics:org_replace_key": lambda w: {"pk": [w.org_service.pk]},
     "metrics:org_remove": lambda w: {"pk": [w.org_service.pk]},
@@ -257,7 +281,10 @@ BY_ROUTE: dict[str, Callable[[World], dict[str, list[Any]]]] = {
 
 # Who sends a route's requests instead of every persona: only the person asked for a
 # sign-off may decide it.
-ACTING_AS: dict[str, str] = {"projects:signoff_decide": "reviewer"}
+ACTING_AS: dict[str, str] = {
+    "projects:signoff_decide": "reviewer",
+    "risks:acceptance_decide": "executive",
+}
 
 
 # Pages read for forms besides every route's own, as (persona, URL).
@@ -269,7 +296,22 @@ def _signoff_step(w: World) -> str:
     )
 
 
+def _acceptance_page(w: World) -> str:
+    """The page where an executive decides the waiting risk acceptance."""
+    return reverse(
+        "risks:acceptance_request",
+        kwargs={"slug": w.acceptance.risk.project.slug, "pk": w.acceptance.risk_id},
+    )
+
+
 FORM_PAGES: list[Callable[[World], tuple[str, str]]] = [
+    lambda w: ("executive", _acceptance_page(w)),  # the decision
+    lambda w: (  # the request
+        "admin",
+        reverse(
+            "risks:acceptance_request", kwargs={"slug": w.project.slug, "pk": w.risk.pk}
+        ),
+    ),
     lambda w: ("reviewer", _signoff_step(w)),  # the decision
     lambda w: ("admin", _signoff_step(w)),  # asking for a sign-off
     lambda w: (

@@ -76,6 +76,7 @@ class Command(BaseCommand):
                     "pm": users["pm@runway.example"],
                     "lead": users["lead@runway.example"],
                     "reviewer": users["reviewer@runway.example"],
+                    "executive": users["exec@runway.example"],
                 },
                 extra_people=[users[email] for email, *_ in DEMO_COLLEAGUES],
                 teams=teams,
