@@ -13,7 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
+from core import fragments
 from projects.models import (
     ChecklistItem,
     ItemState,
@@ -74,15 +76,17 @@ def acceptance_url(risk: Risk) -> str:
 # --- Suggestions from the library ----------------------------------------------
 
 
-def library_applies(entry: LibraryRisk, project: Project) -> bool:
-    """The entry applies to the project's use case, frameworks and data class (the
-    same rule as checklist templates, plus the use case)."""
+def library_applies(
+    entry: LibraryRisk, project: Project, project_frameworks: Iterable[str]
+) -> bool:
+    """The entry applies to the project's use case, frameworks (their codes) and data
+    class (the same rule as checklist templates, plus the use case)."""
     if entry.use_cases and project.use_case not in entry.use_cases:
         return False
     return template_applies(
         template_frameworks=[f.code for f in entry.frameworks.all()],
         min_classification=entry.min_classification,
-        project_frameworks=[f.code for f in project.frameworks.all()],
+        project_frameworks=list(project_frameworks),
         project_classification=project.data_classification,
     )
 
@@ -98,12 +102,13 @@ def risks_suggest(*, project: Project) -> list[Risk]:
             "source_id", flat=True
         )
     )
+    frameworks = set(project.frameworks.values_list("code", flat=True))
     entries = [
         entry
         for entry in LibraryRisk.objects.filter(active=True)
         .exclude(pk__in=already)
         .prefetch_related("frameworks", "mitigations")
-        if library_applies(entry, project)
+        if library_applies(entry, project, frameworks)
     ]
     items_by_template = {
         item.template_id: item
@@ -111,9 +116,8 @@ def risks_suggest(*, project: Project) -> list[Risk]:
             project=project, template__isnull=False, applicable=True
         )
     }
-    suggested = []
-    for entry in entries:
-        risk = Risk.objects.create(
+    suggested = [
+        Risk(
             project=project,
             source=entry,
             title=entry.title,
@@ -127,14 +131,23 @@ def risks_suggest(*, project: Project) -> list[Risk]:
             indicator=entry.indicator,
             status=RiskStatus.SUGGESTED,
         )
-        risk.mitigations.set(
-            [
-                items_by_template[t.pk]
-                for t in entry.mitigations.all()
-                if t.pk in items_by_template
-            ]
-        )
-        suggested.append(risk)
+        for entry in entries
+    ]
+    if not suggested:
+        return []
+    # Dozens of suggestions come with every new project: written in three inserts
+    # (the rows, their history, their links) instead of a save and a history row
+    # and a link history per risk. The first edit of a link records its history.
+    bulk_create_with_history(suggested, Risk)
+    Risk.mitigations.through.objects.bulk_create(
+        [
+            Risk.mitigations.through(risk_id=risk.pk, checklistitem_id=item.pk)
+            for risk, entry in zip(suggested, entries, strict=True)
+            for template in entry.mitigations.all()
+            if (item := items_by_template.get(template.pk)) is not None
+        ]
+    )
+    fragments.data_changed(Risk, project_id=project.pk)  # bulk inserts send no signals
     return suggested
 
 

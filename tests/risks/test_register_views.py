@@ -192,7 +192,7 @@ def test_a_new_project_gets_suggestions_from_the_library_and_the_page_lists_them
     assert suggested.cause in text(entry)
     assert suggested.consequence in text(entry)
     score = suggested.inherent_score
-    assert f"Inherent score {score}" in text(entry)
+    assert f"{score} {register_views.band(score).label}" in text(entry)
     band = text(entry.find(class_=f"band-{register_views.band(score).name}"))
     assert band == register_views.band(score).label
     for item in suggested.mitigations.select_related("step"):
@@ -783,7 +783,9 @@ def test_a_past_review_date_is_marked_overdue(as_, people):
     assert "overdue" not in register_row(response, "On time")[8]
 
 
-def test_a_live_indicator_flag_is_shown_next_to_its_risk(as_, people, monkeypatch):
+def test_a_live_indicator_flag_is_shown_next_to_its_risk(as_, people):
+    from metrics.models import Alert
+
     project = people["project"]
     risk = own_risk(project, people["owner"], indicator="cost_over_budget")
     quiet = as_(people["owner"]).get(url(project))
@@ -792,10 +794,8 @@ def test_a_live_indicator_flag_is_shown_next_to_its_risk(as_, people, monkeypatc
         register_row(quiet, risk.title)[9] == "Spend forecast over the monthly budget"
     )
 
-    monkeypatch.setattr(
-        register_views,
-        "indicator_flags",
-        lambda project, risks: {risk.pk: "forecast $9,200 of $8,000"},
+    Alert.objects.create(
+        project=project, kind=Alert.Kind.BUDGET, message="forecast $9,200 of $8,000"
     )
     flagged = as_(people["owner"]).get(url(project))
 
