@@ -2,10 +2,9 @@
 
 Budgets are in milliseconds of server time that people wait for, not in ratios to
 the floor: a ratio target rewards taking work away from the ORM and templates even
-where nobody would notice the difference, and it penalises making the SQL cheaper
-(issue 18's rebuilt portfolio became 2.2 times faster, its SQL 3.4 times, and its
-ratio rose from 2.1× to 3.2×). Ratios are reported next to every item (report.py)
-and beside the rebuilt pages' and the tick's budgets.
+where nobody would notice the difference. Ratios are still reported next to every
+item (report.py); only a page rebuilt after a change also keeps a ratio budget, so
+that rebuilding stays a small multiple of the SQL it needs.
 
 At the default scale every budget is enforced and a failing one fails the run. At a
 smaller scale (CI's smoke test, on a shared machine) the timing budgets are reported
@@ -60,8 +59,20 @@ def p95_at_most(limit_ms: float) -> Callable[[dict[str, Any]], Measured]:
     return check
 
 
-def p95_with_ratio_at_most(limit_ms: float) -> Callable[[dict[str, Any]], Measured]:
-    """A p95, with the ratio to the floor beside it for the reader."""
+def ratio_at_most(limit: float) -> Callable[[dict[str, Any]], Measured]:
+    def check(figures: dict[str, Any]) -> Measured:
+        ratio = figures["ratio"]
+        return (
+            f"{ratio:.2f}× (p50 {figures['p50_ms']:.1f} ms, "
+            f"floor {figures['floor_ms']:.1f} ms)",
+            ratio <= limit,
+        )
+
+    return check
+
+
+def tick_p95_at_most(limit_ms: float) -> Callable[[dict[str, Any]], Measured]:
+    """The tick's p95, with its ratio to the floor beside it for the reader."""
 
     def check(figures: dict[str, Any]) -> Measured:
         p95 = figures["p95_ms"]
@@ -111,23 +122,31 @@ BUDGETS: list[Budget] = [
     Budget(
         "portfolio_cold",
         "portfolio page, rebuilt after a change",
-        "p95 ≤ 150 ms (ratio reported)",
-        p95_with_ratio_at_most(150),
+        "p95 ≤ 150 ms",
+        p95_at_most(150),
     ),
-    # Rebuilt after every tick of its checklist, so held to a fifth of the
-    # portfolio's time.
+    Budget(
+        "portfolio_cold",
+        "portfolio page, rebuilt after a change",
+        "≤ 3× floor",
+        ratio_at_most(3),
+    ),
     Budget(
         "project_page_cold",
         "project page, rebuilt after a change",
-        "p95 ≤ 30 ms (ratio reported)",
-        p95_with_ratio_at_most(30),
+        "p95 ≤ 150 ms",
+        p95_at_most(150),
+    ),
+    Budget(
+        "project_page_cold",
+        "project page, rebuilt after a change",
+        "≤ 3× floor",
+        ratio_at_most(3),
     ),
     Budget("projects_list", "projects list", "p95 ≤ 30 ms", p95_at_most(30)),
     Budget("chart_partial", "chart partial", "p95 ≤ 30 ms", p95_at_most(30)),
     Budget("table_partial", "table partial", "p95 ≤ 30 ms", p95_at_most(30)),
-    Budget(
-        "checklist_toggle", "checklist tick", "p95 ≤ 30 ms", p95_with_ratio_at_most(30)
-    ),
+    Budget("checklist_toggle", "checklist tick", "p95 ≤ 30 ms", tick_p95_at_most(30)),
     Budget("ingest", "push ingest", "≥ 0.5× COPY", share_of_copy_at_least(0.5)),
     Budget(
         "load",
