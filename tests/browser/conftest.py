@@ -6,7 +6,7 @@ import pytest
 from django.apps import apps
 
 # The data migrations that hold reference data: roles, the seven steps, the checklist
-# catalog, assessment criteria and model prices.
+# catalog, assessment criteria, model prices and the library of AI risks.
 REFERENCE_DATA = [
     ("projects.migrations.0002_global_roles", "create_roles"),
     ("projects.migrations.0004_seed_catalog", "load"),
@@ -15,6 +15,7 @@ REFERENCE_DATA = [
         "approval_replaces_signoff",
     ),
     ("assessments.migrations.0003_seed_criteria_and_prices", "load"),
+    ("risks.migrations.0002_seed_library", "load"),
 ]
 
 

@@ -18,6 +18,8 @@ from tests.portal import people_helpers
 
 mfa_off, admin_client = people_helpers.mfa_off, people_helpers.admin_client
 
+pytestmark = pytest.mark.django_db
+
 LIST = reverse("risks:library")
 NEW = reverse("risks:library_new")
 
