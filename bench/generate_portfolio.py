@@ -355,6 +355,7 @@ def write_checklist(b: Build, planned: list[PlannedProject]) -> int:
                 min_classification=t.min_classification,
                 project_frameworks=p.frameworks,
                 project_classification=p.classification,
+                template_ai_act_tiers=t.ai_act_tiers,  # no bench project is assessed
             ):
                 continue
             number = number_of[t.step_id]

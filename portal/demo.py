@@ -20,6 +20,7 @@ from assessments.models import AssessmentCriterion, ModelPrice
 from core import fragments
 from metrics import services as metric_services
 from portal.demo_data import (
+    AI_ACT_FIRST_ANSWERS,
     OVER_BUDGET,
     PORTFOLIO,
     STALLED,
@@ -42,6 +43,7 @@ from projects.models import (
     Team,
 )
 from risks import services as risk_services
+from risks.ai_act_services import ai_act_answer
 from risks.models import Risk, RiskStatus
 
 
@@ -99,10 +101,26 @@ def build_portfolio(
             owner=owner,
             executive=people["executive"],
         )
+        _ai_act(project, demo, owner=owner)
         # Its own generator, so the rest of the demo stays as it was.
         _history(project, demo, random.Random(f"history {demo.name}"))
         created += 1
     return created
+
+
+def _ai_act(project: Project, demo: DemoProject, *, owner: User) -> None:
+    """The owner answers the EU AI Act questionnaire (a few projects are left not
+    assessed); one tier changed later, with its reason. Answered after the steps were
+    worked, so the obligations of steps already done show as open items there."""
+    if demo.ai_act is None:
+        return
+    with acting_as(owner):
+        if demo.name in AI_ACT_FIRST_ANSWERS:
+            first, reason = AI_ACT_FIRST_ANSWERS[demo.name]
+            ai_act_answer(project=project, by=owner, answers=first)
+        else:
+            reason = ""
+        ai_act_answer(project=project, by=owner, answers=demo.ai_act, reason=reason)
 
 
 def _history(project: Project, demo: DemoProject, rng: random.Random) -> None:

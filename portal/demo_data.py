@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from projects.models import ProjectStatus
+from risks.ai_act import Answers
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class DemoProject:
     stage: int  # the current step; 8 means launched
     status: str = ProjectStatus.ON_TRACK
     summary: str = ""
+    # The EU AI Act questionnaire as its owner answered it; None: not assessed yet.
+    ai_act: Answers | None = None
 
 
 ON, RISK, BLOCKED, PAUSED = (
@@ -38,6 +41,11 @@ PORTFOLIO = [
         3,
         ON,
         "Drafts answers for support agents from the help centre and past tickets.",
+        ai_act=Answers(
+            users=("staff",),
+            purpose="Drafts replies for support agents, who edit and send them.",
+            transparency=("interacts", "synthetic_content"),
+        ),
     ),
     DemoProject(
         "Claims Intake Assistant",
@@ -49,6 +57,12 @@ PORTFOLIO = [
         3,
         RISK,
         "Reads claim documents and pre-fills the intake form.",
+        ai_act=Answers(
+            users=("staff",),
+            purpose="Pre-fills the claim intake form from the documents a claimant "
+            "sent; a claims handler checks every field. It prices no insurance and "
+            "decides no claim.",
+        ),
     ),
     DemoProject(
         "Sales Call Summariser",
@@ -60,6 +74,10 @@ PORTFOLIO = [
         2,
         PAUSED,
         "Summarises recorded sales calls into CRM notes and next steps.",
+        ai_act=Answers(
+            users=("staff",),
+            purpose="Summarises recorded sales calls into CRM notes for the seller.",
+        ),
     ),
     DemoProject(
         "Policy Q&A Bot",
@@ -71,6 +89,11 @@ PORTFOLIO = [
         8,
         ON,
         "Answers employees' questions about travel and expense policy.",
+        ai_act=Answers(
+            users=("staff",),
+            purpose="Answers employees' questions about the travel and expense policy.",
+            transparency=("interacts",),
+        ),
     ),
     DemoProject(
         "Contract Clause Finder",
@@ -93,6 +116,11 @@ PORTFOLIO = [
         4,
         BLOCKED,
         "Ranks card-fraud alerts and drafts the analyst's first note.",
+        ai_act=Answers(
+            users=("staff",),
+            purpose="Ranks card-fraud alerts for analysts; detecting financial fraud "
+            "is left out of Annex III's credit scoring.",
+        ),
     ),
     DemoProject(
         "Developer Docs Copilot",
@@ -115,6 +143,12 @@ PORTFOLIO = [
         2,
         ON,
         "Walks new joiners through their first two weeks.",
+        ai_act=Answers(
+            users=("staff",),
+            purpose="Guides new joiners through their first two weeks; it decides "
+            "nothing about their employment.",
+            transparency=("interacts",),
+        ),
     ),
     DemoProject(
         "Invoice Extraction",
@@ -159,6 +193,11 @@ PORTFOLIO = [
         8,
         ON,
         "Resolves password resets and access requests end to end.",
+        ai_act=Answers(
+            users=("staff",),
+            purpose="Resolves password resets and access requests in a chat.",
+            transparency=("interacts",),
+        ),
     ),
     DemoProject(
         "Marketing Copy Assistant",
@@ -170,6 +209,11 @@ PORTFOLIO = [
         5,
         ON,
         "Drafts campaign copy in the brand voice for review.",
+        ai_act=Answers(
+            users=("staff",),
+            purpose="Drafts campaign copy that marketers review and publish.",
+            transparency=("synthetic_content",),
+        ),
     ),
     DemoProject(
         "Procurement Chatbot",
@@ -192,6 +236,10 @@ PORTFOLIO = [
         6,
         ON,
         "Classifies incoming emails and routes them to the right queue.",
+        ai_act=Answers(
+            users=("staff",),
+            purpose="Sorts incoming customer emails into support queues.",
+        ),
     ),
     DemoProject(
         "Risk Report Drafter",
@@ -203,6 +251,10 @@ PORTFOLIO = [
         2,
         RISK,
         "Drafts the quarterly operational-risk report from incident data.",
+        ai_act=Answers(
+            users=("staff",),
+            purpose="Drafts the quarterly operational-risk report for the risk team.",
+        ),
     ),
     DemoProject(
         "Payment Dispute Helper",
@@ -236,6 +288,14 @@ PORTFOLIO = [
         1,
         PAUSED,
         "Summarises applications against the role's criteria for a recruiter.",
+        ai_act=Answers(
+            users=("staff",),
+            purpose="Summarises applications against the role's criteria so that a "
+            "recruiter decides whom to interview.",
+            annex_iii_area="employment",
+            exceptions=("preparatory",),
+            profiles_people=True,
+        ),
     ),
     DemoProject(
         "Pharmacy Benefits Bot",
@@ -247,6 +307,12 @@ PORTFOLIO = [
         5,
         ON,
         "Answers members' questions about their pharmacy benefits.",
+        ai_act=Answers(
+            users=("customers",),
+            purpose="Answers members' questions about their pharmacy benefits; it "
+            "sets no premium and decides no claim.",
+            transparency=("interacts",),
+        ),
     ),
     DemoProject(
         "Expense Auditor",
@@ -291,6 +357,10 @@ PORTFOLIO = [
         6,
         ON,
         "Summarises board packs into one-page briefings.",
+        ai_act=Answers(
+            users=("staff",),
+            purpose="Summarises board packs into one-page briefings for directors.",
+        ),
     ),
     DemoProject(
         "Supplier Risk Monitor",
@@ -319,6 +389,22 @@ PORTFOLIO = [
 
 # On-track projects whose team has gone quiet: the portfolio lists them as stalled.
 STALLED = {"Procurement Chatbot", "Expense Auditor"}
+
+# A tier changed with its reason, for the history: the screener's owner first claimed
+# the Article 6(3) exception for a preparatory task; the DPO pointed out that it
+# profiles candidates, which rules the exception out (its preset above).
+AI_ACT_FIRST_ANSWERS = {
+    "Recruiting Screener": (
+        Answers(
+            users=("staff",),
+            purpose="Summarises applications for a recruiter.",
+            annex_iii_area="employment",
+            exceptions=("preparatory",),
+        ),
+        "The DPO pointed out that scoring applications profiles the candidates, so "
+        "the preparatory-task exception does not apply.",
+    ),
+}
 
 # Requests per day a project of each use case plans for, before the seeder scales it.
 USE_CASE_VOLUME = {

@@ -17,7 +17,16 @@ from projects.models import ProjectStatus
 from projects.progress import LAUNCHED
 from projects.risk import risk_reasons
 
-FILTER_KEYS = ("team", "framework", "status", "step", "at_risk", "sort")
+FILTER_KEYS = (
+    "team",
+    "framework",
+    "status",
+    "step",
+    "at_risk",
+    "ai_act_tier",
+    "sort",
+)
+AI_ACT_TIER_FILTERS = dict(PortfolioFilters.ai_act_tier_choices)
 
 
 def filters_from(query: QueryDict) -> PortfolioFilters:
@@ -28,6 +37,7 @@ def filters_from(query: QueryDict) -> PortfolioFilters:
         status = ""
     step = query.get("step", "")
     sort = query.get("sort", "name")
+    tier = query.get("ai_act_tier", "")
     return PortfolioFilters(
         team=query.get("team", "").strip(),
         framework=query.get("framework", "").strip(),
@@ -35,6 +45,7 @@ def filters_from(query: QueryDict) -> PortfolioFilters:
         step=int(step) if step in {str(n) for n in range(1, 8)} else None,
         at_risk=query.get("at_risk") == "1",
         sort=sort if sort.removeprefix("-") in SORT_FIELDS else "name",
+        ai_act_tier=tier if tier in AI_ACT_TIER_FILTERS else "",
     )
 
 
@@ -47,6 +58,7 @@ def filters_query(filters: PortfolioFilters, *, sort: bool = True) -> str:
         ("status", filters.status),
         ("step", str(filters.step) if filters.step else ""),
         ("at_risk", "1" if filters.at_risk else ""),
+        ("ai_act_tier", filters.ai_act_tier),
         ("sort", filters.sort if sort and filters.sort != "name" else ""),
     ):
         if value:
@@ -75,6 +87,9 @@ def filters_description(
         parts.append(f"at step {filters.step}")
     if filters.at_risk:
         parts.append("at risk only")
+    if filters.ai_act_tier:
+        tier = AI_ACT_TIER_FILTERS[filters.ai_act_tier]
+        parts.append(f"EU AI Act tier {str(tier).lower()}")
     return ", ".join(parts) if parts else "all projects"
 
 
@@ -109,6 +124,8 @@ class Row:
     lead: str
     risk_reasons: list[str]
     target_launch: date | None
+    ai_act_tier: str = ""  # blank: not assessed
+    ai_act_label: str = "Not assessed"
 
     @property
     def is_launched(self) -> bool:
@@ -172,6 +189,8 @@ def row_of(project: Any, today: date) -> Row:
         lead=project.lead_name or "",
         risk_reasons=risk_reasons(project),
         target_launch=project.target_launch_date,
+        ai_act_tier=project.ai_act_tier,
+        ai_act_label=project.get_ai_act_tier_display() or "Not assessed",
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from django.db.models import (
     Avg,
@@ -54,6 +54,7 @@ from metrics.models import Alert, DailyRollup
 from metrics.vocabulary import Metric
 from projects.access import visible_projects
 from projects.models import (
+    AiActTier,
     ProjectRole,
     ProjectStep,
     Step,
@@ -61,7 +62,12 @@ from projects.models import (
 )
 from projects.progress import LAUNCHED
 from projects.risk import at_risk_condition
-from projects.selectors import ProjectFilters, member_name, project_list_for_user
+from projects.selectors import (
+    NOT_ASSESSED,
+    ProjectFilters,
+    member_name,
+    project_list_for_user,
+)
 from risks.selectors import RiskHeatMap, residual_heat_map
 
 if TYPE_CHECKING:
@@ -89,11 +95,23 @@ class PortfolioFilters:
     step: int | None = None
     at_risk: bool = False
     sort: str = "name"
+    ai_act_tier: str = ""  # an AiActTier value, or NOT_ASSESSED
+
+    # The AI Act tier filter's values, in the order the filter lists them.
+    ai_act_tier_choices: ClassVar[list[tuple[str, str]]] = [
+        *AiActTier.choices,
+        (NOT_ASSESSED, "Not assessed"),
+    ]
 
     @property
     def active(self) -> bool:
         return bool(
-            self.team or self.framework or self.status or self.step or self.at_risk
+            self.team
+            or self.framework
+            or self.status
+            or self.step
+            or self.at_risk
+            or self.ai_act_tier
         )
 
 
@@ -200,6 +218,7 @@ def portfolio_projects(
                 status=filters.status,
                 team=filters.team,
                 framework=filters.framework,
+                ai_act_tier=filters.ai_act_tier,
             ),
         )
         .prefetch_related(None)
@@ -289,8 +308,14 @@ class Portfolio:
         self.filters = filters or PortfolioFilters()
         self.today = today or timezone.localdate()
         # Which services count for each visible project: read once, for the table and
-        # every figure computed from the rollups.
-        self.counting = counting_services(visible_projects(user))
+        # every figure computed from the rollups, and kept with the trends (it reads
+        # only the services and their choices) for the projects it was worked out for.
+        visible = list(visible_projects(user).values_list("pk", flat=True))
+        self.counting = fragments.cached(
+            "portfolio-trends",
+            f"counting:{versions.digest(visible)}",
+            lambda: counting_services(visible),
+        )
         self.projects = portfolio_projects(
             user, self.filters, self.today, counting=self.counting
         )

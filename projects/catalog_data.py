@@ -10,6 +10,10 @@ Applicability of a checklist item to a project:
   of the listed frameworks.
 - ``min_classification``: None means any data class; otherwise only projects whose data
   classification is at least this sensitive (see ``CLASSIFICATIONS`` for the order).
+- ``ai_act_tiers`` (optional, listed in ``AI_ACT_TIERS``): the item carries an obligation
+  of those EU AI Act tiers. Once a project's tier is assessed it applies exactly when
+  the tier is one of them; before that only through its frameworks (none: not at all).
+  ``AI_ACT_CHECKLIST`` adds the items that exist only for a tier.
 
 Run ``validate()`` after editing to check the catalog's invariants.
 """
@@ -1110,6 +1114,8 @@ CHECKLIST: list[dict[str, Any]] = [
         "frameworks": ["eu_ai_act"],
         "min_classification": None,
         "order": 280,
+        # Art. 50(1): also a duty of high-risk systems that talk to people.
+        "ai_act_tiers": ["high", "limited"],
     },
     {
         "key": "s3-euaia-human-oversight",
@@ -1126,6 +1132,7 @@ CHECKLIST: list[dict[str, Any]] = [
         "frameworks": ["eu_ai_act"],
         "min_classification": None,
         "order": 290,
+        "ai_act_tiers": ["high"],  # Art. 14
     },
     {
         "key": "s3-iso42001-aims-scope",
@@ -2129,6 +2136,198 @@ CHECKLIST: list[dict[str, Any]] = [
 ]
 
 
+# The EU AI Act tiers (projects.models.AiActTier) an item may be tied to.
+AI_ACT_TIERS = ["prohibited", "high", "limited", "minimal"]
+
+
+def _obligation(
+    key: str,
+    step: int,
+    title: str,
+    guidance: str,
+    tiers: list[str],
+    order: int,
+    *,
+    evidence_required: bool = True,
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "step": step,
+        "title": title,
+        "guidance": guidance,
+        "required": True,
+        "evidence_required": evidence_required,
+        "frameworks": [],
+        "min_classification": None,
+        "order": order,
+        "ai_act_tiers": tiers,
+    }
+
+
+# Obligations that come with a project's EU AI Act tier (risks.ai_act), whatever its
+# frameworks. Human oversight (Art. 14) and telling people they deal with an AI
+# (Art. 50(1)) reuse the framework's s3-euaia-* items above.
+AI_ACT_CHECKLIST: list[dict[str, Any]] = [
+    _obligation(
+        "s1-euaia-prohibited-practice",
+        1,
+        "Stop the prohibited practice before any other work",
+        "The AI Act questionnaire found a practice that Article 5 prohibits. Such a "
+        "system may not be placed on the market, put into service or used in the EU. "
+        "The project must change course first: drop the practice (then answer the "
+        "questionnaire again) or stop the project. Record the decision and who took it, "
+        "with the legal team's view.",
+        ["prohibited"],
+        5,
+    ),
+    _obligation(
+        "s3-euaia-risk-management",
+        3,
+        "Run a risk management system for the AI system (Art. 9)",
+        "High-risk systems need a documented risk management process over their whole "
+        "life: identify and estimate the known and foreseeable risks to health, safety "
+        "and fundamental rights, adopt measures against them, test them and review "
+        "them. The project's risk register is where it starts; record how it is kept "
+        "up to date after launch.",
+        ["high"],
+        275,
+    ),
+    _obligation(
+        "s3-euaia-deep-fake-disclosure",
+        3,
+        "Disclose deep fakes and AI-written public-interest text (Art. 50(4))",
+        "Image, audio or video content that resembles real people, places or events "
+        "and would falsely appear authentic must be disclosed as artificially generated "
+        "or manipulated, and so must AI-generated text published to inform the public "
+        "on matters of public interest unless a person reviewed it and takes editorial "
+        "responsibility. Show how the disclosure appears; if the system makes no such "
+        "content, mark this item not applicable with that reason.",
+        ["limited", "high"],
+        285,
+    ),
+    _obligation(
+        "s3-euaia-fundamental-rights-impact",
+        3,
+        "Assess the impact on fundamental rights where required (Art. 27)",
+        "Deployers that are public bodies or provide public services, and deployers "
+        "using AI for credit scoring or for life and health insurance pricing, must "
+        "assess the impact on fundamental rights before first use: the process, who is "
+        "affected, the specific risks of harm, human oversight and what happens when "
+        "the risks materialise, and notify the market surveillance authority. If none "
+        "of this applies to the project, mark the item not applicable with the reason.",
+        ["high"],
+        295,
+    ),
+    _obligation(
+        "s4-euaia-data-governance",
+        4,
+        "Govern training, validation and test data (Art. 10)",
+        "Data sets used to train, validate or test the system (fine-tuning, evaluation "
+        "sets, retrieval sources that shape outputs) need documented governance: where "
+        "the data comes from and how it was collected and prepared, its relevance, "
+        "representativeness and known gaps, and the checks for biases that could harm "
+        "people or lead to discrimination.",
+        ["high"],
+        170,
+    ),
+    _obligation(
+        "s5-euaia-technical-documentation",
+        5,
+        "Write the technical documentation (Art. 11, Annex IV)",
+        "Before the system is placed on the market or put into service, draw up the "
+        "technical documentation Annex IV lists: the intended purpose, the design and "
+        "architecture, the data, the evaluation and its metrics, the human oversight "
+        "measures, the risk management and the changes made over time. Keep it up to "
+        "date; the authorities may ask for it.",
+        ["high"],
+        160,
+    ),
+    _obligation(
+        "s5-euaia-deployer-instructions",
+        5,
+        "Give deployers instructions for use (Art. 13)",
+        "Those who run the system must be able to understand its output and use it "
+        "properly: write instructions stating the provider, the intended purpose, the "
+        "level of accuracy and robustness tested, known limits and foreseeable misuse, "
+        "the human oversight measures and how to read the logs.",
+        ["high"],
+        170,
+    ),
+    _obligation(
+        "s5-euaia-synthetic-content-marking",
+        5,
+        "Mark generated content in a machine-readable way (Art. 50(2))",
+        "Synthetic audio, image, video or text the system generates must be marked in "
+        "a machine-readable format and be detectable as artificially generated, with "
+        "techniques such as metadata, watermarks or content credentials, as far as is "
+        "technically feasible. Assistive editing that does not substantially alter the "
+        "input is exempt: say so here if that is the case.",
+        ["limited", "high"],
+        180,
+    ),
+    _obligation(
+        "s6-euaia-accuracy-robustness",
+        6,
+        "Prove accuracy, robustness and cybersecurity (Art. 15)",
+        "Declare the accuracy metrics and levels in the instructions for use and show "
+        "them on the evaluation set; show resilience to errors, faults and "
+        "inconsistencies, and to attempts to manipulate the system (prompt injection, "
+        "data poisoning, adversarial examples). The step 6 evaluation and security tests "
+        "are the evidence.",
+        ["high"],
+        160,
+    ),
+    _obligation(
+        "s7-euaia-record-keeping",
+        7,
+        "Log events automatically over the system's life (Art. 12)",
+        "The system must record events automatically so that its functioning can be "
+        "traced: at least the period of each use, the reference data checked against, "
+        "the input data and who verified the results where the Act asks for it. Keep "
+        "the logs for at least six months (Art. 19 and 26(6)).",
+        ["high"],
+        170,
+    ),
+    _obligation(
+        "s7-euaia-conformity-registration",
+        7,
+        "Pass the conformity assessment and register in the EU database (Arts. 43, 49)",
+        "Before launch the system goes through the conformity assessment that applies "
+        "to it (internal control for most Annex III systems), gets an EU declaration of "
+        "conformity and the CE marking, and is registered in the EU database for "
+        "high-risk systems. Attach the declaration and the registration reference.",
+        ["high"],
+        180,
+    ),
+    _obligation(
+        "s7-euaia-post-market-monitoring",
+        7,
+        "Monitor the system after launch under a written plan (Art. 72)",
+        "Collect and review data on how the system performs in use for its whole life, "
+        "to find where it no longer complies. Write the post-market monitoring plan "
+        "(part of the technical documentation); Runway's live metrics and alerts are a "
+        "large part of it.",
+        ["high"],
+        190,
+    ),
+    _obligation(
+        "s7-euaia-serious-incidents",
+        7,
+        "Report serious incidents to the authorities (Art. 73)",
+        "A serious incident (death or serious harm to health, serious disruption of "
+        "critical infrastructure, an infringement of fundamental rights, serious harm "
+        "to property or the environment) must be reported to the market surveillance "
+        "authority as soon as its link with the system is established, and within 15 "
+        "days at the latest (shorter in the gravest cases). Document who reports, how, "
+        "and how the system is investigated.",
+        ["high"],
+        200,
+        evidence_required=False,
+    ),
+]
+CHECKLIST.extend(AI_ACT_CHECKLIST)
+
+
 _ITEM_FIELDS = {
     "key",
     "step",
@@ -2171,9 +2370,15 @@ def validate() -> None:
     orders: dict[int, set[int]] = {number: set() for number in numbers}
     for item in CHECKLIST:
         key = item.get("key", "?")
-        assert set(item) == _ITEM_FIELDS, (
-            f"{key}: fields {sorted(set(item) ^ _ITEM_FIELDS)}"
+        assert set(item) - {"ai_act_tiers"} == _ITEM_FIELDS, (
+            f"{key}: fields {sorted((set(item) - {'ai_act_tiers'}) ^ _ITEM_FIELDS)}"
         )
+        tiers = item.get("ai_act_tiers", [])
+        assert isinstance(tiers, list) and set(tiers) <= set(AI_ACT_TIERS), (
+            f"{key}: ai_act_tiers must be a list of {AI_ACT_TIERS}: {tiers!r}"
+        )
+        assert len(tiers) == len(set(tiers)), f"{key}: repeated tier"
+        assert not tiers or "euaia" in key, f"{key}: tier items are s<n>-euaia-…"
         match = _KEY_RE.fullmatch(key)
         assert match, f"{key}: key must be kebab-case and start with s<step>-"
         assert len(key) <= 80, f"{key}: key longer than 80 characters"

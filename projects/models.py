@@ -78,6 +78,16 @@ class UseCase(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class AiActTier(models.TextChoices):
+    """The EU AI Act risk tier a project's questionnaire gave (risks.ai_act); blank on
+    the project means not assessed yet."""
+
+    PROHIBITED = "prohibited", "Prohibited"
+    HIGH = "high", "High-risk"
+    LIMITED = "limited", "Limited risk"
+    MINIMAL = "minimal", "Minimal risk"
+
+
 class ProjectStatus(models.TextChoices):
     """The status the owner sets; "launched" is derived from step 7, never set."""
 
@@ -124,6 +134,15 @@ class Project(models.Model):
         "metric gate window (days)",
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
+    # Set only by the AI Act questionnaire (risks.ai_act_services); kept here so that
+    # checklist applicability and the portfolio filters read it without the risks app.
+    ai_act_tier = models.CharField(
+        "EU AI Act tier",
+        max_length=20,
+        choices=AiActTier.choices,
+        blank=True,
+        default="",
     )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -230,6 +249,13 @@ class ChecklistTemplate(models.Model):
         choices=DataClassification.choices,
         blank=True,
         help_text="Applies only when the project's data is at least this sensitive.",
+    )
+    ai_act_tiers = models.JSONField(
+        "EU AI Act tiers",
+        default=list,
+        blank=True,
+        help_text="Applies only to projects whose EU AI Act tier is one of these "
+        '(e.g. ["high"]); empty means the tier does not matter.',
     )
     order = models.PositiveIntegerField(default=0)
     active = models.BooleanField(

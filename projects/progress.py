@@ -16,11 +16,27 @@ def template_applies(
     min_classification: str,
     project_frameworks: Collection[str],
     project_classification: str,
+    template_ai_act_tiers: Collection[str] = (),
+    project_ai_act_tier: str = "",
 ) -> bool:
     """A catalog item applies when the project is under one of its frameworks (if it
-    names any) and the project's data is at least as sensitive as it asks."""
-    if template_frameworks and not set(template_frameworks) & set(project_frameworks):
-        return False
+    names any) and the project's data is at least as sensitive as it asks.
+
+    An item tied to EU AI Act tiers (``template_ai_act_tiers``) follows the project's
+    assessed tier instead of its frameworks: once the questionnaire is answered it
+    applies exactly when the tier is one of them (the Act decides, whatever the
+    framework scope). Until then it applies only through the frameworks it names, so
+    an item tied to tiers alone waits for the assessment."""
+    if template_ai_act_tiers and project_ai_act_tier:
+        if project_ai_act_tier not in template_ai_act_tiers:
+            return False
+    else:
+        waits_for_tier = bool(template_ai_act_tiers) and not template_frameworks
+        outside_frameworks = bool(template_frameworks) and not set(
+            template_frameworks
+        ) & set(project_frameworks)
+        if waits_for_tier or outside_frameworks:
+            return False
     if min_classification:
         return CLASSIFICATION_ORDER.index(
             project_classification

@@ -91,9 +91,17 @@ def with_risk(projects: QuerySet[M]) -> QuerySet[M]:
     ``at_risk`` is an alias, not a column: selected, it would repeat every signal's
     subqueries in each row (the ORM writes a referenced annotation out again). A count
     of projects at risk filters on ``at_risk_condition()`` over the signal columns."""
-    columns = {s.column: s.expression() for s in _SIGNALS}
-    annotated: QuerySet[M] = projects.annotate(**columns).alias(
+    annotated: QuerySet[M] = with_signals(projects).alias(  # type: ignore[assignment]
         at_risk=at_risk_condition()
+    )
+    return annotated
+
+
+def with_signals(projects: QuerySet[M]) -> QuerySet[M]:
+    """Projects with each signal's column annotated (and no ``at_risk`` to filter on):
+    what ``risk_reasons`` reads."""
+    annotated: QuerySet[M] = projects.annotate(
+        **{s.column: s.expression() for s in _SIGNALS}
     )
     return annotated
 

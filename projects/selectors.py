@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
@@ -34,7 +35,7 @@ from projects.models import (
     StepStatus,
 )
 from projects.progress import LAUNCHED
-from projects.risk import risk_reasons, with_risk
+from projects.risk import risk_reasons, signals, with_risk, with_signals
 from projects.roles import GlobalRole
 
 if TYPE_CHECKING:
@@ -54,7 +55,11 @@ class ProjectFilters:
     mine: bool = False
     at_risk: bool = False
     sort: str = "name"
+    # An AiActTier value, or NOT_ASSESSED for the projects nobody has classified yet.
+    ai_act_tier: str = ""
 
+
+NOT_ASSESSED = "unassessed"
 
 SORTS = {
     "name": ("name",),
@@ -160,6 +165,12 @@ def project_list_for_user(
         projects = projects.filter(memberships__user=user)
     if filters.at_risk:
         projects = projects.filter(at_risk=True)  # type: ignore[misc]
+    if filters.ai_act_tier:
+        projects = projects.filter(
+            ai_act_tier=""
+            if filters.ai_act_tier == NOT_ASSESSED
+            else filters.ai_act_tier
+        )
     if filters.framework or filters.owner or filters.mine:
         # Only these joins can repeat a project. DISTINCT otherwise made the page's
         # count compute every step-fact subquery for every visible project.
@@ -209,8 +220,13 @@ def project_owners(user: User) -> list[tuple[int, str]]:
 
 def risk_reasons_of(project: Project) -> list[str]:
     """Why the project is at risk (``projects.risk``), in one query; empty if it is not."""
-    annotated = with_risk(_with_step_facts(Project.objects.filter(pk=project.pk)))
-    return risk_reasons(annotated.only("status").get())
+    columns = [s.column for s in signals()]
+    row = (
+        with_signals(_with_step_facts(Project.objects.filter(pk=project.pk)))
+        .values("status", *columns)
+        .get()
+    )
+    return risk_reasons(SimpleNamespace(**row))
 
 
 def with_members(project: Project) -> Project:

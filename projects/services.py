@@ -266,7 +266,8 @@ class ChecklistRefresh:
 
 @transaction.atomic
 def checklist_refresh(*, project: Project) -> ChecklistRefresh:
-    """Bring the project's checklist in line with the catalog and its frameworks.
+    """Bring the project's checklist in line with the catalog, its frameworks, data
+    class and EU AI Act tier.
 
     New applicable catalog items are added; existing items take the catalog's
     current wording; items that no longer apply are flagged, never deleted, so
@@ -290,6 +291,8 @@ def checklist_refresh(*, project: Project) -> ChecklistRefresh:
             min_classification=template.min_classification,
             project_frameworks=project_frameworks,
             project_classification=project.data_classification,
+            template_ai_act_tiers=template.ai_act_tiers,
+            project_ai_act_tier=project.ai_act_tier,
         )
         item = items.pop(template.pk, None)
         if item is None:

@@ -15,6 +15,7 @@ class RisksConfig(AppConfig):
         from risks.services import risks_suggest
 
         register_tab(Tab("risks", "Risks", "risks:register", 45))
+        register_tab(Tab("ai_act", "AI Act", "risks:ai_act", 47))
         register_signal(
             RiskSignal(
                 "has_high_risk",

@@ -25,6 +25,7 @@ from projects.models import (
     Step,
     UseCase,
 )
+from risks import ai_act
 from risks.models import (
     Indicator,
     LibraryRisk,
@@ -382,3 +383,143 @@ class LibraryRiskForm(forms.ModelForm):  # type: ignore[type-arg]
                 widgets, key=lambda widget: widget.data["value"].instance.step
             )
         ]
+
+
+# --- EU AI Act questionnaire ---------------------------------------------------------
+
+NONE = "none"  # the "none of these" answer of a multi-choice question
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _with_none(
+    choices: list[tuple[str, str]], none_label: str
+) -> list[tuple[str, str]]:
+    return [*choices, (NONE, none_label)]
+
+
+class AiActForm(forms.Form):
+    """The EU AI Act questionnaire (``risks.ai_act``). Multi-choice questions offer
+    "none of these", so that a blank answer is never read as "no"."""
+
+    users = forms.MultipleChoiceField(
+        label="Who uses it?",
+        choices=[(code, words.capitalize()) for code, words in ai_act.USERS.items()],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Tick at least one group of users."},
+    )
+    purpose = forms.CharField(
+        label="What is it for?",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Its intended purpose in a sentence or two: what it does, for whom, "
+        "and what is decided with its output.",
+        error_messages={"required": "Describe what the system is for."},
+    )
+    prohibited_practices = forms.MultipleChoiceField(
+        label="Does it do any of these? (Article 5)",
+        choices=_with_none(
+            [(code, what) for code, (_, what) in ai_act.PROHIBITED_PRACTICES.items()],
+            "None of these",
+        ),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Tick the practices it uses, or “None of these”."},
+    )
+    safety_component = forms.ChoiceField(
+        label="Is it a safety component of a product under EU product safety law, or "
+        "such a product itself? (Annex I)",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        help_text="For example machinery, toys, lifts, medical devices, vehicles, "
+        "radio equipment: products that need a third-party conformity assessment.",
+        error_messages={"required": "Answer yes or no."},
+    )
+    annex_iii_area = forms.ChoiceField(
+        label="Is it used in one of these areas? (Annex III)",
+        choices=[
+            *(
+                (code, f"{name}: {examples}")
+                for code, (_, name, examples) in ai_act.ANNEX_III_AREAS.items()
+            ),
+            (NONE, "None of these"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the area, or “None of these”."},
+    )
+    exceptions = forms.MultipleChoiceField(
+        label="If it is in one of those areas: does one of these describe all it does? "
+        "(Article 6(3))",
+        choices=[(code, what) for code, (_, what) in ai_act.EXCEPTIONS.items()],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Leave them all unticked when none applies. They never apply to a "
+        "system that profiles people (next question).",
+    )
+    profiles_people = forms.ChoiceField(
+        label="Does it profile people? (Article 6(3), last subparagraph)",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        help_text="Profiling: evaluating personal aspects of a person from their "
+        "personal data, such as work performance, economic situation, health, "
+        "preferences, reliability, behaviour, location or movements.",
+        error_messages={"required": "Answer yes or no."},
+    )
+    transparency = forms.MultipleChoiceField(
+        label="Do any of these describe it? (Article 50)",
+        choices=_with_none(
+            [(code, what) for code, (_, what, _) in ai_act.TRANSPARENCY.items()],
+            "None of these",
+        ),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Tick what describes it, or “None of these”."},
+    )
+    reason = forms.CharField(
+        label="Why are the answers changing?",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed when your answers change the project's tier: the change is "
+        "recorded with your name, the date and this reason, for the audit trail.",
+    )
+
+    def _none_alone(self, name: str) -> list[str]:
+        values: list[str] = self.cleaned_data.get(name, [])
+        if NONE in values and len(values) > 1:
+            raise ValidationError(
+                "“None of these” cannot be ticked together with another answer."
+            )
+        return [v for v in values if v != NONE]
+
+    def clean_prohibited_practices(self) -> list[str]:
+        return self._none_alone("prohibited_practices")
+
+    def clean_transparency(self) -> list[str]:
+        return self._none_alone("transparency")
+
+    def answers(self) -> ai_act.Answers:
+        """The cleaned answers, for ``risks.ai_act.classify``."""
+        data = self.cleaned_data
+        area = data["annex_iii_area"]
+        return ai_act.Answers(
+            users=tuple(data["users"]),
+            purpose=data["purpose"].strip(),
+            prohibited_practices=tuple(data["prohibited_practices"]),
+            safety_component=data["safety_component"] == "yes",
+            annex_iii_area="" if area == NONE else area,
+            exceptions=tuple(data["exceptions"]),
+            profiles_people=data["profiles_people"] == "yes",
+            transparency=tuple(data["transparency"]),
+        )
+
+    @staticmethod
+    def initial_from(answers: ai_act.Answers) -> dict[str, Any]:
+        """The form's initial values for answers already given."""
+        return {
+            "users": list(answers.users),
+            "purpose": answers.purpose,
+            "prohibited_practices": list(answers.prohibited_practices) or [NONE],
+            "safety_component": "yes" if answers.safety_component else "no",
+            "annex_iii_area": answers.annex_iii_area or NONE,
+            "exceptions": list(answers.exceptions),
+            "profiles_people": "yes" if answers.profiles_people else "no",
+            "transparency": list(answers.transparency) or [NONE],
+        }

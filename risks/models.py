@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from projects.audit import AuditTrail
 from projects.models import (
+    AiActTier,
     ChecklistItem,
     ChecklistTemplate,
     DataClassification,
@@ -260,3 +261,53 @@ class RiskAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"Acceptance of {self.risk}"
+
+
+# --- EU AI Act tier ---------------------------------------------------------------
+
+
+class AiActAssessment(models.Model):
+    """A project's answers to the EU AI Act questionnaire and the tier they give
+    (``risks.ai_act``); ``Project.ai_act_tier`` carries the tier for the apps below."""
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, related_name="ai_act_assessment"
+    )
+    # ``risks.ai_act.Answers.as_dict()``: read back with ``Answers.from_dict``.
+    answers = models.JSONField(default=dict)
+    tier = models.CharField(max_length=20, choices=AiActTier.choices)
+    reasons = models.JSONField(default=list)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField()
+
+    history = AuditTrail()
+
+    def __str__(self) -> str:
+        return f"EU AI Act tier of {self.project}"
+
+
+class AiActTierChange(models.Model):
+    """A change of answers that changed the tier: who, when and why."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="ai_act_tier_changes"
+    )
+    from_tier = models.CharField(
+        max_length=20, choices=AiActTier.choices, blank=True
+    )  # blank: the first assessment
+    to_tier = models.CharField(max_length=20, choices=AiActTier.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+    reason = models.TextField(blank=True)
+
+    history = AuditTrail()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.project}: {self.from_tier or 'not assessed'} → {self.to_tier}"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from risks.views import acceptance, library, register
+from risks.views import acceptance, ai_act, library, register
 
 app_name = "risks"
 urlpatterns = [
@@ -25,6 +25,7 @@ urlpatterns = [
         acceptance.acceptance_decide,
         name="acceptance_decide",
     ),
+    path("projects/<slug:slug>/ai-act/", ai_act.ai_act_page, name="ai_act"),
     path("manage/risk-library/", library.library_list, name="library"),
     path("manage/risk-library/new/", library.library_edit, name="library_new"),
     path("manage/risk-library/<int:pk>/", library.library_edit, name="library_edit"),

@@ -10,6 +10,7 @@ from django.apps import apps
 REFERENCE_DATA = [
     ("projects.migrations.0002_global_roles", "create_roles"),
     ("projects.migrations.0004_seed_catalog", "load"),
+    ("projects.migrations.0011_ai_act_obligations", "load"),
     (
         "assessments.migrations.0002_step_one_signed_by_approval",
         "approval_replaces_signoff",
