@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from portal.selectors import Overview, WeeklySeries
+from portal.selectors import Overview
+from portal.trends import WeeklySeries
 
 PRIMARY, TARGET = "#1d4ed8", "#6b7280"
 # Colour-blind-safe categorical palette (Okabe–Ito, without yellow, which fails contrast).

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -43,6 +42,7 @@ from projects.models import (
     UseCase,
 )
 from projects.notifications import notify
+from projects.profile import profile_changed, profile_of
 from projects.progress import template_applies
 
 if TYPE_CHECKING:
@@ -88,31 +88,6 @@ def team_update(
     return team
 
 
-# Apps above this one act when a project's profile (use case, data class, frameworks)
-# is first set or changes: the risk register suggests the risks that now apply.
-_PROFILE_HOOKS: list[Callable[[Project], object]] = []
-
-
-def on_profile_change(hook: Callable[[Project], object]) -> None:
-    """Run ``hook(project)`` after a project is created and whenever its profile
-    changes, inside the same transaction (registered in ``AppConfig.ready()``)."""
-    if hook not in _PROFILE_HOOKS:
-        _PROFILE_HOOKS.append(hook)
-
-
-def _profile(project: Project) -> tuple[str, str, frozenset[int]]:
-    return (
-        project.use_case,
-        project.data_classification,
-        frozenset(project.frameworks.values_list("pk", flat=True)),
-    )
-
-
-def _profile_changed(project: Project) -> None:
-    for hook in _PROFILE_HOOKS:
-        hook(project)
-
-
 @transaction.atomic
 def project_create(
     *,
@@ -145,7 +120,7 @@ def project_create(
         Membership.objects.create(project=project, user=lead, role=ProjectRole.LEAD)
     project_steps_initialize(project=project)
     checklist_refresh(project=project)
-    _profile_changed(project)
+    profile_changed(project)
     return project
 
 
@@ -167,7 +142,7 @@ def project_update(
 ) -> ChecklistRefresh:
     """Save the project's details; a change of frameworks or data classification
     refreshes its checklist (ticks already made are kept)."""
-    before = _profile(project)
+    before = profile_of(project)
     project.name = name
     project.summary = summary
     project.team = team
@@ -181,8 +156,8 @@ def project_update(
     project.save()
     project.frameworks.set(frameworks)
     refresh = checklist_refresh(project=project)
-    if _profile(project) != before:
-        _profile_changed(project)
+    if profile_of(project) != before:
+        profile_changed(project)
     return refresh
 
 

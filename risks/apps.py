@@ -8,8 +8,8 @@ class RisksConfig(AppConfig):
     verbose_name = "Risks"
 
     def ready(self) -> None:
+        from projects.profile import on_profile_change
         from projects.risk import RiskSignal, register_signal
-        from projects.services import on_profile_change
         from projects.tabs import Tab, register_tab
         from risks.selectors import high_residual_risk
         from risks.services import risks_suggest

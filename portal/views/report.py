@@ -23,9 +23,9 @@ from portal.portfolio import filters_description, filters_from, filters_query, r
 from portal.selectors import (
     Portfolio,
     PortfolioFilters,
-    WeeklySeries,
     portfolio_projects,
 )
+from portal.trends import WeeklySeries
 from projects.models import Framework, Team
 
 logger = logging.getLogger(__name__)
