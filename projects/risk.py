@@ -21,10 +21,10 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.db.models.expressions import BaseExpression
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from projects.models import ProjectStatus, ProjectStep, StepStatus
-from projects.progress import LAUNCHED
 
 M = TypeVar("M", bound=Model)
 
@@ -57,12 +57,19 @@ def _overdue_step() -> Exists:
     )
 
 
-def _stalled() -> Q:
-    # Over the step facts ``projects.selectors`` annotates: the current step has
-    # work in it and no activity (sign-offs included) for the configured days.
+def _stalled() -> Exists:
+    """The current step (the lowest-numbered one not done) has work in it and no
+    activity, sign-offs included, for the configured days."""
     stalled_before = timezone.now() - timedelta(days=settings.RUNWAY_STALLED_AFTER_DAYS)
-    return Q(current_activity__lt=stalled_before, current_step__lt=LAUNCHED) & ~Q(
-        current_step_status=StepStatus.NOT_STARTED
+    earlier_open = ProjectStep.objects.filter(
+        project=OuterRef("project"), step__number__lt=OuterRef("step__number")
+    ).exclude(status=StepStatus.DONE)
+    return Exists(
+        ProjectStep.objects.filter(project=OuterRef("pk"))
+        .exclude(status__in=[StepStatus.DONE, StepStatus.NOT_STARTED])
+        .annotate(active_at=Coalesce("last_activity_at", "started_at"))
+        .filter(active_at__lt=stalled_before)
+        .exclude(Exists(earlier_open))
     )
 
 
@@ -86,7 +93,6 @@ def signals() -> tuple[RiskSignal, ...]:
 
 def with_risk(projects: QuerySet[M]) -> QuerySet[M]:
     """Projects with each signal's column annotated, and ``at_risk`` to filter on.
-    Needs the step facts of ``projects.selectors`` (the stalled signal reads them).
 
     ``at_risk`` is an alias, not a column: selected, it would repeat every signal's
     subqueries in each row (the ORM writes a referenced annotation out again). A count

@@ -222,7 +222,7 @@ def risk_reasons_of(project: Project) -> list[str]:
     """Why the project is at risk (``projects.risk``), in one query; empty if it is not."""
     columns = [s.column for s in signals()]
     row = (
-        with_signals(_with_step_facts(Project.objects.filter(pk=project.pk)))
+        with_signals(Project.objects.filter(pk=project.pk))
         .values("status", *columns)
         .get()
     )
