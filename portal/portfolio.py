@@ -210,6 +210,7 @@ CSV_HEADER = [
     "engineering lead",
     "at risk because",
     "target launch",
+    "EU AI Act tier",
     "url",
 ]
 
@@ -234,5 +235,6 @@ def csv_rows(rows: Iterable[Row], base_url: str) -> Iterable[list[str]]:
             row.lead,
             "; ".join(row.risk_reasons),
             row.target_launch.isoformat() if row.target_launch else "",
+            row.ai_act_label,
             base_url + row.url,
         ]

@@ -15,7 +15,7 @@ from projects.exports import neutralise
 from projects.models import ProjectStatus
 from tests.conftest import require
 from tests.factories import TeamFactory, UserFactory
-from tests.html import page, text
+from tests.html import page, table_headers, table_rows, text
 from tests.portal import portfolio_helpers
 from tests.portal.portfolio_helpers import make
 
@@ -49,6 +49,15 @@ def test_the_csv_export_lists_the_visible_projects_with_their_risks(
     assert b"Worried" not in b"".join(
         client.get(reverse("portal:portfolio_csv")).streaming_content
     )
+
+
+def test_the_csv_names_each_projects_eu_ai_act_tier(client, executive, owner):
+    make(owner, "Screener", ai_act_tier="high")
+    make(owner, "Unasked")
+    client.force_login(executive)
+    rows = list(csv.DictReader(io.StringIO(csv_of(client, "/portfolio.csv"))))
+    tiers = {row["project"]: row["EU AI Act tier"] for row in rows}
+    assert tiers == {"Screener": "High-risk", "Unasked": "Not assessed"}
 
 
 def test_a_member_sees_only_their_projects_on_the_page_and_in_the_exports(
@@ -99,11 +108,24 @@ def test_the_board_report_page_lists_the_at_risk_projects_with_the_date_and_filt
     client, executive, owner
 ):
     claims = TeamFactory(name="Claims")
-    make(owner, "Blocked one", team=claims, status=ProjectStatus.BLOCKED)
+    make(
+        owner,
+        "Blocked one",
+        team=claims,
+        status=ProjectStatus.BLOCKED,
+        ai_act_tier="limited",
+    )
     make(owner, "Calm one", team=claims)
     client.force_login(executive)
     body = client.get(f"/portfolio/report/?team={claims.slug}").content.decode()
     assert "Blocked one" in body and "owner says blocked" in body
+    at_risk = page(body).find(id="r-risk").find_parent("section").find("table")
+    assert (
+        dict(zip(table_headers(at_risk), table_rows(at_risk)[0], strict=True))[
+            "EU AI Act"
+        ]
+        == "Limited risk"
+    )
     assert "Team Claims" in body
     assert timezone.localdate().isoformat() in body
     document = page(body)
