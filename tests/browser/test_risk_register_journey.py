@@ -1,7 +1,8 @@
 """The risk register by what is on the screen: a PM creates a project, takes a
 suggested risk into its register, links the checklist items that treat it, finds it
-cannot be called mitigated while they are open, and asks for a high residual risk to
-be accepted; an executive accepts it, and the project's "at risk" reason goes."""
+cannot be called mitigated while they are open, answers the EU AI Act questions, and
+asks for a high residual risk to be accepted; an executive accepts it, and the
+project's "at risk" reason goes."""
 
 from __future__ import annotations
 
@@ -92,6 +93,30 @@ def test_a_pm_keeps_a_register_and_an_executive_accepts_a_high_risk(live_server,
     risk.refresh_from_db()
     assert (risk.residual_score, risk.status) == (15, RiskStatus.OPEN)
     assert risk.mitigations.filter(title__icontains="least privilege").exists()
+
+    # The EU AI Act questions: customers talk to it, nothing else applies.
+    page.get_by_role("link", name="AI Act", exact=True).click()
+    expect(
+        page.get_by_text(re.compile("not legal advice", re.IGNORECASE))
+    ).to_be_visible()
+
+    def group(name):
+        return page.get_by_role("group", name=re.compile(re.escape(name)))
+
+    group("Who uses it?").get_by_label("Customers").check()
+    page.get_by_label("What is it for?").fill(
+        "Approves or refuses small refunds for customers of the web shop."
+    )
+    group("(Article 5)").get_by_label("None of these").check()
+    group("(Annex I)").get_by_label("No").check()
+    group("(Annex III)").get_by_label("None of these").check()
+    group("Does it profile people?").get_by_label("No").check()
+    group("(Article 50)").get_by_label("People interact with it directly").check()
+    page.get_by_role("button", name="Classify the project").click()
+    expect(
+        page.get_by_role("heading", name="EU AI Act tier: Limited risk")
+    ).to_be_visible()
+    expect(page.get_by_text(re.compile(r"50\(1\)")).first).to_be_visible()
 
     # The overview now says why the project is at risk.
     page.get_by_role("link", name="Overview").click()
