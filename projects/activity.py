@@ -46,18 +46,23 @@ def _who(row: Any) -> str:
     return user.display_name if user is not None else "Runway"
 
 
-def _rows(model: Any, *prefetch: str, **filters: Any) -> list[Any]:
-    rows = list(
-        model.history.filter(**filters)
-        .select_related("history_user")
-        .prefetch_related(*prefetch)
-        .order_by("-history_date", "-history_id")[:WINDOW]
-    )
-    rows.reverse()  # oldest first, so each row can be compared with the one before
+def newest(history: Any) -> list[Any]:
+    """The newest ``WINDOW`` rows of a history queryset, oldest first, so that each
+    row can be compared with the one before (``history_pairs``)."""
+    rows = list(history.order_by("-history_date", "-history_id")[:WINDOW])
+    rows.reverse()
     return rows
 
 
-def _pairs(rows: list[Any]) -> list[tuple[Any, Any | None]]:
+def _rows(model: Any, *prefetch: str, **filters: Any) -> list[Any]:
+    return newest(
+        model.history.filter(**filters)
+        .select_related("history_user")
+        .prefetch_related(*prefetch)
+    )
+
+
+def history_pairs(rows: list[Any]) -> list[tuple[Any, Any | None]]:
     """Each history row with the previous row of the same object (or None)."""
     last: dict[int, Any] = {}
     pairs = []
@@ -173,7 +178,7 @@ def project_activity(
             )
 
     framework_names = dict(Framework.objects.values_list("id", "name"))
-    for row, prev in _pairs(_rows(Project, FRAMEWORKS_THEN, id=project.pk)):
+    for row, prev in history_pairs(_rows(Project, FRAMEWORKS_THEN, id=project.pk)):
         if row.history_type == "+":
             add(row, f"created the project {row.name}", None)
         elif prev is not None:
@@ -190,7 +195,7 @@ def project_activity(
             | {row.signer_id for row in signoff_rows}
         )
     }
-    for row, _prev in _pairs(membership_rows):
+    for row, _prev in history_pairs(membership_rows):
         who = users.get(row.user_id, "a former member")
         role = ProjectRole(row.role).label.lower()
         text = {
@@ -199,9 +204,9 @@ def project_activity(
             "~": f"made {who} {role}",
         }[row.history_type]
         add(row, text, None)
-    for row, prev in _pairs(_rows(ProjectStep, project_id=project.pk)):
+    for row, prev in history_pairs(_rows(ProjectStep, project_id=project.pk)):
         add(row, _step_text(row, prev, step_numbers), row.step_id)
-    for row, prev in _pairs(_rows(ChecklistItem, project_id=project.pk)):
+    for row, prev in history_pairs(_rows(ChecklistItem, project_id=project.pk)):
         add(row, _item_text(row, prev), row.step_id)
     item_steps: dict[int, int] = dict(
         ChecklistItem.objects.filter(project=project).values_list("id", "step_id")
@@ -209,7 +214,7 @@ def project_activity(
     titles: dict[int, str] = dict(
         ChecklistItem.objects.filter(project=project).values_list("id", "title")
     )
-    for row, _prev in _pairs(_rows(Evidence, item_id__in=list(item_steps))):
+    for row, _prev in history_pairs(_rows(Evidence, item_id__in=list(item_steps))):
         label = row.original_name or row.url
         title = titles.get(row.item_id, "an item")
         evidence_text: str | None = {
@@ -218,7 +223,7 @@ def project_activity(
         }.get(row.history_type)
         add(row, evidence_text, item_steps.get(row.item_id))
     signers = defaultdict(lambda: "someone", users)
-    for row, prev in _pairs(signoff_rows):
+    for row, prev in history_pairs(signoff_rows):
         add(row, _signoff_text(row, prev, signers), row.step_id)
 
     for source in _sources:

@@ -8,9 +8,11 @@ class RisksConfig(AppConfig):
     verbose_name = "Risks"
 
     def ready(self) -> None:
+        from projects.activity import register_source
         from projects.profile import on_profile_change
         from projects.risk import RiskSignal, register_signal
         from projects.tabs import Tab, register_tab
+        from risks.activity import risks_activity
         from risks.selectors import high_residual_risk
         from risks.services import risks_suggest
 
@@ -25,3 +27,4 @@ class RisksConfig(AppConfig):
             )
         )
         on_profile_change(lambda project: risks_suggest(project=project))
+        register_source(risks_activity)
