@@ -4,8 +4,10 @@ data over the last N complete days must meet the approved requirements' targets.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -21,10 +23,44 @@ from metrics.vocabulary import Metric
 from projects.gates import CheckResult
 from projects.models import Project
 
+if TYPE_CHECKING:
+    from assessments.selectors import Targets
+
+
+# The names of the checks this module adds to the gates of steps 6 and 7.
+QUALITY_CHECK = "Quality score met"
+LATENCY_CHECK = "Latency p95 met"
+ERRORS_CHECK = "Error rate met"
+COST_CHECK = "Cost within budget"
+METRIC_CHECKS = frozenset({QUALITY_CHECK, LATENCY_CHECK, ERRORS_CHECK, COST_CHECK})
+
 
 def _window(project: Project) -> DashboardData:
     start, end = recent_window(project.metric_gate_window_days)
     return project_dashboard(project, start=start, end=end)
+
+
+Daily = dict[date, Decimal | None]
+
+
+def _quality_values(data: DashboardData) -> Daily:
+    """The approved quality score's daily value (None without a score named)."""
+    series = data.series.get(Metric.QUALITY_SCORE)
+    score = data.targets.quality_score_name if data.targets else ""
+    return {
+        d: (series.values.get(d, {}).get(score) if series and score else None)
+        for d in data.days
+    }
+
+
+def _latency_values(data: DashboardData) -> Daily:
+    series = data.series.get(Metric.LATENCY_P95_MS)
+    return {d: (series.total(d) if series else None) for d in data.days}
+
+
+def _cost_values(data: DashboardData) -> Daily:
+    series = data.cost()
+    return {d: (series.total(d) if series else None) for d in data.days}
 
 
 def _breaches(
@@ -71,7 +107,7 @@ def _verdict(
 
 
 def quality_met(project: Project, step_number: int) -> CheckResult:
-    name = "Quality score met"
+    name = QUALITY_CHECK
     data = _window(project)
     targets = data.targets
     if (
@@ -84,32 +120,30 @@ def quality_met(project: Project, step_number: int) -> CheckResult:
             False,
             "Approve requirements with a quality score and its target first.",
         )
-    series = data.series.get(Metric.QUALITY_SCORE)
     score = targets.quality_score_name
-    values = {
-        d: (series.values.get(d, {}).get(score) if series else None) for d in data.days
-    }
     target = targets.quality_score_target
-    missing, bad = _breaches(data, values, lambda v: v >= target, "{:.3f}")
+    missing, bad = _breaches(
+        data, _quality_values(data), lambda v: v >= target, "{:.3f}"
+    )
     return _verdict(name, data, missing, bad, f"the {score} score", f"≥ {target}")
 
 
 def latency_met(project: Project, step_number: int) -> CheckResult:
-    name = "Latency p95 met"
+    name = LATENCY_CHECK
     data = _window(project)
     if data.targets is None or data.targets.p95_latency_ms is None:
         return CheckResult(
             name, False, "Approve requirements with a p95 latency target first."
         )
-    series = data.series.get(Metric.LATENCY_P95_MS)
-    values = {d: (series.total(d) if series else None) for d in data.days}
     target = Decimal(data.targets.p95_latency_ms)
-    missing, bad = _breaches(data, values, lambda v: v <= target, "{:.0f} ms")
+    missing, bad = _breaches(
+        data, _latency_values(data), lambda v: v <= target, "{:.0f} ms"
+    )
     return _verdict(name, data, missing, bad, "p95 latency", f"≤ {target} ms")
 
 
 def errors_met(project: Project, step_number: int) -> CheckResult:
-    name = "Error rate met"
+    name = ERRORS_CHECK
     data = _window(project)
     if data.targets is None or data.targets.error_rate_pct is None:
         return CheckResult(
@@ -122,14 +156,13 @@ def errors_met(project: Project, step_number: int) -> CheckResult:
 
 
 def cost_met(project: Project, step_number: int) -> CheckResult:
-    name = "Cost within budget"
+    name = COST_CHECK
     data = _window(project)
     if data.targets is None or data.targets.monthly_budget_usd is None:
         return CheckResult(
             name, False, "Approve requirements with a monthly budget first."
         )
-    series = data.cost()
-    daily = [series.total(d) for d in data.days] if series else []
+    daily = list(_cost_values(data).values()) if data.cost() else []
     known = [v for v in daily if v is not None]
     if len(known) < len(data.days):
         return CheckResult(
@@ -150,4 +183,41 @@ def cost_met(project: Project, step_number: int) -> CheckResult:
         name,
         False,
         f"At the recent daily average the month costs {usd(projected)}, over the {usd(budget)} budget by {usd(projected - budget)}.",
+    )
+
+
+@dataclass(frozen=True)
+class GateDay:
+    day: date
+    quality: Decimal | None
+    latency_p95_ms: Decimal | None
+    error_rate_pct: Decimal | None
+    cost_usd: Decimal | None
+
+
+@dataclass(frozen=True)
+class GateFigures:
+    """The daily figures the metric gates of steps 6 and 7 judge, over their window,
+    and the targets they judge them against (the audit pack shows them)."""
+
+    start: date
+    end: date
+    targets: Targets | None
+    days: list[GateDay]
+
+
+def gate_figures(project: Project) -> GateFigures:
+    data = _window(project)
+    quality = _quality_values(data)
+    latency = _latency_values(data)
+    errors = error_rates(data)
+    cost = _cost_values(data)
+    return GateFigures(
+        start=data.start,
+        end=data.end,
+        targets=data.targets,
+        days=[
+            GateDay(d, quality[d], latency[d], errors.get(d), cost[d])
+            for d in data.days
+        ],
     )

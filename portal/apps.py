@@ -9,8 +9,11 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from core import fragments as mechanism
+        from portal.audit_pack import audit_pack_activity
+        from projects.activity import register_source
 
         from . import fragments, lookups, signals  # noqa: F401  (register ``any_of``; connect the authentication audit log)
 
+        register_source(audit_pack_activity)
         fragments.declare_all()
         mechanism.connect()

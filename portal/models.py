@@ -91,3 +91,29 @@ class PersonalAccessToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class AuditPackKind(models.TextChoices):
+    PDF = "pdf", "PDF"
+    ZIP = "zip", "ZIP with the evidence files"
+
+
+class AuditPackDownload(models.Model):
+    """Who made a project's audit pack, when and in which form: the record itself is
+    the log (it is never changed, so it keeps no history of its own)."""
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="audit_packs"
+    )
+    made_by = models.ForeignKey(
+        User, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    made_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=10, choices=AuditPackKind.choices)
+    evidence_files = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-made_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Audit pack of {self.project} ({self.get_kind_display()})"

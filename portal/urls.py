@@ -9,7 +9,16 @@ from django.urls import include, path
 
 from metrics.api import api
 from portal.api import router as read_router
-from portal.views import health, home, invitations, my_work, people, report, tokens
+from portal.views import (
+    audit_pack,
+    health,
+    home,
+    invitations,
+    my_work,
+    people,
+    report,
+    tokens,
+)
 
 # The Django admin signs in through allauth, so it gets the same rate limits and MFA.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -22,6 +31,16 @@ portal_patterns = [
     path("my-work/", my_work.my_work, name="my_work"),
     path("portfolio/report/", report.board_report, name="board_report"),
     path("portfolio/report.pdf", report.board_report_pdf, name="board_report_pdf"),
+    path(
+        "projects/<slug:slug>/audit-pack.pdf",
+        audit_pack.audit_pack_pdf,
+        name="audit_pack_pdf",
+    ),
+    path(
+        "projects/<slug:slug>/audit-pack.zip",
+        audit_pack.audit_pack_zip,
+        name="audit_pack_zip",
+    ),
     path("manage/people/", people.user_list, name="user_list"),
     path("manage/people/invite/", people.user_invite, name="user_invite"),
     path("manage/people/<int:pk>/", people.user_detail, name="user_detail"),

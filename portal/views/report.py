@@ -4,21 +4,19 @@ drawn on the server because Plotly's static export needs a browser)."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from django.contrib.staticfiles import finders
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from core.http import AuthedRequest
 from core.money import usd
 from portal import svg_charts
+from portal.pdf import PdfUnavailable, render_pdf, unavailable_response
 from portal.portfolio import filters_description, filters_from, filters_query, row_of
 from portal.selectors import (
     Portfolio,
@@ -27,8 +25,6 @@ from portal.selectors import (
 )
 from portal.trends import WeeklySeries
 from projects.models import Framework, Team
-
-logger = logging.getLogger(__name__)
 
 AT_RISK_SHOWN = 200  # a board pack, not a data dump: the CSV has everything
 
@@ -105,27 +101,13 @@ def board_report(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def board_report_pdf(request: AuthedRequest) -> HttpResponse:
     """The same page as a PDF, rendered on the server."""
-    # Imported here: WeasyPrint loads pango when imported, which only this view needs,
-    # and a machine without it still serves the print page.
-    try:
-        from weasyprint import CSS, HTML
-    except OSError:
-        logger.exception("WeasyPrint cannot load pango: the PDF is unavailable")
-        return HttpResponse(
-            "The PDF needs the pango libraries on the server (Debian: libpango-1.0-0). "
-            "The print page works without them: use your browser's Print.",
-            status=503,
-            content_type="text/plain; charset=utf-8",
-        )
-
     context = _report_context(request)
-    html = render_to_string(
-        "portal/board_report.html", {**context, "pdf": True}, request=request
-    )
-    stylesheet = finders.find("css/report.css")
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf(
-        stylesheets=[CSS(filename=stylesheet)] if isinstance(stylesheet, str) else []
-    )
+    try:
+        pdf = render_pdf("portal/board_report.html", context, request)
+    except PdfUnavailable:
+        return unavailable_response(
+            "The print page works without them: use your browser's Print."
+        )
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"runway-board-report-{context['today']}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -1,15 +1,18 @@
 """The risk register by what is on the screen: a PM creates a project, takes a
 suggested risk into its register, links the checklist items that treat it, finds it
 cannot be called mitigated while they are open, answers the EU AI Act questions, and
-asks for a high residual risk to be accepted; an executive accepts it, and the
-project's "at risk" reason goes."""
+asks for a high residual risk to be accepted; an executive accepts it, the
+project's "at risk" reason goes, and the executive downloads the audit pack."""
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 
 import pytest
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from projects.roles import GlobalRole
 from risks.models import Risk, RiskStatus
@@ -150,4 +153,23 @@ def test_a_pm_keeps_a_register_and_an_executive_accepts_a_high_risk(live_server,
 
     page.goto(live_server.url + "/projects/refund-agent/")
     expect(page.get_by_text("high residual risk not accepted")).to_have_count(0)
+
+    # One click gives the audit pack: the PDF, inside a ZIP with the evidence.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Audit pack, ZIP with evidence").click()
+    assert re.fullmatch(
+        r"refund-agent-audit-pack-\d{4}-\d{2}-\d{2}\.zip",
+        download.value.suggested_filename,
+    )
+    archive = zipfile.ZipFile(download.value.path())
+    assert {"audit-pack.pdf", "evidence/index.csv"} <= set(archive.namelist())
+    reader = PdfReader(io.BytesIO(archive.read("audit-pack.pdf")))
+    said = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert "Audit pack: Refund Agent" in said
+    assert title in said and "Accepted by Erin Executive" in said
+    assert "Limited risk, from the answers of Priya Manager" in said
+    page.get_by_role("link", name="Activity").click()
+    expect(
+        page.get_by_text("made the audit pack (ZIP with the evidence files)")
+    ).to_be_visible()
     assert problems == []

@@ -354,6 +354,9 @@ LIGHTLY: dict[str, str] = {
     # WeasyPrint is slow to render a page; the view reads its filters with the very
     # code of portal:board_report, which is fuzzed in full.
     "portal:board_report_pdf": "a PDF of the board report",
+    # They read no parameters: the project is in the path, and each one is a PDF.
+    "portal:audit_pack_pdf": "a project's audit pack as a PDF",
+    "portal:audit_pack_zip": "a project's audit pack as a ZIP",
 }
 
 
