@@ -9,10 +9,11 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from core import fragments as mechanism
+        from core import lookups  # noqa: F401  (registers ``any_of``)
         from portal.audit_pack import audit_pack_activity
         from projects.activity import register_source
 
-        from . import fragments, lookups, signals  # noqa: F401  (register ``any_of``; connect the authentication audit log)
+        from . import fragments, signals  # noqa: F401  (connect the authentication audit log)
 
         register_source(audit_pack_activity)
         fragments.declare_all()

@@ -149,7 +149,7 @@ def _spend_per_project(
     return (
         DailyRollup.objects.filter(
             metric__in=[Metric.COST_BILLED_USD, Metric.COST_OBSERVED_USD],
-            service_id__in=counting.cost,
+            service_id__any_of=counting.cost,
             day__gte=since,
             day__lte=until,
             **projects,

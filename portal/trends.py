@@ -48,7 +48,7 @@ def quality_per_project(
     return (
         DailyRollup.objects.filter(
             metric=Metric.QUALITY_SCORE,
-            service_id__in=counting.quality,
+            service_id__any_of=counting.quality,
             day__gt=today - timedelta(days=QUALITY_WINDOW_DAYS),
             day__lte=today,
             **projects,
@@ -100,7 +100,7 @@ def month_spend_total(
     per_project = (
         DailyRollup.objects.filter(
             metric__in=[Metric.COST_BILLED_USD, Metric.COST_OBSERVED_USD],
-            service_id__in=counting.cost,
+            service_id__any_of=counting.cost,
             project__any_of=[f.pk for f in facts],
             day__gte=min(month_start, week_ago),
             day__lte=today,
@@ -196,7 +196,7 @@ def spend_by_team(
         DailyRollup.objects.filter(
             project__any_of=list(team_of),
             metric__in=[Metric.COST_BILLED_USD, Metric.COST_OBSERVED_USD],
-            service_id__in=counting.cost,
+            service_id__any_of=counting.cost,
             day__gte=weeks[0],
             day__lte=today,
         )
@@ -226,7 +226,7 @@ def quality_trend(
             _own_quality_score(),
             project__any_of=[f.pk for f in facts],
             metric=Metric.QUALITY_SCORE,
-            service_id__in=counting.quality,
+            service_id__any_of=counting.quality,
             day__gte=weeks[0],
             day__lte=today,
         )

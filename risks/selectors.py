@@ -17,6 +17,7 @@ from django.db.models import (
     QuerySet,
 )
 
+from core import lookups  # noqa: F401  (registers ``any_of``: the portfolio's ids)
 from projects.models import ChecklistItem, ItemState, Project
 from risks.models import (
     LIVE_STATUSES,
@@ -115,7 +116,7 @@ def residual_heat_map(project_ids: Iterable[int]) -> RiskHeatMap:
     counts = {
         (row["residual_likelihood"], row["residual_impact"]): row["n"]
         for row in Risk.objects.filter(
-            project__in=list(project_ids), status__in=LIVE_STATUSES
+            project__any_of=list(project_ids), status__in=LIVE_STATUSES
         )
         .values("residual_likelihood", "residual_impact")
         .annotate(n=Count("pk"))
