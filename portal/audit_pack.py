@@ -39,6 +39,7 @@ from projects.models import (
     ChecklistItem,
     DataClassification,
     Evidence,
+    ItemState,
     Project,
     ProjectRole,
     ProjectStep,
@@ -46,7 +47,7 @@ from projects.models import (
 )
 from projects.selectors import member_of_role, with_members
 from projects.step_selectors import gate_result
-from risks.models import AiActAssessment, AiActTierChange
+from risks.models import AiActAssessment, AiActTierChange, RiskStatus
 from risks.selectors import Register, project_register
 
 if TYPE_CHECKING:
@@ -84,9 +85,17 @@ class EvidenceEntry:
 
 
 @dataclass(frozen=True)
+class Decision:
+    who: str
+    when: datetime
+
+
+@dataclass(frozen=True)
 class ItemEntry:
     item: ChecklistItem
     evidence: list[EvidenceEntry]
+    # Who marked it not applicable, and when (the item keeps only the reason).
+    not_applicable: Decision | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,7 @@ class StepEntry:
 
 @dataclass(frozen=True)
 class TrailSummary:
+    window: int  # the latest entries of each kind the activity reads
     total: int
     first: datetime | None
     last: datetime | None
@@ -140,6 +150,13 @@ class AuditPack:
     @property
     def metric_steps(self) -> list[StepEntry]:
         return [s for s in self.steps if s.project_step.step.number in (6, 7)]
+
+    @property
+    def risk_rows(self) -> list[Any]:
+        """The register proper and the closed risks; suggestions and dismissed
+        ones are not the project's risks."""
+        closed = [r for r in self.register.closed if r.status == RiskStatus.CLOSED]
+        return [*self.register.risks, *closed]
 
     @property
     def filename(self) -> str:
@@ -200,7 +217,33 @@ def _evidence_path(step: int, item: ChecklistItem, evidence: Evidence) -> str:
     return f"evidence/step-{step}/{folder}/{evidence.pk}-{name}"
 
 
+def _who(user: Any) -> str:
+    return user.display_name if user is not None else "Runway"
+
+
+def _not_applicable_decisions(project: Project) -> dict[int, Decision]:
+    """For each item now not applicable, who marked it so and when: the start of its
+    latest run of not-applicable rows in the item's history (one query)."""
+    decided: dict[int, Decision] = {}
+    before: dict[int, str] = {}
+    for row in (
+        ChecklistItem.history.filter(
+            project_id=project.pk,
+            id__in=ChecklistItem.objects.filter(
+                project=project, state=ItemState.NOT_APPLICABLE
+            ).values("pk"),
+        )
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    ):
+        if row.state == ItemState.NOT_APPLICABLE and before.get(row.id) != row.state:
+            decided[row.id] = Decision(_who(row.history_user), row.history_date)
+        before[row.id] = row.state
+    return decided
+
+
 def _steps(project: Project) -> list[StepEntry]:
+    decisions = _not_applicable_decisions(project)
     items_by_step: dict[int, list[ItemEntry]] = {}
     for item in (
         ChecklistItem.objects.filter(project=project)
@@ -225,7 +268,8 @@ def _steps(project: Project) -> list[StepEntry]:
             )
             for evidence in item.evidence.all()
         ]
-        items_by_step.setdefault(item.step_id, []).append(ItemEntry(item, entries))
+        entry = ItemEntry(item, entries, decisions.get(item.pk))
+        items_by_step.setdefault(item.step_id, []).append(entry)
     signoffs_by_step: dict[int, list[SignOff]] = {}
     for signoff in SignOff.objects.filter(project=project).select_related(
         "signer", "requested_by"
@@ -248,6 +292,7 @@ def _trail(project: Project) -> TrailSummary:
     entries = project_activity(project)  # newest first
     people = Counter(entry.who for entry in entries)
     return TrailSummary(
+        window=WINDOW,
         total=len(entries),
         first=entries[-1].when if entries else None,
         last=entries[0].when if entries else None,
@@ -291,7 +336,7 @@ def audit_pack_activity(project: Project) -> list[ActivityEntry]:
     return [
         ActivityEntry(
             record.made_at,
-            record.made_by.display_name if record.made_by else "Runway",
+            record.made_by.display_name if record.made_by else "a former user",
             f"made the audit pack ({record.get_kind_display()})",
             None,
         )
@@ -314,16 +359,6 @@ INDEX_HEADER = (
     "Bytes",
     "SHA-256",
 )
-
-
-def _copy(source: IO[bytes], target: IO[bytes]) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    while chunk := source.read(64 * 1024):
-        digest.update(chunk)
-        target.write(chunk)
-        size += len(chunk)
-    return size, digest.hexdigest()
 
 
 def write_zip(pack: AuditPack, pdf: bytes, target: IO[bytes]) -> int:
@@ -353,11 +388,11 @@ def write_zip(pack: AuditPack, pdf: bytes, target: IO[bytes]) -> int:
                 row(*common, "link", evidence.url, "", added_by, added_at, "", "")
                 continue
             try:
-                with (
-                    evidence.file.open("rb") as source,
-                    archive.open(entry.path, "w", force_zip64=True) as sink,
-                ):
-                    size, sha256 = _copy(source, sink)
+                # Read whole before it goes in (evidence is at most
+                # RUNWAY_EVIDENCE_MAX_BYTES): a file that fails half-way leaves no
+                # half-written entry behind.
+                with evidence.file.open("rb") as source:
+                    content = source.read()
             except OSError:
                 missing = "file missing from storage"
                 row(
@@ -371,6 +406,8 @@ def write_zip(pack: AuditPack, pdf: bytes, target: IO[bytes]) -> int:
                     "",
                 )
                 continue
+            archive.writestr(entry.path, content)
+            size, sha256 = len(content), hashlib.sha256(content).hexdigest()
             written += 1
             name = evidence.original_name
             row(

@@ -7,12 +7,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import zipfile
 from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +24,7 @@ from assessments import services as assessment_services
 from assessments.models import AssessmentCriterion
 from portal.audit_pack import INDEX_HEADER, audit_pack, write_zip
 from portal.models import AuditPackDownload, AuditPackKind
+from portal.views.audit_pack import TEMPLATE
 from projects import services, step_services
 from projects.activity import project_activity
 from projects.audit import acting_as
@@ -190,11 +193,17 @@ def test_the_pdf_holds_what_an_auditor_asks_for(client, world):
         "Met: Latency p95 met.",
         "target ≤ 2500",
         # the audit trail's summary
-        "recorded change",
+        "entries from",
         "approved requirements version 1",
     ):
         assert expected in said, (expected, said)
     assert "evidence/index.csv" not in said  # only the ZIP's copy points to the files
+    # who marked an item not applicable, and when, though the item keeps only why
+    assert re.search(
+        rf"Not applicable {world['owner'].display_name}, \d{{4}}-\d{{2}}-\d{{2}} "
+        r"\d{2}:\d{2} Not applicable: No personal data",
+        said,
+    ), said
 
 
 def test_the_zip_holds_the_pdf_the_evidence_files_and_their_index(client, world):
@@ -301,23 +310,72 @@ def test_names_and_titles_cannot_escape_the_evidence_folder_or_run_as_formulas(w
     assert "=HYPERLINK(evil)" not in {row[1] for row in index[1:]}
 
 
-def test_the_pack_reads_in_the_same_number_of_queries_whatever_the_evidence(world):
-    project = world["project"]
+def test_the_pack_is_made_in_the_same_number_of_queries_whatever_its_size(world, rf):
+    """Reading, printing and zipping the pack: more items, evidence, decisions,
+    sign-offs and risks add rows, never queries."""
+    project, lead = world["project"], world["lead"]
+    request = rf.get("/")
+    request.user = world["owner"]
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
-            audit_pack(project, world["owner"])
+            pack = audit_pack(project, world["owner"])
+            render_to_string(TEMPLATE, {"pack": pack, "zip": True}, request=request)
+            write_zip(pack, b"%PDF-", io.BytesIO())
         return len(captured)
 
     queries()  # the first read fills Django's caches (content types, steps)
     before = queries()
-    for n in range(6):
-        services.evidence_add(
-            item=item_of(project, 5, n),
-            actor=world["lead"],
-            url=f"https://wiki.example.com/proof-{n}",
+    with acting_as(lead):
+        for n in range(4):
+            item = item_of(project, 5, n)
+            services.evidence_add(
+                item=item,
+                actor=UserFactory(),  # each file added by someone else
+                upload=SimpleUploadedFile(f"proof-{n}.pdf", REPORT, "application/pdf"),
+            )
+            services.item_set_state(
+                item=item, state=ItemState.DONE, actor=UserFactory()
+            )
+            services.item_set_state(
+                item=item_of(project, 6, n),
+                state=ItemState.NOT_APPLICABLE,
+                actor=UserFactory(),
+                justification=f"Reason {n}",
+            )
+            services.custom_item_add(
+                project=project,
+                step=step_of(project, 5).step,
+                title=f"Extra check {n}",
+                required=False,
+                evidence_required=False,
+            )
+            risk_services.risk_create(
+                project=project,
+                mitigations=[item_of(project, 5, n)],
+                title=f"Risk {n}",
+                category=RiskCategory.AVAILABILITY,
+                owner=UserFactory(),
+                inherent_likelihood=2,
+                inherent_impact=2,
+                residual_likelihood=1,
+                residual_impact=2,
+            )
+        signoff = step_services.signoff_request(
+            project_step=step_of(project, 3),
+            role=ProjectRole.REVIEWER,
+            signer=UserFactory(roles=[GlobalRole.REVIEWER]),
+            actor=lead,
         )
+        step_services.signoff_decide(signoff=signoff, approve=False, comment="Not yet")
     assert queries() == before
+
+
+@pytest.mark.parametrize("kind", ["pdf", "zip"])
+def test_the_pack_is_only_read(client, people, kind):
+    client.force_login(people["owner"])
+    assert client.post(url(people["project"], kind)).status_code == 405
+    assert not AuditPackDownload.objects.exists()
 
 
 def test_without_pango_the_pack_says_so_and_nothing_is_logged(
