@@ -102,6 +102,17 @@ def _fast_and_quiet(settings):
 
 
 @pytest.fixture
+def as_(client):
+    """``as_(user)``: the test client, signed in as ``user``."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
 def project(db):
     return ProjectFactory(name="Support Copilot")
 

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from django.utils.html import escape
 
 from tests.projects.conftest import journey, people  # noqa: F401
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def as_(client):
-    def sign_in(user):
-        client.force_login(user)
-        return client
-
-    return sign_in
 
 
 def field_error(body: str, field: str) -> str:

@@ -18,15 +18,6 @@ from tests.html import page, table_headers, table_rows, text
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def as_(client):
-    def sign_in(user):
-        client.force_login(user)
-        return client
-
-    return sign_in
-
-
 def url(project, **params):
     base = reverse("metrics:dashboard", kwargs={"slug": project.slug})
     return base + (

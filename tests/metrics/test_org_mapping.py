@@ -23,15 +23,6 @@ provider_lists, admin, org_openai, org_anthropic = (
 )
 
 
-@pytest.fixture
-def as_(client):
-    def sign_in(user):
-        client.force_login(user)
-        return client
-
-    return sign_in
-
-
 def map_url(project, kind):
     return reverse("metrics:map", kwargs={"slug": project.slug, "kind": kind})
 

@@ -30,15 +30,6 @@ DAY = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def as_(client):
-    def sign_in(user):
-        client.force_login(user)
-        return client
-
-    return sign_in
-
-
-@pytest.fixture
 def admin():
     return UserFactory(roles=[GlobalRole.ADMIN])
 

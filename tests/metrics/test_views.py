@@ -14,15 +14,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def as_(client):
-    def sign_in(user):
-        client.force_login(user)
-        return client
-
-    return sign_in
-
-
 def url(name, project, **kwargs):
     return reverse(f"metrics:{name}", kwargs={"slug": project.slug, **kwargs})
 

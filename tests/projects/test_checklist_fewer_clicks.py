@@ -47,15 +47,6 @@ def items_of(project, number=3):
     )
 
 
-@pytest.fixture
-def as_(client):
-    def sign_in(user):
-        client.force_login(user)
-        return client
-
-    return sign_in
-
-
 # 1. The gate names every missing item and links to it
 
 

@@ -24,15 +24,6 @@ pytestmark = pytest.mark.django_db
 READ_ONLY_FOR_SETTINGS = ["lead", "contributor", "reviewer", "viewer"]
 
 
-@pytest.fixture
-def as_(client):
-    def sign_in(user):
-        client.force_login(user)
-        return client
-
-    return sign_in
-
-
 def url(name, project, **kwargs):
     return reverse(f"projects:{name}", kwargs={"slug": project.slug, **kwargs})
 

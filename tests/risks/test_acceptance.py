@@ -72,15 +72,6 @@ def executive():
     return UserFactory(roles=[GlobalRole.EXECUTIVE], first_name="Eve")
 
 
-@pytest.fixture
-def as_(client):
-    def signed_in(user):
-        client.force_login(user)
-        return client
-
-    return signed_in
-
-
 def make_risk(project, likelihood=4, impact=4, **fields):
     defaults = {
         "title": "Prompt injection through uploaded claims",

@@ -34,15 +34,6 @@ def url(project):
     return reverse("risks:ai_act", kwargs={"slug": project.slug})
 
 
-@pytest.fixture
-def as_(client):
-    def sign_in(user):
-        client.force_login(user)
-        return client
-
-    return sign_in
-
-
 def tier_heading(response):
     return text(page(response).find(id="tier-heading"))
 
