@@ -9,12 +9,8 @@ from assessments.models import (
     RequirementsDocument,
     RequirementsVersion,
 )
-from projects.activity import WINDOW, ActivityEntry
+from projects.activity import WINDOW, ActivityEntry, person
 from projects.models import Project
-
-
-def _name(user: object) -> str:
-    return getattr(user, "display_name", None) or "Runway"
 
 
 def assessments_activity(project: Project) -> list[ActivityEntry]:
@@ -22,7 +18,7 @@ def assessments_activity(project: Project) -> list[ActivityEntry]:
     entries = [
         ActivityEntry(
             v.created_at,
-            _name(v.author),
+            person(v.author),
             f"saved requirements version {v.number}"
             + (f": {v.change_note}" if v.change_note else ""),
             1,
@@ -49,7 +45,7 @@ def assessments_activity(project: Project) -> list[ActivityEntry]:
             entries.append(
                 ActivityEntry(
                     row.history_date,
-                    _name(row.approved_by or row.history_user),
+                    person(row.approved_by or row.history_user),
                     f"approved requirements version {numbers.get(row.approved_version_id, '?')}",
                     1,
                 )
@@ -58,7 +54,7 @@ def assessments_activity(project: Project) -> list[ActivityEntry]:
     entries += [
         ActivityEntry(
             a.created_at,
-            _name(a.assessor),
+            person(a.assessor),
             f"recorded a gap assessment ({a.overall_readiness}% ready)",
             2,
         )
@@ -69,7 +65,7 @@ def assessments_activity(project: Project) -> list[ActivityEntry]:
     entries += [
         ActivityEntry(
             s.created_at,
-            _name(s.author),
+            person(s.author),
             f"scored build vs partner: {s.outcome.capitalize()}",
             None,
         )
@@ -79,7 +75,7 @@ def assessments_activity(project: Project) -> list[ActivityEntry]:
     ]
     entries += [
         ActivityEntry(
-            c.created_at, _name(c.author), f"saved the cost scenario “{c.name}”", None
+            c.created_at, person(c.author), f"saved the cost scenario “{c.name}”", None
         )
         for c in CostScenario.objects.filter(project=project).select_related("author")[
             :WINDOW

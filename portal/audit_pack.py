@@ -32,7 +32,7 @@ from assessments.requirements import FIELDS
 from assessments.selectors import area_levels_of, latest_assessment, readiness_of
 from metrics.gates import METRIC_CHECKS, GateFigures, gate_figures
 from portal.models import AuditPackDownload
-from projects.activity import WINDOW, ActivityEntry, project_activity
+from projects.activity import WINDOW, ActivityEntry, person, project_activity
 from projects.exports import neutralise
 from projects.gates import CheckResult, GateResult
 from projects.models import (
@@ -217,10 +217,6 @@ def _evidence_path(step: int, item: ChecklistItem, evidence: Evidence) -> str:
     return f"evidence/step-{step}/{folder}/{evidence.pk}-{name}"
 
 
-def _who(user: Any) -> str:
-    return user.display_name if user is not None else "Runway"
-
-
 def _not_applicable_decisions(project: Project) -> dict[int, Decision]:
     """For each item now not applicable, who marked it so and when: the start of its
     latest run of not-applicable rows in the item's history (one query)."""
@@ -237,7 +233,7 @@ def _not_applicable_decisions(project: Project) -> dict[int, Decision]:
         .order_by("history_date", "history_id")
     ):
         if row.state == ItemState.NOT_APPLICABLE and before.get(row.id) != row.state:
-            decided[row.id] = Decision(_who(row.history_user), row.history_date)
+            decided[row.id] = Decision(person(row.history_user), row.history_date)
         before[row.id] = row.state
     return decided
 
@@ -336,7 +332,7 @@ def audit_pack_activity(project: Project) -> list[ActivityEntry]:
     return [
         ActivityEntry(
             record.made_at,
-            record.made_by.display_name if record.made_by else "a former user",
+            person(record.made_by, "a former user"),
             f"made the audit pack ({record.get_kind_display()})",
             None,
         )

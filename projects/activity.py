@@ -41,9 +41,9 @@ class ActivityEntry:
     step: int | None
 
 
-def _who(row: Any) -> str:
-    user = row.history_user
-    return user.display_name if user is not None else "Runway"
+def person(user: Any, fallback: str = "Runway") -> str:
+    """How an entry names who did it: Runway itself when nobody is named."""
+    return getattr(user, "display_name", None) or fallback
 
 
 def newest(history: Any) -> list[Any]:
@@ -171,7 +171,7 @@ def project_activity(
             entries.append(
                 ActivityEntry(
                     row.history_date,
-                    _who(row),
+                    person(row.history_user),
                     text,
                     step_numbers.get(step_id) if step_id else None,
                 )

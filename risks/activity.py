@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from projects.activity import WINDOW, ActivityEntry, history_pairs, newest
+from projects.activity import WINDOW, ActivityEntry, history_pairs, newest, person
 from projects.models import AiActTier, ChecklistItem, Project
 from risks.models import (
     AcceptanceStatus,
@@ -43,10 +43,6 @@ _TOLD_APART = {
 }
 
 
-def _name(user: Any, fallback: str = "Runway") -> str:
-    return getattr(user, "display_name", None) or fallback
-
-
 def _score(likelihood: int, impact: int) -> str:
     return f"{likelihood} × {impact} = {likelihood * impact}"
 
@@ -59,7 +55,7 @@ def _status_text(row: Any, prev: Any, title: str) -> str | None:
     if prev.status == RiskStatus.SUGGESTED:
         if row.status == RiskStatus.DISMISSED:
             return f"dismissed the suggestion {title}"
-        owner = f", owned by {_name(row.owner, 'someone')}" if row.owner_id else ""
+        owner = f", owned by {person(row.owner, 'someone')}" if row.owner_id else ""
         return f"accepted the suggestion {title} into the register{owner}"
     if row.status == RiskStatus.OPEN:
         return f"reopened {title}"
@@ -114,7 +110,7 @@ def _risk_texts(row: Any, prev: Any | None) -> list[str]:
         texts.append(f"set the treatment of {title} to {label}")
     if row.owner_id != prev.owner_id:
         texts.append(
-            f"made {_name(row.owner, 'a former user')} the owner of {title}"
+            f"made {person(row.owner, 'a former user')} the owner of {title}"
             if row.owner_id
             else f"left {title} without an owner"
         )
@@ -174,7 +170,7 @@ def _acceptance_entry(row: Any, prev: Any | None) -> ActivityEntry | None:
         text = f"withdrew the request to accept {title}"
     else:
         return None
-    return ActivityEntry(row.history_date, _name(who), text, None)
+    return ActivityEntry(row.history_date, person(who), text, None)
 
 
 def risks_activity(project: Project) -> list[ActivityEntry]:
@@ -192,7 +188,7 @@ def risks_activity(project: Project) -> list[ActivityEntry]:
         ChecklistItem.objects.filter(project=project).values_list("id", "title")
     )
     for row, prev in history_pairs(risk_rows):
-        who = _name(row.history_user)
+        who = person(row.history_user)
         for text in _risk_texts(row, prev) + _mitigation_texts(row, prev, items):
             entries.append(ActivityEntry(row.history_date, who, text, None))
 
@@ -213,7 +209,7 @@ def risks_activity(project: Project) -> list[ActivityEntry]:
             )
         )
     ):
-        who = _name(row.answered_by or row.history_user)
+        who = person(row.answered_by or row.history_user)
         if row.history_type == "+":
             text = f"answered the EU AI Act questionnaire ({_tier(row.tier)})"
         elif prev is not None and row.tier == prev.tier and row.answers != prev.answers:
@@ -232,7 +228,7 @@ def risks_activity(project: Project) -> list[ActivityEntry]:
         entries.append(
             ActivityEntry(
                 change.changed_at,
-                _name(change.changed_by),
+                person(change.changed_by),
                 f"changed the EU AI Act tier from {_tier(change.from_tier)} to "
                 f"{_tier(change.to_tier)}"
                 + (f": {change.reason}" if change.reason else ""),

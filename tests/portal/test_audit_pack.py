@@ -379,16 +379,8 @@ def test_the_pack_is_only_read(client, people, kind):
 
 
 def test_without_pango_the_pack_says_so_and_nothing_is_logged(
-    client, people, monkeypatch
+    client, people, without_pango
 ):
-    import sys
-    import types
-
-    class NoPango(types.ModuleType):
-        def __getattr__(self, name):
-            raise OSError("cannot load library 'libpango-1.0-0'")
-
-    monkeypatch.setitem(sys.modules, "weasyprint", NoPango("weasyprint"))
     client.force_login(people["owner"])
     for kind in ("pdf", "zip"):
         response = client.get(url(people["project"], kind))

@@ -168,16 +168,8 @@ def test_the_board_report_pdf_renders_with_the_at_risk_projects(
 
 
 def test_without_pango_the_pdf_says_so_and_the_print_page_still_works(
-    client, executive, monkeypatch
+    client, executive, without_pango
 ):
-    import sys
-    import types
-
-    class NoPango(types.ModuleType):
-        def __getattr__(self, name):
-            raise OSError("cannot load library 'libpango-1.0-0'")
-
-    monkeypatch.setitem(sys.modules, "weasyprint", NoPango("weasyprint"))
     client.force_login(executive)
     response = client.get("/portfolio/report.pdf")
     assert response.status_code == 503

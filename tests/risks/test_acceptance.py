@@ -63,11 +63,6 @@ def contributor(project):
 
 
 @pytest.fixture
-def outsider():
-    return UserFactory(roles=[GlobalRole.PRODUCT_MANAGER])
-
-
-@pytest.fixture
 def executive():
     return UserFactory(roles=[GlobalRole.EXECUTIVE], first_name="Eve")
 
