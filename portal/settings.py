@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "assessments",
     "metrics",
     "risks",
+    "controls",
 ]
 
 MIDDLEWARE = [

@@ -78,6 +78,7 @@ urlpatterns = [
     path("", include("assessments.urls")),
     path("", include("metrics.urls")),
     path("", include("risks.urls")),
+    path("", include("controls.urls")),
     path("api/v1/", api.urls),
     path(settings.DJANGO_ADMIN_URL, admin.site.urls),
 ]

@@ -11,10 +11,10 @@ from django.http import FileResponse, HttpResponse
 from django.views.decorators.http import require_GET
 
 from core.http import AuthedRequest
+from core.pdf import PdfUnavailable, render_pdf, unavailable_response
 from portal.audit_pack import audit_pack, write_zip
 from portal.audit_pack_services import audit_pack_record
 from portal.models import AuditPackKind
-from portal.pdf import PdfUnavailable, render_pdf, unavailable_response
 from projects.access import Action, get_project_for_user
 
 TEMPLATE = "portal/audit_pack.html"

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET
 
 from core.http import AuthedRequest
 from core.money import usd
+from core.pdf import PdfUnavailable, render_pdf, unavailable_response
 from portal import svg_charts
-from portal.pdf import PdfUnavailable, render_pdf, unavailable_response
 from portal.portfolio import filters_description, filters_from, filters_query, row_of
 from portal.selectors import (
     Portfolio,

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from controls.services import import_shipped
 from portal import services as people
 from portal.demo import build_portfolio
 from portal.models import User
@@ -71,6 +72,8 @@ class Command(BaseCommand):
                 for email, *_ in DEMO_USERS + DEMO_COLLEAGUES
             }
             teams = self._teams(users)
+            # Before the projects: each follows its frameworks' libraries from the start.
+            import_shipped()
             projects = build_portfolio(
                 people={
                     "pm": users["pm@runway.example"],
