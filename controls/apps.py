@@ -27,9 +27,12 @@ class ControlsConfig(AppConfig):
 
 
 def _frameworks_changed(sender: Any, instance: Any, action: str, **_: Any) -> None:
-    """A project that joins a framework follows the newest version of its library."""
+    """A project that joins a framework follows the newest version of its library; one
+    that leaves it stops following it."""
     from controls.services import pin_project
     from projects.models import Project
 
-    if action == "post_add" and isinstance(instance, Project):
+    if action in {"post_add", "post_remove", "post_clear"} and isinstance(
+        instance, Project
+    ):
         pin_project(instance)

@@ -21,7 +21,7 @@ class LibraryUploadForm(forms.Form):
         upload = cleaned.get("file")
         if upload is None:
             return cleaned
-        if not upload.name.endswith((".yaml", ".yml")):
+        if not upload.name.lower().endswith((".yaml", ".yml")):
             self.add_error("file", "Upload a .yaml file.")
         elif upload.size > MAX_BYTES:
             self.add_error("file", "The file is larger than 1 MB.")

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 # The keys in the catalog's style (``projects.catalog_data``): ``s<step>-words``.
 ITEM_KEY = r"^s[1-7]-[a-z0-9]+(?:-[a-z0-9]+)*$"
+RELEASED = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+SOURCE = r"^(https?://\S+)?$"
 # A line number rides along each mapping under this key while the file is checked.
 _LINE = "__line__"
 
@@ -59,12 +61,16 @@ class LibrarySpec(BaseModel):
     version: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
     ]
+    released: Annotated[str, StringConstraints(pattern=RELEASED)] = Field(
+        description="When this version was published, as precisely as known "
+        "(YYYY, YYYY-MM or YYYY-MM-DD): the newest version is the latest released."
+    )
     title: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
     ]
-    source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = (
-        ""
-    )
+    source: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=500, pattern=SOURCE)
+    ] = Field("", description="Where the public text is: an http(s) address.")
     controls: list[ControlSpec] = Field(min_length=1)
 
 
@@ -85,11 +91,31 @@ class LibraryError(ValueError):
 
 
 class _LineLoader(yaml.SafeLoader):
-    """Safe YAML that remembers the line each mapping starts on."""
+    """Safe YAML that remembers the line each mapping starts on, and refuses what a
+    library never needs and a hand-edited file gets wrong: aliases (a file could
+    refer to itself) and a key given twice (the last would silently win)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.MarkedYAMLError(
+                problem="aliases (*name) are not allowed in a library",
+                problem_mark=mark,
+            )
+        return super().compose_node(parent, index)
 
     def construct_mapping(
         self, node: yaml.MappingNode, deep: bool = False
     ) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.MarkedYAMLError(
+                    problem=f"the key {key!r} is given twice",
+                    problem_mark=key_node.start_mark,
+                )
+            seen.add(key)
         mapping = super().construct_mapping(node, deep=deep)
         mapping[_LINE] = node.start_mark.line + 1
         return mapping

@@ -15,6 +15,9 @@ from django.db import models
 from projects.audit import AuditTrail
 from projects.models import ChecklistTemplate, Framework, Project
 
+# A framework's libraries, newest first: the latest released, then the latest imported.
+NEWEST_FIRST = ("-released", "-imported_at", "-id")
+
 
 class ControlLibrary(models.Model):
     """One version of one framework's controls, as imported from its file."""
@@ -23,11 +26,15 @@ class ControlLibrary(models.Model):
         Framework, on_delete=models.PROTECT, related_name="libraries"
     )
     version = models.CharField(max_length=40)
+    # When the version was published (YYYY, YYYY-MM or YYYY-MM-DD): the newest version
+    # of a framework is the latest released, whatever order they were imported in.
+    released = models.CharField(max_length=10)
     title = models.CharField(max_length=200)
     source = models.CharField(max_length=500, blank=True)
-    file_name = models.CharField(max_length=200)
-    # SHA-256 of the file's text: importing the same file again changes nothing, and
-    # a different file under a version already imported is refused.
+    file_name = models.CharField(max_length=255)
+    # SHA-256 of the library's content as read (not of its bytes, so line endings and
+    # layout do not count): importing it again changes nothing, and different content
+    # under a version already imported is refused.
     digest = models.CharField(max_length=64)
     imported_at = models.DateTimeField(auto_now_add=True)
     imported_by = models.ForeignKey(
@@ -42,7 +49,7 @@ class ControlLibrary(models.Model):
 
     class Meta:
         verbose_name_plural = "control libraries"
-        ordering = ["framework__name", "-imported_at", "-id"]
+        ordering = ["framework__name", *NEWEST_FIRST]
         constraints = [
             models.UniqueConstraint(
                 fields=["framework", "version"], name="one_library_per_version"

@@ -15,7 +15,7 @@ from controls.coverage import (
     ItemFact,
     framework_coverage,
 )
-from controls.models import Control, ControlLibrary, ProjectLibrary
+from controls.models import NEWEST_FIRST, Control, ControlLibrary, ProjectLibrary
 from projects.models import ChecklistItem, Evidence, Framework, Project
 
 
@@ -36,15 +36,18 @@ def libraries_of(framework_ids: Iterable[int]) -> dict[int, list[ControlLibrary]
     for library in (
         ControlLibrary.objects.filter(framework_id__in=list(framework_ids))
         .select_related("framework")
-        .order_by("-imported_at", "-id")
+        .order_by(*NEWEST_FIRST)
     ):
         libraries[library.framework_id].append(library)
     return libraries
 
 
-def followed_libraries(project: Project) -> dict[int, ControlLibrary]:
+def followed_libraries(
+    project: Project, frameworks: list[Framework] | None = None
+) -> dict[int, ControlLibrary]:
     """Framework id → the library the project follows (its pin, else the newest)."""
-    frameworks = list(project.frameworks.all())
+    if frameworks is None:
+        frameworks = list(project.frameworks.all())
     libraries = libraries_of(f.pk for f in frameworks)
     by_id = {lib.pk: lib for libs in libraries.values() for lib in libs}
     pinned = dict(
@@ -54,7 +57,7 @@ def followed_libraries(project: Project) -> dict[int, ControlLibrary]:
     )
     followed = {}
     for framework in frameworks:
-        if framework.pk in pinned and pinned[framework.pk] in by_id:
+        if pinned.get(framework.pk) in by_id:
             followed[framework.pk] = by_id[pinned[framework.pk]]
         elif libraries[framework.pk]:
             followed[framework.pk] = libraries[framework.pk][0]
@@ -129,10 +132,14 @@ def coverage_of(project: Project, library: ControlLibrary) -> FrameworkCoverage:
 
 
 def project_frameworks(project: Project) -> list[ProjectFramework]:
-    """Each of the project's frameworks with the version it follows and its coverage."""
+    """Each of the project's frameworks with the version it follows, its coverage and
+    a newer version, read in a fixed number of queries however many frameworks."""
     frameworks = list(project.frameworks.order_by("name"))
-    followed = followed_libraries(project)
     libraries = libraries_of(f.pk for f in frameworks)
+    followed = followed_libraries(project, frameworks)
+    controls = controls_of(lib.pk for lib in followed.values())
+    template_ids = {t for cs in controls.values() for c in cs for t in c.template_ids}
+    items = item_facts([project.pk], template_ids)[project.pk]
     result = []
     for framework in frameworks:
         library = followed.get(framework.pk)
@@ -141,7 +148,9 @@ def project_frameworks(project: Project) -> list[ProjectFramework]:
             ProjectFramework(
                 framework=framework,
                 library=library,
-                coverage=coverage_of(project, library) if library else None,
+                coverage=(
+                    framework_coverage(controls[library.pk], items) if library else None
+                ),
                 newer=newest if newest is not None and newest != library else None,
             )
         )

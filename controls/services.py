@@ -12,7 +12,7 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from controls.library_file import LibraryError, LibraryFile, read
-from controls.models import Control, ControlLibrary, ProjectLibrary
+from controls.models import NEWEST_FIRST, Control, ControlLibrary, ProjectLibrary
 from projects.models import ChecklistTemplate, Framework, Project
 
 if TYPE_CHECKING:
@@ -39,8 +39,7 @@ def library_import(
     """
     parsed = read(name, text)
     spec = parsed.spec
-    framework = Framework.objects.filter(code=spec.framework).first()
-    if framework is None:
+    if not Framework.objects.filter(code=spec.framework).exists():
         known = ", ".join(
             Framework.objects.order_by("code").values_list("code", flat=True)
         )
@@ -48,23 +47,28 @@ def library_import(
             f"{name}, line 1: framework {spec.framework!r} is not one Runway knows "
             f"(known: {known})"
         )
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    existing = ControlLibrary.objects.filter(
-        framework=framework, version=spec.version
-    ).first()
-    if existing is not None:
-        if existing.digest == digest:
-            return existing, False
-        raise LibraryError(
-            f"{name}: {framework.name} version {spec.version} is already imported from "
-            f"another file ({existing.file_name}); a changed library needs a new version"
-        )
+    digest = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
     templates = _templates_of(parsed)
     with transaction.atomic():
+        # One import of a framework at a time: two uploads of one new version, or an
+        # upload beside a project joining the framework, wait for each other.
+        framework = Framework.objects.select_for_update().get(code=spec.framework)
+        existing = ControlLibrary.objects.filter(
+            framework=framework, version=spec.version
+        ).first()
+        if existing is not None:
+            if existing.digest == digest:
+                return existing, False
+            raise LibraryError(
+                f"{name}: {framework.name} version {spec.version} is already imported "
+                f"with different content (from {existing.file_name}); a changed "
+                "library needs a new version"
+            )
         previous = newest_library(framework)
         library = ControlLibrary.objects.create(
             framework=framework,
             version=spec.version,
+            released=spec.released,
             title=spec.title,
             source=spec.source,
             file_name=name,
@@ -122,7 +126,7 @@ def _templates_of(parsed: LibraryFile) -> dict[str, int]:
 def newest_library(framework: Framework) -> ControlLibrary | None:
     return (
         ControlLibrary.objects.filter(framework=framework)
-        .order_by("-imported_at", "-id")
+        .order_by(*NEWEST_FIRST)
         .first()
     )
 
@@ -142,13 +146,19 @@ def pin_unpinned(framework: Framework, library: ControlLibrary) -> None:
 
 
 def pin_project(project: Project) -> None:
-    """A project that joined frameworks follows each one's newest version."""
+    """Keep the project's pins in step with its frameworks: a framework it joined is
+    followed in its newest version, one it left is no longer followed."""
+    frameworks = set(project.frameworks.values_list("pk", flat=True))
+    for pin in ProjectLibrary.objects.filter(project=project).exclude(
+        framework_id__in=frameworks
+    ):
+        pin.delete()  # one by one: each leaves its row in the audit trail
     pinned = set(project.control_libraries.values_list("framework_id", flat=True))
-    for framework in project.frameworks.exclude(pk__in=pinned):
+    for framework in Framework.objects.filter(pk__in=frameworks - pinned):
         library = newest_library(framework)
         if library is not None:
-            ProjectLibrary.objects.create(
-                project=project, framework=framework, library=library
+            ProjectLibrary.objects.get_or_create(
+                project=project, framework=framework, defaults={"library": library}
             )
 
 

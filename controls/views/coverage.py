@@ -22,7 +22,7 @@ from controls.models import ControlLibrary
 from core.pdf import PdfUnavailable, render_pdf, unavailable_response
 from projects.access import Action, can, get_project_for_user, visible_projects
 from projects.exports import csv_response
-from projects.models import Project
+from projects.models import Framework, Project
 
 if TYPE_CHECKING:
     from core.http import AuthedRequest
@@ -94,6 +94,7 @@ def framework_controls(request: AuthedRequest, slug: str, code: str) -> HttpResp
                 )
             ],
             "shown": len(shown),
+            "may_edit": can(request.user, project, Action.EDIT),
             "status": status,
             "statuses": list(ControlStatus),
         },
@@ -140,9 +141,12 @@ def soa_pdf(request: AuthedRequest, slug: str, code: str) -> HttpResponse:
 def library_move(request: AuthedRequest, slug: str, code: str) -> HttpResponse:
     project = get_project_for_user(request.user, slug, Action.EDIT)
     framework = get_object_or_404(project.frameworks, code=code)
-    library = ControlLibrary.objects.filter(
-        framework=framework, pk=request.POST.get("library") or 0
-    ).first()
+    chosen = request.POST.get("library", "")
+    library = (
+        ControlLibrary.objects.filter(framework=framework, pk=int(chosen)).first()
+        if chosen.isdigit()
+        else None
+    )
     if library is None:
         messages.error(request, f"Choose a version of {framework.name} to move to.")
     else:
@@ -166,12 +170,9 @@ def portfolio_coverage(request: AuthedRequest) -> HttpResponse:
         .distinct()
         .order_by("name", "pk")
     )
-    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
-    frameworks, rows = selectors.portfolio_coverage(
-        Project.objects.filter(pk__in=[p.pk for p in page.object_list]).order_by(
-            "name", "pk"
-        )
-    )
+    # The summary covers every project the person sees; the table pages through them.
+    frameworks, rows = selectors.portfolio_coverage(projects)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "controls/portfolio_coverage.html",
@@ -179,17 +180,25 @@ def portfolio_coverage(request: AuthedRequest) -> HttpResponse:
             "page": page,
             "frameworks": frameworks,
             "rows": [
-                (row.project, [row.cells.get(f.pk) for f in frameworks]) for row in rows
+                (row.project, [_cell(row, f) for f in frameworks])
+                for row in page.object_list
             ],
             "summary": _summary(frameworks, rows),
         },
     )
 
 
+def _cell(row: selectors.CoverageRow, framework: Framework) -> FrameworkCoverage | str:
+    """The project's coverage of the framework, or why there is none."""
+    if framework.pk in row.cells:
+        return row.cells[framework.pk]
+    return "not under this framework"
+
+
 def _summary(
-    frameworks: list[Any], rows: list[selectors.CoverageRow]
-) -> list[tuple[Any, int, int | None]]:
-    """Per framework on this page: projects measured and their mean coverage."""
+    frameworks: list[Framework], rows: list[selectors.CoverageRow]
+) -> list[tuple[Framework, int, int | None]]:
+    """Per framework: projects measured and their mean coverage."""
     summary = []
     for framework in frameworks:
         percents = [

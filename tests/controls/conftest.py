@@ -18,13 +18,19 @@ def shipped(db):
 
 
 def library_text(
-    version="1", *, framework="hipaa", items=("s1-compliance-scope",), evidence=False
+    version="1",
+    *,
+    framework="hipaa",
+    items=("s1-compliance-scope",),
+    evidence=False,
+    released="2020",
 ):
     """A one-control library of ``framework`` at ``version``."""
     listed = ", ".join(items)
     return (
         f"framework: {framework}\n"
         f'version: "{version}"\n'
+        f'released: "{released}"\n'
         f"title: Test library {version}\n"
         "controls:\n"
         '  - ref: "T-1"\n'

@@ -42,7 +42,8 @@ def test_a_changed_file_under_a_version_already_imported_is_refused(db):
     library_import("hipaa-1.yaml", library_text("1"))
 
     with pytest.raises(
-        LibraryError, match="already imported from another file .*needs a new version"
+        LibraryError,
+        match=r"^hipaa-1b\.yaml: HIPAA version 1 is already imported with different content \(from hipaa-1\.yaml\); a changed library needs a new version$",
     ):
         library_import("hipaa-1b.yaml", library_text("1", items=("s3-authentication",)))
 
@@ -65,7 +66,7 @@ def test_an_unknown_checklist_item_names_the_control_and_its_line_and_writes_not
 ):
     with pytest.raises(
         LibraryError,
-        match=r"^x\.yaml, line 5: control T-1 names checklist item 's7-no-such-item', which is not in the catalog$",
+        match=r"^x\.yaml, line 6: control T-1 names checklist item 's7-no-such-item', which is not in the catalog$",
     ):
         library_import(
             "x.yaml", library_text(items=("s1-compliance-scope", "s7-no-such-item"))
@@ -78,7 +79,7 @@ def test_the_command_reports_a_broken_file_and_stops(tmp_path, db):
     broken = tmp_path / "broken.yaml"
     broken.write_text(library_text().replace("    title: Scope confirmed\n", ""))
 
-    with pytest.raises(CommandError, match=r"broken\.yaml, line 5: controls\.0\.title"):
+    with pytest.raises(CommandError, match=r"broken\.yaml, line 6: controls\.0\.title"):
         call_command("import_controls", str(broken))
 
 
@@ -132,3 +133,62 @@ def test_the_activity_tab_tells_which_version_the_project_follows(people):
 
     assert (owner.display_name, "moved the project to HIPAA 2") in told
     assert ("Runway", "started following HIPAA 1") in told
+
+
+def test_the_same_content_with_other_line_endings_is_the_same_library(db):
+    library_import("h.yaml", library_text("1"))
+
+    again, created = library_import(
+        "h-windows.yaml", library_text("1").replace("\n", "\r\n")
+    )
+
+    assert not created and ControlLibrary.objects.count() == 1
+
+
+def test_the_newest_version_is_the_latest_released_not_the_last_imported(people):
+    project = people["project"]
+    current, _ = library_import("h2.yaml", library_text("2", released="2024-05"))
+    older, _ = library_import("h1.yaml", library_text("1", released="2019"))
+
+    newcomer = ProjectFactory()
+    newcomer.frameworks.add(Framework.objects.get(code="hipaa"))
+
+    assert ProjectLibrary.objects.get(project=newcomer).library == current
+    assert (
+        ProjectLibrary.objects.get(project=project, framework__code="hipaa").library
+        == current
+    )
+    assert older.adoptions.count() == 0
+
+
+def test_a_project_that_leaves_a_framework_stops_following_it_and_rejoins_at_the_newest(
+    people,
+):
+    project = people["project"]
+    hipaa = Framework.objects.get(code="hipaa")
+    library_import("h1.yaml", library_text("1"))
+    project.frameworks.remove(hipaa)
+    assert not ProjectLibrary.objects.filter(project=project, framework=hipaa).exists()
+
+    second, _ = library_import("h2.yaml", library_text("2", released="2021"))
+    project.frameworks.add(hipaa)
+
+    assert (
+        ProjectLibrary.objects.get(project=project, framework=hipaa).library == second
+    )
+    assert (
+        ProjectLibrary.history.filter(project_id=project.pk, history_type="-").count()
+        == 1
+    )
+
+
+def test_the_command_imports_all_or_nothing(tmp_path, db):
+    good = tmp_path / "a-good.yaml"
+    good.write_text(library_text("1"))
+    bad = tmp_path / "b-bad.yaml"
+    bad.write_text(library_text("2", items=("s7-no-such-item",)))
+
+    with pytest.raises(CommandError, match="s7-no-such-item"):
+        call_command("import_controls", str(good), str(bad))
+
+    assert not ControlLibrary.objects.exists()

@@ -14,6 +14,7 @@ from controls.library_file import LibraryError, read
 VALID = """\
 framework: hipaa
 version: "2013"
+released: "2013-01-25"
 title: HIPAA Security Rule
 source: https://example.org/hipaa
 controls:
@@ -42,8 +43,8 @@ def test_a_valid_file_gives_its_controls_in_order_with_their_lines():
     assert parsed.spec.controls[0].evidence is False
     assert parsed.spec.controls[1].evidence is True
     assert parsed.spec.controls[1].items == ["s3-audit-logging", "s6-load-test"]
-    assert parsed.control_lines == (6, 11)
-    assert parsed.where(1) == "hipaa.yaml, line 11"
+    assert parsed.control_lines == (7, 12)
+    assert parsed.where(1) == "hipaa.yaml, line 12"
 
 
 def test_broken_yaml_names_the_file_and_line():
@@ -59,27 +60,33 @@ def test_a_control_missing_a_field_names_the_line_it_starts_on():
     with pytest.raises(LibraryError) as error:
         read("hipaa.yaml", text)
 
-    assert str(error.value).startswith("hipaa.yaml, line 11: controls.1.title: ")
+    assert str(error.value).startswith("hipaa.yaml, line 12: controls.1.title: ")
     assert "Field required" in str(error.value)
 
 
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("    items: [s3-authentication]", "    items: []", "line 6: controls.0.items"),
+        ("    items: [s3-authentication]", "    items: []", "line 7: controls.0.items"),
         (
             "    items: [s3-authentication]",
             "    items: [Encrypt!]",
-            "line 6: controls.0.items.0",
+            "line 7: controls.0.items.0",
         ),
         ("framework: hipaa", "framework: HIPAA Rule", "line 1: framework"),
         (
             "    evidence: true",
             "    evidence: sometimes",
-            "line 11: controls.1.evidence",
+            "line 12: controls.1.evidence",
         ),
-        ("    evidence: true", "    evidnce: true", "line 11: controls.1.evidnce"),
+        ("    evidence: true", "    evidnce: true", "line 12: controls.1.evidnce"),
         ('version: "2013"', "", "line 1: version"),
+        ('released: "2013-01-25"', 'released: "January 2013"', "line 1: released"),
+        (
+            "source: https://example.org/hipaa",
+            "source: javascript:alert(1)",
+            "line 1: source",
+        ),
     ],
 )
 def test_schema_errors_say_where_and_what(old, new, expected):
@@ -92,7 +99,7 @@ def test_a_reference_used_twice_is_refused_with_both_lines():
 
     with pytest.raises(
         LibraryError,
-        match=r"line 11: control 164\.312\(a\)\(1\) appears twice \(first on line 6\)",
+        match=r"line 12: control 164\.312\(a\)\(1\) appears twice \(first on line 7\)",
     ):
         read("lib.yaml", text)
 
@@ -122,3 +129,21 @@ def test_every_shipped_library_reads_and_maps_every_control():
         "iso_42001",
         "nist_ai_rmf",
     }
+
+
+def test_a_key_given_twice_is_refused_at_its_second_line():
+    text = VALID.replace(
+        "    title: Access control\n", "    title: Access control\n    title: Again\n"
+    )
+
+    with pytest.raises(
+        LibraryError, match=r"^lib\.yaml, line 10: the key 'title' is given twice"
+    ):
+        read("lib.yaml", text)
+
+
+def test_aliases_are_refused_so_a_file_cannot_refer_to_itself():
+    with pytest.raises(
+        LibraryError, match=r"^lib\.yaml, line 1: aliases \(\*name\) are not allowed"
+    ):
+        read("lib.yaml", "controls: &a [*a]\n")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from controls.library_file import LibraryError
 from controls.services import library_import, shipped_files
@@ -23,6 +24,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         files: list[Path] = options["files"] or shipped_files()
+        # All or nothing: a broken file stops the run with none of them imported.
+        with transaction.atomic():
+            self._import(files)
+
+    def _import(self, files: list[Path]) -> None:
         for path in files:
             try:
                 text = path.read_text(encoding="utf-8")
