@@ -77,9 +77,12 @@ INSTALLED_APPS = [
     "metrics",
     "risks",
     "controls",
+    "telemetry",
 ]
 
 MIDDLEWARE = [
+    # First: times and counts every request with the status the client gets.
+    "telemetry.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.NulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -179,14 +182,9 @@ def code_fingerprint(base: Path) -> str:
     """A digest of the code, templates and static files: the same on every host and
     process running one release, different after any change to them."""
     digest = hashlib.sha256()
-    for folder in (
-        "assessments",
-        "metrics",
-        "portal",
-        "projects",
-        "templates",
-        "static",
-    ):
+    # Every app (a folder with an apps.py), the shared core, templates and static files.
+    apps = sorted(p.name for p in base.iterdir() if (p / "apps.py").is_file())
+    for folder in ("core", *apps, "templates", "static"):
         for path in sorted((base / folder).rglob("*")):
             if path.suffix in {".py", ".html", ".css", ".js"} and path.is_file():
                 digest.update(path.relative_to(base).as_posix().encode())
@@ -451,3 +449,10 @@ RUNWAY_BASE_URL = env.str("RUNWAY_BASE_URL", default="http://127.0.0.1:8000")
 RUNWAY_CONNECTOR_ALLOWED_HOSTS = env.list("RUNWAY_CONNECTOR_ALLOWED_HOSTS", default=[])
 # Hourly samples older than this are deleted by a daily job; the daily rollups stay.
 RUNWAY_HOURLY_RETENTION_DAYS = env.int("RUNWAY_HOURLY_RETENTION_DAYS", default=90)
+
+# TELEMETRY
+# /metrics (Prometheus format) answers a bearer of this token, or a client whose
+# REMOTE_ADDR is in the comma-separated addresses or CIDR networks; with neither
+# set, nobody. Anyone else gets a 404.
+RUNWAY_METRICS_TOKEN = env.str("RUNWAY_METRICS_TOKEN", default="")
+RUNWAY_METRICS_ALLOWED_IPS = env.list("RUNWAY_METRICS_ALLOWED_IPS", default=[])

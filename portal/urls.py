@@ -19,6 +19,7 @@ from portal.views import (
     report,
     tokens,
 )
+from telemetry import views as telemetry_views
 
 # The Django admin signs in through allauth, so it gets the same rate limits and MFA.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -72,6 +73,7 @@ portal_patterns = [
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", telemetry_views.metrics, name="telemetry_metrics"),
     path("accounts/", include("allauth.urls")),
     path("projects/", include("projects.urls")),
     path("notifications/", include("projects.notification_urls")),

@@ -21,6 +21,7 @@ LAYERS = [
     "metrics",
     "controls",
     "inventory",
+    "telemetry",
     "portal",
 ]
 # The user model stays in portal while moving it would need a data migration.

@@ -15,6 +15,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 # invitation, single sign-on callbacks, the health check.
 PUBLIC = {
     "healthz",
+    # No session: a scraper's token or address; everyone else gets a 404.
+    "telemetry_metrics",
     "account_login",
     "account_signup",  # answers "sign-up is closed"
     "account_logout",  # shows the sign-in page when nobody is signed in

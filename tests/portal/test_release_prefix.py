@@ -34,3 +34,18 @@ def test_every_cache_key_carries_the_release():
 
     assert settings.RUNWAY_RELEASE
     assert cache.make_key("k").startswith(f"runway-{settings.RUNWAY_RELEASE}")
+
+
+def test_a_change_in_any_app_is_a_new_release(tmp_path):
+    """Every app counts, not a hand-kept list: a change in one added later (its
+    templatetags, its selectors) must not be served from the last release's cache."""
+    _tree(tmp_path, "<p>v1</p>")
+    app = tmp_path / "newapp"
+    app.mkdir()
+    (app / "apps.py").write_text("x = 1\n")
+    (app / "selectors.py").write_text("y = 1\n")
+    before = code_fingerprint(tmp_path)
+
+    (app / "selectors.py").write_text("y = 2\n")
+
+    assert code_fingerprint(tmp_path) != before
