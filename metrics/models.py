@@ -271,6 +271,7 @@ class Alert(models.Model):
         ERROR_RATE = "error_rate", "Error rate"
         QUALITY = "quality", "Quality score"
         SYNC = "sync", "Sync failing"
+        MODEL = "model", "Model not approved"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -18,14 +18,18 @@ from assessments import selectors as assessment_selectors
 from assessments import services as assessment_services
 from assessments.models import AssessmentCriterion, ModelPrice
 from core import fragments
+from inventory import services as inventory_services
+from inventory.models import AIModel, Vendor
 from metrics import services as metric_services
 from portal.demo_data import (
     AI_ACT_FIRST_ANSWERS,
     OVER_BUDGET,
     PORTFOLIO,
+    SHADOW_MODEL,
     STALLED,
     TOO_SLOW,
     USE_CASE_VOLUME,
+    VENDORS,
     DemoProject,
 )
 from portal.models import User
@@ -52,6 +56,7 @@ def build_portfolio(
 ) -> int:
     """Create the demo projects that do not exist yet; returns how many were created."""
     rng = random.Random(20261126)  # the same demo every time
+    _inventory()
     frameworks = {f.code: f for f in Framework.objects.all()}
     pm, lead, reviewer = people["pm"], people["lead"], people["reviewer"]
     others = extra_people
@@ -104,8 +109,51 @@ def build_portfolio(
         _ai_act(project, demo, owner=owner)
         # Its own generator, so the rest of the demo stays as it was.
         _history(project, demo, random.Random(f"history {demo.name}"))
+        _models(project, owner=owner)
         created += 1
     return created
+
+
+def _inventory() -> None:
+    """The vendors and models the company reviewed (once: admins keep them after)."""
+    if Vendor.objects.exists():
+        return
+    today = timezone.localdate()
+    for name, kind, dpa, baa, residency, terms, months_ago, models in VENDORS:
+        reviewed = today - timedelta(days=30 * months_ago)
+        vendor = inventory_services.vendor_save(
+            vendor=Vendor(
+                name=name,
+                kind=kind,
+                dpa_status=dpa,
+                baa_status=baa,
+                data_residency=residency,
+                training_terms=terms,
+                last_reviewed_on=reviewed,
+                next_review_on=reviewed + timedelta(days=365),
+            )
+        )
+        for model_name, approval, most_sensitive in models:
+            inventory_services.ai_model_save(
+                model=AIModel(
+                    name=model_name,
+                    vendor=vendor,
+                    approval=approval,
+                    max_classification=most_sensitive,
+                )
+            )
+
+
+def _models(project: Project, *, owner: User) -> None:
+    """The owner declares the model the project was built on; the rest is detected
+    from its metrics (the shadow-model story's extra model among them)."""
+    with acting_as(owner):
+        inventory_services.model_declare(
+            project=project,
+            declared_by=owner,
+            model=AIModel.objects.get(name="gpt-4o-mini"),
+        )
+    inventory_services.models_detect(project=project, days=30)
 
 
 def _ai_act(project: Project, demo: DemoProject, *, owner: User) -> None:
@@ -286,6 +334,12 @@ def _demo_metrics(project: Project, *, lead: User) -> None:
             )
         if project.name == OVER_BUDGET:
             config.update(daily_cost_min=float(targets.monthly_budget_usd or 0) / 24)
+    if project.name == SHADOW_MODEL[0]:
+        config["models"] = [
+            ("gpt-4o-mini", 0.65, 0.0006),
+            ("claude-sonnet-4", 0.25, 0.009),
+            (SHADOW_MODEL[1], 0.10, 0.0004),
+        ]
     with acting_as(lead):
         service = metric_services.service_create(
             project=project,

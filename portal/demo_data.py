@@ -419,3 +419,53 @@ USE_CASE_VOLUME = {
 # the portfolio), one at step 7 is too slow (its gate names latency).
 OVER_BUDGET = "Invoice Extraction"
 TOO_SLOW = "Knowledge Base Search"
+# And one sends a tenth of its traffic to a model nobody approved (an open alert and
+# an at-risk reason), beside the two the company did approve.
+SHADOW_MODEL = ("Customer Email Router", "deepseek-chat")
+
+# The vendors and models the company reviewed: (name, kind, DPA, BAA, residency,
+# training terms, months since the last review, models with their approval and the
+# most sensitive data they may see).
+VENDORS = [
+    (
+        "OpenAI",
+        "model_provider",
+        "signed",
+        "signed",
+        "US",
+        "no_training",
+        4,
+        [("gpt-4o-mini", "approved", "regulated")],
+    ),
+    (
+        "Anthropic",
+        "model_provider",
+        "signed",
+        "signed",
+        "US",
+        "no_training",
+        2,
+        [("claude-sonnet-4", "approved", "regulated")],
+    ),
+    (
+        "DeepSeek",
+        "model_provider",
+        "none",
+        "none",
+        "CN",
+        "unknown",
+        0,
+        [("deepseek-chat", "not_approved", "")],
+    ),
+    ("Amazon Web Services", "cloud", "signed", "signed", "EU", "no_training", 9, []),
+    (
+        "Pinecone",
+        "vector_database",
+        "in_negotiation",
+        "none",
+        "US",
+        "no_training",
+        13,
+        [],
+    ),
+]

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "metrics",
     "risks",
     "controls",
+    "inventory",
     "telemetry",
 ]
 

@@ -81,6 +81,7 @@ urlpatterns = [
     path("", include("metrics.urls")),
     path("", include("risks.urls")),
     path("", include("controls.urls")),
+    path("", include("inventory.urls")),
     path("api/v1/", api.urls),
     path(settings.DJANGO_ADMIN_URL, admin.site.urls),
 ]

@@ -54,10 +54,13 @@ class DemoConnector(Connector):
             )
 
         costs: dict[str, float] = {}
-        for model, share, price in (
+        # (model, share of the requests, USD per request); a project's config may
+        # name its own mix.
+        mix = self.config.get("models") or [
             (MODELS[0], 0.75, 0.0006),
             (MODELS[1], 0.25, 0.009),
-        ):
+        ]
+        for model, share, price in mix:
             n = int(requests * share)
             add(Metric.REQUESTS, n, model)
             add(Metric.INPUT_TOKENS, n * rng.randint(900, 1400), model)

@@ -71,6 +71,7 @@ def seed_world() -> World:
         GapAssessment,
         RequirementsVersion,
     )
+    from inventory.models import AIModel, ProjectModel, Vendor
     from metrics import ingest
     from metrics import services as metric_services
     from metrics.models import Alert
@@ -155,6 +156,9 @@ def seed_world() -> World:
         .order_by("-number")
         .first(),
         alert=Alert.objects.filter(project=project).first(),
+        vendor=Vendor.objects.order_by("pk").first(),
+        ai_model=AIModel.objects.order_by("pk").first(),
+        project_model=ProjectModel.objects.filter(project=project).first(),
         # Raised over the threshold, so that its page shows the acceptance request.
         risk=risk_services.risk_update(
             risk=Risk.objects.filter(project=project, status="open")
@@ -220,6 +224,8 @@ BY_NAME: dict[str, Callable[[World], list[Any]]] = {
     "uidb36": lambda w: [w.reset[0]],
     # No OpenID Connect provider is configured in tests: the id one would have.
     "provider_id": lambda w: ["sso"],
+    # A framework the project is under (its controls) and one it is not.
+    "code": lambda w: ["soc2", "hipaa"],
 }
 
 # Per route, the kwargs that mean something else there (``pk`` is another model on
@@ -236,6 +242,9 @@ BY_ROUTE: dict[str, Callable[[World], dict[str, list[Any]]]] = {
         "pk": [w.signoff.pk],
     },
     "projects:item_state": lambda w: {"pk": [w.item.pk]},
+    "inventory:remove": lambda w: {"pk": [w.project_model.pk]},
+    "inventory:vendor_edit": lambda w: {"pk": [w.vendor.pk]},
+    "inventory:model_edit": lambda w: {"pk": [w.ai_model.pk]},
     "projects:item_update": lambda w: {"pk": [w.item.pk]},
     "projects:evidence_add": lambda w: {"pk": [w.item.pk]},
     "projects:evidence_remove": lambda w: {"pk": [w.evidence.pk]},
@@ -343,6 +352,7 @@ POST_WITHOUT_FORM: dict[str, str] = {
     "socialaccount_signup": "a step of signing in with single sign-on",
     "usersessions_list": "its form shows only with another session to end",
     "assessments:assessment_draft_discard": "its button shows only while a draft is kept",
+    "controls:move": "its button shows only when a newer version of a library is imported",
 }
 
 PERSONAS = ("admin", "contributor", "anonymous")
@@ -357,6 +367,7 @@ LIGHTLY: dict[str, str] = {
     # They read no parameters: the project is in the path, and each one is a PDF.
     "portal:audit_pack_pdf": "a project's audit pack as a PDF",
     "portal:audit_pack_zip": "a project's audit pack as a ZIP",
+    "controls:soa_pdf": "a statement of applicability as a PDF",
 }
 
 
