@@ -92,6 +92,10 @@ class SyncRun(models.Model):
     # The status of the last answer retried; None when the network failed (or no retry).
     retry_last_status = models.PositiveSmallIntegerField(null=True, blank=True)
     retry_wait_seconds = models.FloatField(default=0)
+    # The Celery task that runs it. The broker hands a task back (same id) only when
+    # the worker that had it is gone without acknowledging it, so a run still marked
+    # running under this id when its task comes back is over.
+    task_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-started_at", "-id"]

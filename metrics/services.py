@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
@@ -312,21 +313,27 @@ def _day(moment: datetime) -> datetime:
     return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
 
 
-def service_sync(*, service: ConnectedService, now: datetime | None = None) -> SyncRun:
-    """Pull the service's window and write it; never two runs of one service at once."""
+def service_sync(
+    *, service: ConnectedService, now: datetime | None = None, task_id: str = ""
+) -> SyncRun:
+    """Pull the service's window and write it; never two runs of one service at once.
+
+    ``task_id``: the Celery task running this sync. A run left "running" by the same
+    task is over: the broker hands a task back only when the worker that had it never
+    acknowledged it (acks_late), i.e. that worker died, and the visibility timeout is
+    longer than a task may live (its hard time limit)."""
     now = now or timezone.now()
-    SyncRun.objects.filter(
-        service=service,
-        status=SyncRun.Status.RUNNING,
-        started_at__lt=now - ABANDON_AFTER,
-    ).update(
+    over = Q(started_at__lt=now - ABANDON_AFTER)
+    if task_id:
+        over |= Q(task_id=task_id)
+    SyncRun.objects.filter(over, service=service, status=SyncRun.Status.RUNNING).update(
         status=SyncRun.Status.ABANDONED,
         finished_at=now,
         error="The worker stopped before the run ended.",
     )
     try:
         with transaction.atomic():
-            run = SyncRun.objects.create(service=service)
+            run = SyncRun.objects.create(service=service, task_id=task_id)
     except IntegrityError:
         return SyncRun.objects.create(
             service=service,

@@ -3,7 +3,7 @@ to queue them; services queue them by name (``metrics.enqueue``)."""
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.core.cache import cache
 
 from metrics import enqueue, ingest, services
@@ -13,8 +13,8 @@ from projects.audit import acting_as
 from projects.models import Project
 
 
-@shared_task(name=enqueue.SYNC_SERVICE)
-def sync_service(service_id: int) -> str:
+@shared_task(name=enqueue.SYNC_SERVICE, bind=True)
+def sync_service(self: Task[[int], str], service_id: int) -> str:
     """Sync one service (the sync itself guards against running twice at once)."""
     service = ConnectedService.objects.filter(
         pk=service_id, deleted_at__isnull=True
@@ -22,7 +22,7 @@ def sync_service(service_id: int) -> str:
     if service is None or not service.enabled:
         return "skipped: the service is removed or disabled"
     with acting_as(None):
-        run = services.service_sync(service=service)
+        run = services.service_sync(service=service, task_id=self.request.id or "")
     return str(run.status)
 
 

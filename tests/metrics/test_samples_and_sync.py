@@ -192,6 +192,30 @@ def test_a_run_that_outlived_its_time_limit_is_abandoned_and_the_next_one_runs(
     assert run.status == SyncRun.Status.SUCCEEDED
 
 
+def test_a_task_handed_back_after_its_worker_died_takes_over_its_own_run(
+    service, flaky
+):
+    """With late acknowledgement the broker redelivers a task (same id) only when the
+    worker that had it died: the run it left "running" is over, not in progress."""
+    dead = SyncRun.objects.create(service=service, task_id="task-1")
+
+    run = services.service_sync(service=service, now=timezone_now(), task_id="task-1")
+
+    dead.refresh_from_db()
+    assert dead.status == SyncRun.Status.ABANDONED
+    assert run.status == SyncRun.Status.SUCCEEDED and run.task_id == "task-1"
+
+
+def test_another_task_still_waits_for_a_run_in_progress(service, flaky):
+    running = SyncRun.objects.create(service=service, task_id="task-1")
+
+    run = services.service_sync(service=service, now=timezone_now(), task_id="task-2")
+
+    running.refresh_from_db()
+    assert running.status == SyncRun.Status.RUNNING
+    assert run.status == SyncRun.Status.SKIPPED
+
+
 def timezone_now():
     from django.utils import timezone
 

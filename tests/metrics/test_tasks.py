@@ -57,7 +57,7 @@ def syncs(monkeypatch) -> list[int]:
     """The services whose sync the queued task started."""
     started: list[int] = []
 
-    def sync(*, service: ConnectedService) -> SyncRun:
+    def sync(*, service: ConnectedService, task_id: str = "") -> SyncRun:
         started.append(service.pk)
         return SyncRun(service=service, status=SyncRun.Status.SUCCEEDED)
 
