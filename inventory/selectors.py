@@ -54,8 +54,11 @@ def project_traffic(project: Project, *, since: date, until: date) -> list[Row]:
 
 def projects_with_traffic(*, since: date, until: date) -> list[int]:
     """The ids of the projects whose sources reported traffic per model in the window."""
-    return sorted(
-        set(traffic_rows(since=since, until=until).values_list("project_id", flat=True))
+    return list(
+        traffic_rows(since=since, until=until)
+        .order_by("project_id")
+        .values_list("project_id", flat=True)
+        .distinct()
     )
 
 

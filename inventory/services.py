@@ -4,6 +4,7 @@ History rows are written by django-simple-history (``AuditTrail``)."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -22,6 +23,8 @@ from projects.notifications import notify
 
 if TYPE_CHECKING:
     from portal.models import User
+
+logger = logging.getLogger(__name__)
 
 
 def models_url(project: Project) -> str:
@@ -82,6 +85,9 @@ def model_declare(
         )
     if model is None:
         model = _model_named(name)
+    # The detection holds this lock while it records the models it saw: a declaration
+    # and a detection of one model then never insert the same row at once.
+    Project.objects.select_for_update().filter(pk=project.pk).first()
     use = ProjectModel.objects.filter(project=project, model=model).first()
     if use is not None and use.declared:
         raise ValidationError(f"{model.name} is declared for this project already.")
@@ -148,7 +154,15 @@ def models_detect(
         projects = list(Project.objects.filter(pk__in=ids).order_by("pk"))
     opened = []
     for each in projects:
-        alert = _detect(each, since=since, today=today)
+        try:
+            alert = _detect(each, since=since, today=today)
+        except Exception:
+            # One project's failure (its transaction rolled back) must not keep the
+            # others unchecked; the next sweep tries it again.
+            if project is not None:
+                raise
+            logger.exception("model detection failed", extra={"project": each.pk})
+            continue
         if alert is not None:
             opened.append(alert)
     return opened

@@ -164,6 +164,25 @@ def test_the_sweep_reads_every_project_with_traffic(people):
     assert ProjectModel.objects.filter(model__name="gpt-4o").count() == 2
 
 
+def test_one_project_failing_leaves_the_sweep_to_check_the_others(people, monkeypatch):
+    other = project_services.project_create(
+        name="Other", team=people["project"].team, owner=people["owner"]
+    )
+    report(people["project"], [("requests", "gpt-4o", 1, 5)])
+    report(other, [("requests", "gpt-4o", 1, 5)])
+    real = services._detect
+
+    def flaky(project, **kwargs):
+        if project.pk == people["project"].pk:
+            raise RuntimeError("this project's detection broke")
+        return real(project, **kwargs)
+
+    monkeypatch.setattr(services, "_detect", flaky)
+    services.models_detect()
+
+    assert list(ProjectModel.objects.values_list("project_id", flat=True)) == [other.pk]
+
+
 # --- The alert ------------------------------------------------------------------------
 
 
