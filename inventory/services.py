@@ -17,8 +17,9 @@ from django.utils import timezone
 from inventory import detection, selectors
 from inventory.detection import Usage
 from inventory.models import AIModel, ProjectModel, Vendor
+from metrics.alerts import alert_notify
 from metrics.models import Alert
-from projects.models import Membership, NotificationKind, Project, ProjectRole
+from projects.models import NotificationKind, Project
 from projects.notifications import notify
 
 if TYPE_CHECKING:
@@ -228,7 +229,7 @@ def _alert(project: Project, message: str | None) -> Alert | None:
         alert = Alert.objects.create(
             project=project, kind=Alert.Kind.MODEL, message=message[:400]
         )
-        _notify_alert(alert)
+        alert_notify(alert, url=models_url(project))
         return alert
     if message is not None and current is not None and current.message != message:
         current.message = message[:400]
@@ -238,20 +239,6 @@ def _alert(project: Project, message: str | None) -> Alert | None:
         current.resolved_at = timezone.now()
         current.save(update_fields=["status", "resolved_at"])
     return None
-
-
-def _notify_alert(alert: Alert) -> None:
-    """The project's owner and engineering lead, as for the metrics' own alerts."""
-    for membership in Membership.objects.filter(
-        project=alert.project, role__in=[ProjectRole.OWNER, ProjectRole.LEAD]
-    ).select_related("user"):
-        notify(
-            user=membership.user,
-            kind=NotificationKind.ALERT_OPENED,
-            message=f"{alert.project.name}: {alert.message}",
-            url=models_url(alert.project),
-            project=alert.project,
-        )
 
 
 # --- Vendor reviews ------------------------------------------------------------------

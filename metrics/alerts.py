@@ -144,7 +144,7 @@ def alerts_evaluate(*, project: Project) -> list[Alert]:
                 message=verdict.message,
             )
             opened.append(alert)
-            _notify(alert)
+            alert_notify(alert)
         elif (
             verdict.breached
             and current is not None
@@ -159,7 +159,10 @@ def alerts_evaluate(*, project: Project) -> list[Alert]:
     return opened
 
 
-def _notify(alert: Alert) -> None:
+def alert_notify(alert: Alert, *, url: str = "") -> None:
+    """Tell the project's owner and engineering lead that ``alert`` opened; ``url`` is
+    where it is explained (the project's dashboard unless said)."""
+    url = url or f"/projects/{alert.project.slug}/dashboard/"
     for membership in Membership.objects.filter(
         project=alert.project, role__in=[ProjectRole.OWNER, ProjectRole.LEAD]
     ).select_related("user"):
@@ -167,7 +170,7 @@ def _notify(alert: Alert) -> None:
             user=membership.user,
             kind=NotificationKind.ALERT_OPENED,
             message=f"{alert.project.name}: {alert.message}"[:300],
-            url=f"/projects/{alert.project.slug}/dashboard/",
+            url=url,
             project=alert.project,
         )
 
