@@ -16,7 +16,7 @@ from django.utils import timezone
 from metrics.models import Alert, ConnectedService
 from tests.conftest import require
 from tests.factories import ProjectFactory
-from tests.metrics.connectors.test_prometheus_real import _free_port, _wait
+from tests.prometheus_server import free_port, running_prometheus, wait_for
 
 RULES = Path(settings.BASE_DIR) / "deploy" / "prometheus" / "alerts.yml"
 RULE_TESTS = Path(__file__).with_name("alerts_test.yml")
@@ -56,10 +56,9 @@ def prometheus(tmp_path, live_server, token):
     """A private Prometheus scraping the live server every second: one job with the
     token, one without. Yields its URL."""
     binary = _tool("prometheus")
-    port = _free_port()
+    port = free_port()
     target = live_server.url.removeprefix("http://")
-    config = tmp_path / "prometheus.yml"
-    config.write_text(
+    config = (
         "global:\n"
         "  scrape_interval: 1s\n"
         "  evaluation_interval: 1s\n"
@@ -77,36 +76,8 @@ def prometheus(tmp_path, live_server, token):
         "    static_configs:\n"
         f"      - targets: ['{target}']\n"
     )
-    log = tmp_path / "prometheus.log"
-    url = f"http://127.0.0.1:{port}"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={config}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                f"--storage.tsdb.path={tmp_path / 'data'}",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    try:
-        _wait(
-            lambda: httpx.get(f"{url}/-/ready", timeout=2).status_code == 200,
-            WITHIN,
-            "was not ready",
-            log,
-        )
-        yield url, log
-    finally:
-        # Our own process, by its handle: stop it and wait, kill only if it hangs.
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    with running_prometheus(binary, tmp_path, port, config) as running:
+        yield running
 
 
 def _query(url: str, promql: str) -> dict[str, float]:
@@ -146,7 +117,7 @@ def test_prometheus_scrapes_runway_with_the_token(prometheus, broker):
             "sync": 1.0,
         }
 
-    _wait(scraped, WITHIN, "scraped no runway_alerts_open", log)
+    wait_for(scraped, WITHIN, "scraped no runway_alerts_open", log)
     assert _query(url, "runway_celery_queue_length") == {"celery": 3.0}
     assert _query(url, "up") == {"runway": 1.0, "runway-without-token": 0.0}
     (since,) = _query(url, "runway_service_seconds_since_success").values()
@@ -162,7 +133,7 @@ def test_prometheus_scrapes_runway_with_the_token(prometheus, broker):
         )
 
     # The rule's condition holds on scraped data (it fires after its 5 minutes).
-    _wait(
+    wait_for(
         stale_service_alert_pending, WITHIN, "did not evaluate the stale service", log
     )
     targets = httpx.get(f"{url}/api/v1/targets", timeout=2).json()["data"]

@@ -3,8 +3,6 @@ started privately on a free loopback port, scraping itself every second."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -17,30 +15,10 @@ from metrics.connectors.base import ConnectorError
 from metrics.connectors.prometheus import PrometheusConnector
 from metrics.vocabulary import Bucket, Metric
 from tests.conftest import require
+from tests.prometheus_server import free_port, running_prometheus, wait_for
 
 PROMETHEUS = Path("/usr/bin/prometheus")
-READY_WITHIN = 30.0  # seconds
 DATA_WITHIN = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(check, within: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except httpx.HTTPError:
-            pass  # not listening yet
-        time.sleep(0.5)
-    pytest.fail(
-        f"Prometheus {what} within {within:.0f} s; its log:\n{log.read_text()[-2000:]}"
-    )
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +26,8 @@ def prometheus_url(tmp_path_factory):
     # One server for the module: starting one takes several seconds.
     require(PROMETHEUS.exists(), "Debian's prometheus package is not installed")
     tmp_path = tmp_path_factory.mktemp("prometheus")
-    port = _free_port()
-    config = tmp_path / "prom.yml"
-    config.write_text(
+    port = free_port()
+    config = (
         "global:\n"
         "  scrape_interval: 1s\n"
         "  evaluation_interval: 1s\n"
@@ -59,27 +36,7 @@ def prometheus_url(tmp_path_factory):
         "    static_configs:\n"
         f"      - targets: ['127.0.0.1:{port}']\n"
     )
-    log = tmp_path / "prometheus.log"
-    url = f"http://127.0.0.1:{port}"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                str(PROMETHEUS),
-                f"--config.file={config}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                f"--storage.tsdb.path={tmp_path / 'data'}",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    try:
-        _wait(
-            lambda: httpx.get(f"{url}/-/ready", timeout=2).status_code == 200,
-            READY_WITHIN,
-            "was not ready",
-            log,
-        )
+    with running_prometheus(PROMETHEUS, tmp_path, port, config) as (url, log):
 
         def has_data() -> bool:
             now = time.time()
@@ -95,16 +52,8 @@ def prometheus_url(tmp_path_factory):
             ).json()
             return bool(body["data"]["result"])
 
-        _wait(has_data, DATA_WITHIN, "had no scraped data", log)
+        wait_for(has_data, DATA_WITHIN, "had no scraped data", log)
         yield url
-    finally:
-        # Our own process, by its handle: stop it and wait, kill only if it hangs.
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def _connector(url: str, config: dict, client: httpx.Client) -> PrometheusConnector:
