@@ -43,12 +43,16 @@ def libraries_of(framework_ids: Iterable[int]) -> dict[int, list[ControlLibrary]
 
 
 def followed_libraries(
-    project: Project, frameworks: list[Framework] | None = None
+    project: Project,
+    frameworks: list[Framework] | None = None,
+    libraries: dict[int, list[ControlLibrary]] | None = None,
 ) -> dict[int, ControlLibrary]:
-    """Framework id → the library the project follows (its pin, else the newest)."""
+    """Framework id → the library the project follows (its pin, else the newest);
+    ``frameworks`` and their ``libraries`` when the caller has read them already."""
     if frameworks is None:
         frameworks = list(project.frameworks.all())
-    libraries = libraries_of(f.pk for f in frameworks)
+    if libraries is None:
+        libraries = libraries_of(f.pk for f in frameworks)
     by_id = {lib.pk: lib for libs in libraries.values() for lib in libs}
     pinned = dict(
         ProjectLibrary.objects.filter(project=project).values_list(
@@ -136,7 +140,7 @@ def project_frameworks(project: Project) -> list[ProjectFramework]:
     a newer version, read in a fixed number of queries however many frameworks."""
     frameworks = list(project.frameworks.order_by("name"))
     libraries = libraries_of(f.pk for f in frameworks)
-    followed = followed_libraries(project, frameworks)
+    followed = followed_libraries(project, frameworks, libraries)
     controls = controls_of(lib.pk for lib in followed.values())
     template_ids = {t for cs in controls.values() for c in cs for t in c.template_ids}
     items = item_facts([project.pk], template_ids)[project.pk]
