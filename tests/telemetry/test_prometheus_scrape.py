@@ -117,7 +117,13 @@ def test_prometheus_scrapes_runway_with_the_token(prometheus, broker):
             "sync": 1.0,
         }
 
+    def both_jobs_scraped() -> bool:
+        # Prometheus scrapes the two jobs independently; the job without the token
+        # may not have had its first scrape when the other one already has.
+        return set(_query(url, "up")) == {"runway", "runway-without-token"}
+
     wait_for(scraped, WITHIN, "scraped no runway_alerts_open", log)
+    wait_for(both_jobs_scraped, WITHIN, "did not scrape both jobs", log)
     assert _query(url, "runway_celery_queue_length") == {"celery": 3.0}
     assert _query(url, "up") == {"runway": 1.0, "runway-without-token": 0.0}
     (since,) = _query(url, "runway_service_seconds_since_success").values()
