@@ -37,6 +37,7 @@ from pydantic import (
 )
 
 from metrics import ingest
+from metrics.event_totals import SIX_PLACES
 from metrics.models import IngestToken
 from metrics.vocabulary import Bucket, Metric, Sample
 
@@ -341,7 +342,7 @@ def ingest_batch(
                 s.metric,
                 s.bucket_start,
                 s.bucket,
-                s.value.quantize(ingest.SIX_PLACES),
+                s.value.quantize(SIX_PLACES),
                 s.dimension,
             )
             for s in payload.samples

@@ -2,8 +2,9 @@
 per-request events up into daily samples.
 
 Pushed samples go straight into ``samples_write``; pushed events are stored raw and
-a debounced task recomputes the days they touched, so Runway computes the daily
-percentiles itself from the requests (never from averages).
+a debounced task adds them to their day's totals and rewrites that day's samples,
+so Runway computes the daily percentiles itself from the requests (never from
+averages), within the sketch's stated error (``metrics.latency_sketch``).
 """
 
 from __future__ import annotations
@@ -21,21 +22,21 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import psycopg
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Avg, Count, F, Q, Sum, Window
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from core import fragments
 from metrics import enqueue, sql
+from metrics.event_totals import Event, Totals, day_samples
+from metrics.latency_sketch import sketch_dump, sketch_load
 from metrics.models import (
     ONE_EVENT_PER_KEY,
     ConnectedService,
+    EventDayTotal,
     IngestToken,
     RequestEvent,
 )
-from metrics.percentiles import rank_of
 from metrics.services import samples_write
-from metrics.vocabulary import Bucket, Metric, Sample
+from metrics.vocabulary import Sample
 from projects.models import Project
 
 if TYPE_CHECKING:
@@ -51,7 +52,6 @@ PUSH_SERVICE_NAME = "Push API"
 # pushing many batches a minute causes one rollup, and data shows within a minute.
 ROLLUP_DELAY_SECONDS = 30
 ROLLUP_PENDING_TIMEOUT = 60
-SIX_PLACES = Decimal("0.000001")
 EIGHT_PLACES = Decimal("0.00000001")
 
 
@@ -286,102 +286,138 @@ def rollup_schedule(project_id: int) -> None:
         )
 
 
+# Events added to the day totals per transaction: a backlog is worked through in
+# steps that each hold the project's lock briefly.
+ROLLUP_CHUNK = 10_000
+# The columns of a stored event the totals read, after its key, source, time and model.
+_TOTALLED = Event._fields
+
+
 def events_rollup(*, project: Project) -> int:
-    """Recompute the daily samples of every (push source, day) that has events not
-    yet rolled up, from all of that day's events, and write them with
-    ``samples_write``: running it again replaces the same values, never adds."""
-    pending = list(
-        RequestEvent.objects.filter(
-            project=project, rolled_up_at__isnull=True
-        ).values_list("pk", "service_id", "timestamp")
-    )
-    if not pending:
-        return 0
-    days: dict[int, set[date]] = defaultdict(set)
-    for _, service_id, moment in pending:
-        days[service_id].add(moment.astimezone(UTC).date())
+    """Add the project's events not yet rolled up to their day totals and rewrite
+    the samples of the days they fall on from those totals; returns how many
+    samples were written.
+
+    A batch costs what the batch costs: the day's earlier events are not read
+    again, their totals are. Each event is counted once, as it is marked in the
+    transaction that adds it, and two runs at once take turns on the project's row.
+    """
     written = 0
-    for service in ConnectedService.objects.filter(pk__in=days):
+    while True:
+        chunk_written, more = _rollup_chunk(project)
+        written += chunk_written
+        if not more:
+            return written
+
+
+@transaction.atomic
+def _rollup_chunk(project: Project) -> tuple[int, bool]:
+    """Roll up the oldest ``ROLLUP_CHUNK`` pending events; (samples written, whether
+    more are pending)."""
+    # Runs of one project take turns on its row: a run that read the pending events
+    # before another's commit and the totals after it would add those events twice.
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    pending = list(
+        RequestEvent.objects.filter(project=project, rolled_up_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "service_id", "timestamp", "model", *_TOTALLED)[
+            : ROLLUP_CHUNK + 1
+        ]
+    )
+    more = len(pending) > ROLLUP_CHUNK
+    pending = pending[:ROLLUP_CHUNK]
+    if not pending:
+        return 0, False
+    added: dict[tuple[int, date, str], Totals] = defaultdict(Totals)
+    for _, service_id, moment, model, *values in pending:
+        added[(service_id, moment.astimezone(UTC).date(), model)].add(Event(*values))
+    days = _day_totals_add(added)
+    written = 0
+    for service in ConnectedService.objects.filter(pk__in={s for s, _ in days}):
         samples = [
-            s for day in sorted(days[service.pk]) for s in _day(project, service, day)
+            sample
+            for (service_id, day), by_model in sorted(days.items())
+            if service_id == service.pk
+            for sample in day_samples(day, by_model)
         ]
         written += samples_write(project=project, service=service, samples=samples)
     now = timezone.now()
-    pks = [pk for pk, _, _ in pending]
-    # Only the events counted here are marked; later arrivals wait for their own run.
-    for start in range(0, len(pks), 500):
-        RequestEvent.objects.filter(pk__in=pks[start : start + 500]).update(
+    pks = [row[0] for row in pending]
+    for start in range(0, len(pks), 1000):
+        RequestEvent.objects.filter(pk__in=pks[start : start + 1000]).update(
             rolled_up_at=now
         )
-    return written
+    return written, more
 
 
-def _decimal(value: float | Decimal | int | None) -> Decimal:
-    return Decimal(str(value or 0)).quantize(SIX_PLACES)
-
-
-def _day(project: Project, service: ConnectedService, day: date) -> list[Sample]:
-    """The samples of one UTC day of one push source's events."""
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    # Filtered by project as well, so that the (project, timestamp) index reads only
-    # the day's events, not every event the source ever pushed.
-    events = RequestEvent.objects.filter(
-        project=project,
-        service=service,
-        timestamp__gte=start,
-        timestamp__lt=start + timedelta(days=1),
-    )
-    samples: list[Sample] = []
-
-    def add(metric: Metric, value: float | Decimal | int | None, dim: str = "") -> None:
-        samples.append(Sample(metric, start, Bucket.DAY, _decimal(value), dim))
-
-    requests = 0
-    for row in (
-        events.values("model")
-        .annotate(
-            requests=Count("id"),
-            errors=Count("id", filter=Q(error=True)),
-            input_tokens=Sum("input_tokens"),
-            output_tokens=Sum("output_tokens"),
-            cost=Sum("cost_usd"),
-        )
-        .order_by("model")
+def _day_totals_add(
+    added: dict[tuple[int, date, str], Totals],
+) -> dict[tuple[int, date], dict[str, Totals]]:
+    """Add ``added`` (by source, day and model) to the stored day totals; returns
+    every model's totals of each (source, day) touched, as now stored."""
+    touched = {(service_id, day) for service_id, day, _ in added}
+    days: dict[tuple[int, date], dict[str, Totals]] = defaultdict(dict)
+    for row in EventDayTotal.objects.filter(
+        service_id__in={s for s, _ in touched}, day__in={d for _, d in touched}
     ):
-        requests += row["requests"]
-        add(Metric.REQUESTS, row["requests"], row["model"])
-        add(Metric.ERRORS, row["errors"], row["model"])
-        add(Metric.INPUT_TOKENS, row["input_tokens"], row["model"])
-        add(Metric.OUTPUT_TOKENS, row["output_tokens"], row["model"])
-        add(Metric.COST_OBSERVED_USD, row["cost"], row["model"])
-    if requests:
-        # The nearest-rank percentiles picked in the database: only the two ranked
-        # values come back, not the day's every latency (a busy day's rollup spent
-        # most of its time loading them).
-        ranks = {p: rank_of(p, requests) for p in (50, 95)}
-        at_rank = dict(
-            events.annotate(
-                rank=Window(RowNumber(), order_by=[F("latency_ms").asc(), F("pk")])
-            )
-            .filter(rank__in=set(ranks.values()))
-            .values_list("rank", "latency_ms")
-        )
-        add(Metric.LATENCY_P50_MS, at_rank[ranks[50]])
-        add(Metric.LATENCY_P95_MS, at_rank[ranks[95]])
-    for score in (
-        events.filter(quality_score__isnull=False)
-        .values("quality_score_name")
-        .annotate(mean=Avg("quality_score"))
-        .order_by("quality_score_name")
-    ):
-        add(Metric.QUALITY_SCORE, score["mean"], score["quality_score_name"])
-    votes = events.aggregate(
-        voted=Count("id", filter=Q(feedback__isnull=False)),
-        positive=Count("id", filter=Q(feedback=1)),
-        negative=Count("id", filter=Q(feedback=-1)),
+        if (row.service_id, row.day) in touched:
+            days[(row.service_id, row.day)][row.model] = _totals_from(row)
+    for (service_id, day, model), totals in added.items():
+        by_model = days[(service_id, day)]
+        by_model.setdefault(model, Totals()).merge(totals)
+    EventDayTotal.objects.bulk_create(
+        [
+            _row_from(service_id, day, model, days[(service_id, day)][model])
+            for service_id, day, model in added
+        ],
+        update_conflicts=True,
+        unique_fields=["service", "day", "model"],
+        update_fields=[
+            "requests",
+            "errors",
+            "input_tokens",
+            "output_tokens",
+            "cost_usd",
+            "quality",
+            "feedback_votes",
+            "feedback_positive",
+            "feedback_negative",
+            "latency_sketch",
+            "updated_at",
+        ],
     )
-    # A day with no votes at all says nothing about feedback, so it writes no zeros.
-    if votes["voted"]:
-        add(Metric.FEEDBACK_POSITIVE, votes["positive"])
-        add(Metric.FEEDBACK_NEGATIVE, votes["negative"])
-    return samples
+    return days
+
+
+def _totals_from(row: EventDayTotal) -> Totals:
+    return Totals(
+        requests=row.requests,
+        errors=row.errors,
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cost_usd=row.cost_usd,
+        quality=row.quality,
+        feedback_votes=row.feedback_votes,
+        feedback_positive=row.feedback_positive,
+        feedback_negative=row.feedback_negative,
+        latencies=sketch_load(bytes(row.latency_sketch)),
+    )
+
+
+def _row_from(service_id: int, day: date, model: str, totals: Totals) -> EventDayTotal:
+    return EventDayTotal(
+        service_id=service_id,
+        day=day,
+        model=model,
+        requests=totals.requests,
+        errors=totals.errors,
+        input_tokens=totals.input_tokens,
+        output_tokens=totals.output_tokens,
+        cost_usd=totals.cost_usd,
+        quality=totals.quality,
+        feedback_votes=totals.feedback_votes,
+        feedback_positive=totals.feedback_positive,
+        feedback_negative=totals.feedback_negative,
+        latency_sketch=sketch_dump(totals.latencies),
+        updated_at=timezone.now(),
+    )

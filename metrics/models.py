@@ -219,8 +219,9 @@ ONE_EVENT_PER_KEY = "one_event_per_key"
 
 
 class RequestEvent(models.Model):
-    """One request of the project's AI feature, pushed raw; the rollup task turns the
-    events of a day into that day's samples, so percentiles come from the requests."""
+    """One request of the project's AI feature, pushed raw; the rollup task adds the
+    new events to their day's totals (``EventDayTotal``) and writes that day's
+    samples, so percentiles come from the requests, not from averages."""
 
     # No index of its own: the indexes below lead with the project, and every event
     # pushed would write a third one.
@@ -242,8 +243,9 @@ class RequestEvent(models.Model):
     feedback = models.SmallIntegerField(null=True, blank=True)  # -1, 0 or 1
     idempotency_key = models.CharField(max_length=120)
     received_at = models.DateTimeField(auto_now_add=True)
-    # Null until the rollup task has counted the event; a lost task is caught up by
-    # the next one, because it rolls up every day that still has such events.
+    # Null until the rollup task has added the event to its day's totals, in the same
+    # transaction; a lost task is caught up by the next one, which takes every event
+    # still null.
     rolled_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -264,6 +266,44 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} {self.timestamp:%Y-%m-%d %H:%M:%S} {self.latency_ms} ms"
+
+
+class EventDayTotal(models.Model):
+    """What one push source's rolled-up events of one UTC day and model add up to.
+
+    The rollup adds each batch of new events to these totals and writes the day's
+    samples from them, so a batch costs what the batch costs however busy the day
+    (``metrics.ingest.events_rollup``). Latencies are kept in a mergeable sketch
+    (``metrics.latency_sketch``) for the day's percentiles.
+    """
+
+    service = models.ForeignKey(
+        ConnectedService, on_delete=models.CASCADE, related_name="event_totals"
+    )
+    day = models.DateField()
+    model = models.CharField(max_length=120)
+    requests = models.PositiveBigIntegerField(default=0)
+    errors = models.PositiveBigIntegerField(default=0)
+    input_tokens = models.PositiveBigIntegerField(default=0)
+    output_tokens = models.PositiveBigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=24, decimal_places=8, default=0)
+    # {score name: [sum of the scores, how many]}: a day's mean is across models.
+    quality = models.JSONField(default=dict)
+    feedback_votes = models.PositiveBigIntegerField(default=0)  # 0 is a vote too
+    feedback_positive = models.PositiveBigIntegerField(default=0)
+    feedback_negative = models.PositiveBigIntegerField(default=0)
+    latency_sketch = models.BinaryField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "day", "model"], name="one_event_total_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.day:%Y-%m-%d}: {self.requests} requests"
 
 
 class Alert(models.Model):

@@ -1,6 +1,7 @@
 """Percentiles of per-request values, the way Runway computes them wherever it sees the
-requests themselves: pushed events, and the Helicone and LangSmith connectors, which
-read per-request rows.
+requests themselves: the Helicone and LangSmith connectors, which read per-request
+rows, and pushed events (through a sketch that picks the same rank, within 1 % of its
+value: ``metrics.latency_sketch``).
 
 Pure arithmetic, no database. Nearest rank is used because its result is always one
 of the observed values: a reported p95 of 1,840 ms is a request someone waited for.
