@@ -96,6 +96,19 @@ def share_of_copy_at_least(share: float) -> Callable[[dict[str, Any]], Measured]
     return check
 
 
+def busy_within(limit: float) -> Callable[[dict[str, Any]], Measured]:
+    def check(figures: dict[str, Any]) -> Measured:
+        ratio = figures["ratio"]
+        return (
+            f"{ratio:.2f}× (p95 {figures['p95_ms']:.1f} ms at "
+            f"{figures['events']:,} events that day, quiet "
+            f"{figures['quiet_p95_ms']:.1f} ms)",
+            ratio <= limit,
+        )
+
+    return check
+
+
 def load_without_errors(figures: dict[str, Any]) -> Measured:
     clients, seconds, errors = figures["clients"], figures["seconds"], figures["errors"]
     full_run = clients >= LOAD_CLIENTS and seconds >= LOAD_SECONDS
@@ -148,6 +161,12 @@ BUDGETS: list[Budget] = [
     Budget("table_partial", "table partial", "p95 ≤ 30 ms", p95_at_most(30)),
     Budget("checklist_toggle", "checklist tick", "p95 ≤ 30 ms", tick_p95_at_most(30)),
     Budget("ingest", "push ingest", "≥ 0.5× COPY", share_of_copy_at_least(0.5)),
+    Budget(
+        "busy_rollup",
+        "rollup of a batch on a busy day",
+        "p95 ≤ 2× a quiet day's",
+        busy_within(2),
+    ),
     Budget(
         "load",
         "load",

@@ -33,12 +33,15 @@ class Scale:
     ingest_batches: int
     load_seconds: int
     load_clients: int
+    busy_events: int  # the busy project's events in one day (busy.py)
 
 
 SCALES = {
-    "tiny": Scale("tiny", 4, 2, 1, 2, 2, 3, 4),  # the pytest check of the generator
-    "small": Scale("small", 20, 4, 3, 8, 6, 15, 50),
-    "default": Scale("default", 500, 12, 5, 20, 30, 60, 50),
+    "tiny": Scale(
+        "tiny", 4, 2, 1, 2, 2, 3, 4, 2_000
+    ),  # the pytest check of the generator
+    "small": Scale("small", 20, 4, 3, 8, 6, 15, 50, 50_000),
+    "default": Scale("default", 500, 12, 5, 20, 30, 60, 50, 1_000_000),
 }
 
 # One Fernet key made for this run: the bench stores no secret worth keeping.

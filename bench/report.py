@@ -84,6 +84,19 @@ def item_rows(doc: dict[str, Any]) -> list[tuple[str, ...]]:
                 "—",
             )
         )
+    if "busy_rollup" in doc:
+        busy = doc["busy_rollup"]
+        rows.append(
+            (
+                f"rollup on a busy day ({busy['events']:,} events; "
+                f"backlog {busy['backlog_s']:.1f} s)",
+                f"{busy['p50_ms']:.1f} ms",
+                f"{busy['p95_ms']:.1f} ms",
+                "—",
+                f"quiet day p95 {busy['quiet_p95_ms']:.1f} ms",
+                f"{busy['ratio']:.2f}× quiet",
+            )
+        )
     if "load" in doc:
         load = doc["load"]
         rows.append(

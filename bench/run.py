@@ -10,7 +10,8 @@ chosen SCALE, start gunicorn with production settings, sign sessions in, then
    their floors measured in the same rounds: the page's own SQL replayed through one
    psycopg cursor plus the bench-only empty view through the same middleware;
 3. time ingest batches of 1,000 events against COPY of the same events into the same
-   table, and the incremental rollup after each batch on its own (push.py);
+   table, and the incremental rollup after each batch on its own (push.py); then a
+   busy project's rollup (a million events that day) against a quiet one's (busy.py);
 4. run 50 concurrent clients on mixed journeys for the load check (load.py);
 5. check the budgets (budgets.py), write results.json and RESULTS.md, and exit
    non-zero when an enforced budget fails.
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import budgets, config, report
+from bench.busy import measure_busy_rollup
 from bench.config import log
 from bench.fixture import make_fixture
 from bench.load import measure_load
@@ -117,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             return
         log("ingest and rollup")
         results["ingest"], results["rollup"] = measure_ingest(server, fx, scale, url)
+        log("a busy project's rollup against a quiet one's")
+        results["busy_rollup"] = measure_busy_rollup(fx, scale, url)
         cache.clear()  # the load run starts with fresh throttle windows
         log(f"load: {scale.load_clients} clients for {scale.load_seconds} s")
         results["load"] = measure_load(server, fx, scale)

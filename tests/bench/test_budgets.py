@@ -62,6 +62,16 @@ def results(scale: str = "default", **changes: dict[str, Any]) -> dict[str, Any]
             "clients": 1,
         },
         "rollup": {"p50_ms": 38.7, "p95_ms": 46.2, "requests": 30},
+        "busy_rollup": {
+            "events": 1_000_000,
+            "backlog_s": 41.0,
+            "p50_ms": 40.1,
+            "p95_ms": 52.0,
+            "quiet_p50_ms": 38.0,
+            "quiet_p95_ms": 47.5,
+            "ratio": 1.09,
+            "requests": 40,
+        },
         "load": {
             "clients": 50,
             "seconds": 61.0,
@@ -109,6 +119,7 @@ def test_every_budget_of_the_issue_is_checked():
         ("table partial", "p95 ≤ 30 ms"),
         ("checklist tick", "p95 ≤ 30 ms"),
         ("push ingest", "≥ 0.5× COPY"),
+        ("rollup of a batch on a busy day", "p95 ≤ 2× a quiet day's"),
         ("load", "50 clients for 60 s, 0 errors"),
         ("every timed request", "0 error answers (every scale)"),
     ]
@@ -161,6 +172,16 @@ def test_ingest_below_half_of_copy_fails():
     assert ingest.measured.startswith("0.45× COPY")
 
 
+def test_a_busy_days_rollup_past_twice_a_quiet_ones_fails():
+    verdicts = budgets.check(results(busy_rollup={"ratio": 2.4, "p95_ms": 114.0}))
+
+    busy = verdict(
+        verdicts, "rollup of a batch on a busy day", "p95 ≤ 2× a quiet day's"
+    )
+    assert busy.result == "FAIL"
+    assert busy.measured.startswith("2.40× (p95 114.0 ms at 1,000,000 events")
+
+
 def test_a_load_run_shorter_than_a_minute_does_not_meet_the_load_budget():
     verdicts = budgets.check(results(load={"seconds": 15.2}))
 
@@ -199,7 +220,7 @@ def test_an_error_answer_fails_the_run_at_every_scale(scale):
 
 def test_a_pages_only_run_checks_the_pages_it_timed():
     doc = results()
-    for item in ("ingest", "rollup", "load"):
+    for item in ("ingest", "rollup", "busy_rollup", "load"):
         del doc[item]
 
     checked = {v.item for v in budgets.check(doc)}
@@ -238,7 +259,7 @@ def test_results_md_carries_the_budgets_table_and_every_ratio():
     header, *rows = markdown_table(markdown, "## Budgets (issue 18)")
     assert header == ["item", "budget", "measured", "result"]
     assert ["chart partial", "p95 ≤ 30 ms", "p95 31.0 ms", "FAIL"] in rows
-    assert len(rows) == 13
+    assert len(rows) == 14
 
     header, *rows = markdown_table(markdown, "## Figures and ratios to the floor")
     assert header[-1] == "ratio to floor"
