@@ -36,7 +36,7 @@ from pydantic import (
     model_validator,
 )
 
-from metrics import ingest
+from metrics import ingest, otlp
 from metrics.event_totals import SIX_PLACES
 from metrics.models import IngestToken
 from metrics.vocabulary import Bucket, Metric, Sample
@@ -356,3 +356,178 @@ def ingest_batch(
             duplicates=result.duplicates,
         ),
     )
+
+
+# --- OTLP/HTTP traces -------------------------------------------------------------
+# An OpenTelemetry SDK or Collector pointed at https://<runway>/api/v1/otlp posts its
+# spans to the route below (exporters add /v1/traces to the endpoint they are given);
+# docs/otlp.md has the configuration. The protocol fixes the answers: 200 with an
+# ExportTraceServiceResponse, and every refusal a google.rpc.Status, in the encoding
+# of the request.
+
+# OTLP's recommended limit, applied to the body as sent and as inflated: larger than
+# a push batch may be, since a span carries its attributes (prompts, often).
+OTLP_MAX_BODY_BYTES = 20 * 1024 * 1024
+# google.rpc.Code of each refusal: OTLP clients go by the HTTP status and may only
+# log the code, but it costs nothing to be right.
+_RPC_CODES = {400: 3, 401: 16, 403: 7, 413: 8, 415: 3, 429: 8}
+_UNAUTHENTICATED = (
+    "Send the project's push token (made on its Metrics tab) as "
+    "“Authorization: Bearer rwy_…”; with an OpenTelemetry SDK, set "
+    "OTEL_EXPORTER_OTLP_TRACES_HEADERS=Authorization=Bearer%20rwy_…"
+)
+_THROTTLED = (
+    f"Too many requests with this token (at most {RATE.replace('/m', ' a minute')}): "
+    "export spans in batches (BatchSpanProcessor), not one request a span."
+)
+
+
+class OtlpResponse(HttpResponse):
+    """An answer already in OTLP's form, which ``otlp_wire_format`` leaves alone."""
+
+    def __init__(self, body: bytes, encoding: otlp.Encoding, status: int = 200) -> None:
+        super().__init__(body, status=status, content_type=encoding.content_type)
+
+
+def otlp_refusal(message: str, status: int, encoding: otlp.Encoding) -> OtlpResponse:
+    return OtlpResponse(
+        otlp.status_body(message, _RPC_CODES.get(status, 2), encoding),
+        encoding,
+        status,
+    )
+
+
+def otlp_wire_format(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer as OTLP says to: 415 for a content type that is neither of its two
+    encodings (as ``json_only``, a request without credentials gets its 401 first),
+    and the refusals Ninja makes itself (401 for a missing or wrong token, 429 when
+    throttled) as a google.rpc.Status in the request's encoding."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        encoding = otlp.encoding_of(request.content_type or "")
+        if encoding is None and "HTTP_AUTHORIZATION" in request.META:
+            return otlp_refusal(
+                "Send the spans as OTLP/HTTP: Content-Type application/x-protobuf "
+                "or application/json.",
+                415,
+                otlp.Encoding.JSON,
+            )
+        response = view(request, *args, **kwargs)
+        if response.status_code < 400 or isinstance(response, OtlpResponse):
+            return response
+        message = {401: _UNAUTHENTICATED, 429: _THROTTLED}.get(
+            response.status_code, response.reason_phrase
+        )
+        refusal = otlp_refusal(
+            message, response.status_code, encoding or otlp.Encoding.JSON
+        )
+        if response.has_header("Retry-After"):
+            refusal["Retry-After"] = response["Retry-After"]
+        return refusal
+
+    return wrapper
+
+
+def _otlp_body(request: HttpRequest) -> bytes:
+    """The body, refused past OTLP_MAX_BODY_BYTES. Read from the stream rather than
+    ``request.body``, whose limit (DATA_UPLOAD_MAX_MEMORY_SIZE) is sized for forms
+    and push batches, not for a batch of spans."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit() or int(declared) > OTLP_MAX_BODY_BYTES:
+        raise otlp.TooLarge(
+            f"The body is larger than {OTLP_MAX_BODY_BYTES:,} bytes: send fewer "
+            "spans a request."
+        )
+    body = request.read(OTLP_MAX_BODY_BYTES + 1)
+    if len(body) > OTLP_MAX_BODY_BYTES:
+        raise otlp.TooLarge(
+            f"The body is larger than {OTLP_MAX_BODY_BYTES:,} bytes: send fewer "
+            "spans a request."
+        )
+    return body
+
+
+@api.post(
+    "/otlp/v1/traces",
+    auth=TokenAuth(),
+    throttle=[throttle],
+    url_name="otlp-traces",
+    summary="Receive OpenTelemetry traces (OTLP/HTTP)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-protobuf": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "description": "An ExportTraceServiceRequest in OTLP's "
+                        "JSON encoding (ids in hex)",
+                    }
+                },
+            },
+        },
+        "responses": {
+            "200": {"description": "An ExportTraceServiceResponse"},
+            "400": {"description": "A google.rpc.Status: the body or a span is bad"},
+            "401": {"description": "A google.rpc.Status: no valid push token"},
+            "403": {"description": "A google.rpc.Status: the project is archived"},
+            "413": {"description": "A google.rpc.Status: too many spans or bytes"},
+            "415": {"description": "A google.rpc.Status: not protobuf or JSON"},
+            "429": {"description": "A google.rpc.Status: too many requests"},
+        },
+    },
+)
+@decorate_view(otlp_wire_format)
+def otlp_traces(request: HttpRequest) -> HttpResponse:
+    """Store the GenAI model calls among OpenTelemetry spans (OTLP/HTTP, protobuf or
+    JSON, gzip accepted) as events of the token's project, once per trace and span
+    id. Spans that are not model calls are ignored and counted in the answer's
+    partial_success. A request with an invalid model-call span, or more than 1,000
+    spans, is refused whole. docs/otlp.md has the details."""
+    token: IngestToken = request.auth  # type: ignore[attr-defined]
+    encoding = otlp.encoding_of(request.content_type or "") or otlp.Encoding.JSON
+    if token.project.archived_at is not None:
+        return otlp_refusal(
+            f"The project “{token.project.name}” is archived and takes no more data: "
+            "restore it in Runway, or stop sending with this token.",
+            403,
+            encoding,
+        )
+    try:
+        traces = otlp.parsed(
+            otlp.inflated(
+                _otlp_body(request),
+                request.headers.get("Content-Encoding", ""),
+                OTLP_MAX_BODY_BYTES,
+            ),
+            encoding,
+        )
+        spans = otlp.span_count(traces)
+        if spans > MAX_ITEMS:
+            raise otlp.TooLarge(
+                f"A request holds at most {MAX_ITEMS:,} spans; this one has "
+                f"{spans:,}: export smaller batches (OTEL_BSP_MAX_EXPORT_BATCH_SIZE in "
+                "an SDK, send_batch_max_size in a Collector's batch processor)."
+            )
+        decoded = otlp.model_calls(
+            traces,
+            now=datetime.now(UTC),
+            max_age=MAX_AGE,
+            future_slack=FUTURE_SLACK,
+        )
+    except otlp.BadTraces as exc:
+        return otlp_refusal(str(exc), 400, encoding)
+    except otlp.TooLarge as exc:
+        return otlp_refusal(str(exc), 413, encoding)
+    except otlp.UnsupportedEncoding as exc:
+        return otlp_refusal(str(exc), 415, encoding)
+    needs_prices = any(call.cost_usd is None for call in decoded.calls)
+    events, unpriced = otlp.events(
+        decoded.calls, otlp.price_list() if needs_prices else otlp.PriceList(())
+    )
+    ingest.batch_ingest(token=token, events=events, samples=[])
+    return OtlpResponse(otlp.export_response(decoded, unpriced, encoding), encoding)

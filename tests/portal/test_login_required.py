@@ -47,7 +47,7 @@ PUBLIC = {
 # URL names that authenticate by bearer token rather than by session (the push API,
 # the read-only API): anonymous requests answer 401 themselves (405 to a method they
 # do not take), never a redirect to the sign-in page, which a script could not follow.
-TOKEN_AUTHENTICATED = {"api:ingest", "api:portfolio", "api:project"}
+TOKEN_AUTHENTICATED = {"api:ingest", "api:portfolio", "api:project", "api:otlp-traces"}
 PARAM_VALUES = {
     "slug": "some-project",
     "pk": "1",
