@@ -25,7 +25,7 @@ from metrics.dashboard import (
 from metrics.models import Alert, ConnectedService
 from metrics.vocabulary import Metric
 from projects.models import Membership, NotificationKind, Project, ProjectRole
-from projects.notifications import notify
+from projects.notifications import ChannelEventKind, announce, notify
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -173,6 +173,17 @@ def alert_notify(alert: Alert, *, url: str = "") -> None:
             url=url,
             project=alert.project,
         )
+    # A budget alert's message is made of spend figures: channels get them only where
+    # the project's owner allowed it.
+    spend = alert.kind == Alert.Kind.BUDGET
+    announce(
+        project=alert.project,
+        kind=ChannelEventKind.ALERT_OPENED,
+        title=f"{alert.project.name}: {alert.get_kind_display()} alert opened"
+        + ("" if spend else f". {alert.message}"),
+        url=url,
+        spend_detail=alert.message if spend else "",
+    )
 
 
 @transaction.atomic

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "controls",
     "inventory",
     "telemetry",
+    "integrations",
 ]
 
 MIDDLEWARE = [

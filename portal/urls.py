@@ -82,6 +82,7 @@ urlpatterns = [
     path("", include("risks.urls")),
     path("", include("controls.urls")),
     path("", include("inventory.urls")),
+    path("", include("integrations.urls")),
     path("api/v1/", api.urls),
     path(settings.DJANGO_ADMIN_URL, admin.site.urls),
 ]

@@ -487,6 +487,10 @@ class NotificationKind(models.TextChoices):
         "risk_acceptance_expired",
         "The acceptance of a risk I own expires",
     )
+    CHANNEL_DISABLED = (
+        "channel_disabled",
+        "A Slack, Teams or webhook channel of my project stops working",
+    )
 
 
 class Notification(models.Model):

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
 from core import fragments
@@ -58,6 +59,67 @@ def notify(
     return notification
 
 
+# --- Project channels (Slack, Teams, signed webhooks) ---------------------------------
+# The channels live in a higher app (``integrations``), which connects to this signal in
+# its AppConfig.ready(): the apps that tell people about events only announce them here.
+
+
+class ChannelEventKind:
+    """What a project's channels can be told about (a channel picks which)."""
+
+    ALERT_OPENED = "alert.opened"
+    SIGNOFF_REQUESTED = "signoff.requested"
+    SIGNOFF_DECIDED = "signoff.decided"
+    RISK_ACCEPTANCE_EXPIRING = "risk_acceptance.expiring"
+    RISK_ACCEPTANCE_EXPIRED = "risk_acceptance.expired"
+    ITEMS_OVERDUE = "checklist.overdue"
+
+
+CHANNEL_EVENT_LABELS: dict[str, str] = {
+    ChannelEventKind.ALERT_OPENED: "Alerts opened",
+    ChannelEventKind.SIGNOFF_REQUESTED: "Sign-offs requested",
+    ChannelEventKind.SIGNOFF_DECIDED: "Sign-offs decided",
+    ChannelEventKind.RISK_ACCEPTANCE_EXPIRING: "Risk acceptances about to expire",
+    ChannelEventKind.RISK_ACCEPTANCE_EXPIRED: "Risk acceptances expired",
+    ChannelEventKind.ITEMS_OVERDUE: "Overdue checklist items (daily)",
+}
+
+
+@dataclass(frozen=True)
+class ChannelEvent:
+    """One project-level event, as a channel may be told it.
+
+    ``title`` goes to every channel, so it never carries spend figures; the same news
+    with the figures is ``spend_detail``, sent only to channels the project's owner
+    allowed them. ``url`` is the page in Runway (a path)."""
+
+    project: Project
+    kind: str
+    title: str
+    url: str
+    spend_detail: str = ""
+
+
+channel_event = Signal()  # sent with ``event``: a ChannelEvent
+
+
+def announce(
+    *, project: Project, kind: str, title: str, url: str, spend_detail: str = ""
+) -> None:
+    """Tell the project's channels about an event (once per event, not per person).
+    Inside a transaction, nothing is sent unless it commits."""
+    channel_event.send(
+        sender=ChannelEvent,
+        event=ChannelEvent(
+            project=project,
+            kind=kind,
+            title=title[:300],
+            url=url,
+            spend_detail=spend_detail[:300],
+        ),
+    )
+
+
 def unread_count(user: User) -> int:
     """The bell's count, on every full page (the "unread-notifications" fragment)."""
 
@@ -84,6 +146,7 @@ KIND_FILTER_NAMES: dict[str, str] = {
     NotificationKind.RISK_ACCEPTANCE_REQUESTED: "Risk acceptance asked of me",
     NotificationKind.RISK_ACCEPTANCE_DECIDED: "Risk acceptance decided",
     NotificationKind.RISK_ACCEPTANCE_EXPIRED: "Risk acceptance expired",
+    NotificationKind.CHANNEL_DISABLED: "Channel stopped working",
 }
 
 

@@ -22,7 +22,7 @@ from projects.models import (
     SignOffStatus,
     StepStatus,
 )
-from projects.notifications import notify
+from projects.notifications import ChannelEventKind, announce, notify
 from projects.services import step_url
 
 if TYPE_CHECKING:
@@ -162,6 +162,14 @@ def signoff_request(
         project=project,
         actor=actor,
     )
+    announce(
+        project=project,
+        kind=ChannelEventKind.SIGNOFF_REQUESTED,
+        title=f"{project.name}: {actor} asks {signer} for the "
+        f"{signoff.get_role_display().lower()} sign-off of step {step.number} "
+        f"({step.short_name})",
+        url=step_url(project, step.number),
+    )
     return signoff
 
 
@@ -189,4 +197,14 @@ def signoff_decide(*, signoff: SignOff, approve: bool, comment: str) -> SignOff:
             project=signoff.project,
             actor=signoff.signer,
         )
+    # The comment stays in Runway: a channel's audience may be wider than the step's.
+    announce(
+        project=signoff.project,
+        kind=ChannelEventKind.SIGNOFF_DECIDED,
+        title=f"{signoff.project.name}: {signoff.signer} "
+        f"{'approved' if approve else 'rejected'} the "
+        f"{signoff.get_role_display().lower()} sign-off of step "
+        f"{signoff.step.number} ({signoff.step.short_name})",
+        url=step_url(signoff.project, signoff.step.number),
+    )
     return signoff

@@ -23,7 +23,7 @@ from projects.models import (
     Project,
     ProjectRole,
 )
-from projects.notifications import notify
+from projects.notifications import ChannelEventKind, announce, notify
 from projects.progress import template_applies
 from projects.roles import GlobalRole
 from risks.models import (
@@ -388,6 +388,13 @@ def acceptances_expire(*, today: date | None = None) -> int:
                 url=register_url(risk.project, risk),
                 project=risk.project,
             )
+        announce(
+            project=risk.project,
+            kind=ChannelEventKind.RISK_ACCEPTANCE_EXPIRED,
+            title=f"{risk.project.name}: the acceptance of the risk “{risk.title}” "
+            f"expired on {acceptance.expires_on:%Y-%m-%d}; the risk is open again",
+            url=register_url(risk.project, risk),
+        )
     return len(expired)
 
 

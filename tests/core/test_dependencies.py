@@ -1,5 +1,5 @@
 """Dependencies run one way: core <- projects <- assessments <- risks <- metrics <-
-controls <- inventory <- portal.
+controls <- inventory <- telemetry <- integrations <- portal.
 
 Read from the source with ``ast``: an import anywhere in a module counts (inside a
 function too), except under ``if TYPE_CHECKING:``, which only the type checker runs.
@@ -22,6 +22,7 @@ LAYERS = [
     "controls",
     "inventory",
     "telemetry",
+    "integrations",
     "portal",
 ]
 # The user model stays in portal while moving it would need a data migration.

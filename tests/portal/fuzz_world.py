@@ -71,6 +71,7 @@ def seed_world() -> World:
         GapAssessment,
         RequirementsVersion,
     )
+    from integrations import services as integration_services
     from inventory.models import AIModel, ProjectModel, Vendor
     from metrics import ingest
     from metrics import services as metric_services
@@ -189,6 +190,16 @@ def seed_world() -> World:
             created_by=admin,
             credentials={"public_key": "pk-lf-fuzz", "secret_key": "sk-lf-fuzz"},
         ),
+        # Its address resolves nowhere (no test resolves a real name), so a fuzzed
+        # "Send test" is logged as failed without leaving the machine.
+        channel=integration_services.channel_create(
+            project=project,
+            kind="webhook",
+            name="Ops webhook",
+            url="https://hooks.example.com/runway",
+            events=["alert.opened"],
+            created_by=admin,
+        )[0],
         notification=notify(
             user=admin,
             kind=NotificationKind.SIGNOFF_REQUESTED,
@@ -283,6 +294,12 @@ BY_ROUTE: dict[str, Callable[[World], dict[str, list[Any]]]] = {
     "metrics:status": lambda w: {"pk": [w.service.pk]},
     "metrics:remove": lambda w: {"pk": [w.service.pk]},
     "metrics:token_revoke": lambda w: {"pk": [w.push_token.pk]},
+    "integrations:channel": lambda w: {"pk": [w.channel.pk]},
+    "integrations:settings": lambda w: {"pk": [w.channel.pk]},
+    "integrations:test": lambda w: {"pk": [w.channel.pk]},
+    "integrations:switch": lambda w: {"pk": [w.channel.pk]},
+    "integrations:rotate_secret": lambda w: {"pk": [w.channel.pk]},
+    "integrations:delete": lambda w: {"pk": [w.channel.pk]},
     # A key of the shape allauth makes: no address waits for confirmation here.
     "account_confirm_email": lambda w: {"key": ["MQ:1uZ3Fx:fuzzfuzzfuzzfuzzfuzz"]},
     "account_reset_password_from_key": lambda w: {"key": [w.reset[1]]},

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django import forms
+from django.conf import settings
+
+from integrations.models import Channel
+from metrics.connectors import outbound
+from projects.notifications import CHANNEL_EVENT_LABELS
+
+URL_HELP = {
+    Channel.Kind.SLACK: "Slack: an incoming webhook's address (https://hooks.slack.com/services/…).",
+    Channel.Kind.TEAMS: "Teams: the address of a workflow that posts a webhook request to a channel.",
+    Channel.Kind.WEBHOOK: "Any system: Runway posts signed JSON to this address.",
+}
+SPEND_HELP = (
+    "Budget alerts then carry the month's forecast and budget. Only the project's "
+    "owner can change this."
+)
+
+
+def _events_field() -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=list(CHANNEL_EVENT_LABELS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        initial=list(CHANNEL_EVENT_LABELS),
+        label="Events",
+        error_messages={"required": "Choose at least one kind of event."},
+    )
+
+
+class ChannelForm(forms.Form):
+    kind = forms.ChoiceField(choices=Channel.Kind.choices, label="Kind")
+    name = forms.CharField(
+        max_length=120,
+        help_text="How the channel is listed here, e.g. “#copilot-alerts”.",
+    )
+    url = forms.URLField(
+        max_length=1000,
+        assume_scheme="https",
+        label="Webhook address",
+        help_text=" ".join(URL_HELP.values())
+        + " It is stored encrypted and never shown again.",
+    )
+    events = _events_field()
+    include_spend = forms.BooleanField(
+        required=False, label="Include spend figures", help_text=SPEND_HELP
+    )
+
+    def __init__(self, *args: Any, may_set_spend: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A disabled field keeps its initial value whatever is posted.
+        self.fields["include_spend"].disabled = not may_set_spend
+
+    def clean_url(self) -> str:
+        """The address rules of connected services: https, and no private or loopback
+        host unless an admin allow-listed it. Checked again at every delivery, since a
+        name may resolve elsewhere later."""
+        url: str = self.cleaned_data["url"]
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.scheme not in {"http", "https"}:
+            raise forms.ValidationError("Use an https address.")
+        if outbound.allow_listed(host):
+            return url
+        if parts.scheme != "https" and not settings.IS_DEVELOPMENT:
+            raise forms.ValidationError(
+                "Use https; an admin can allow-list an internal host that cannot."
+            )
+        if refusal := outbound.host_refusal(host):
+            raise forms.ValidationError(refusal)
+        return url
+
+
+class ChannelSettingsForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    events = _events_field()
+    include_spend = forms.BooleanField(
+        required=False, label="Include spend figures", help_text=SPEND_HELP
+    )
+
+    def __init__(self, *args: Any, may_set_spend: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["include_spend"].disabled = not may_set_spend
+
+    @staticmethod
+    def initial_of(channel: Channel) -> dict[str, Any]:
+        return {
+            "name": channel.name,
+            "events": channel.events,
+            "include_spend": channel.include_spend,
+        }

@@ -1,0 +1,116 @@
+"""A project's channels (Slack, Microsoft Teams, signed generic webhooks) and the log
+of what was delivered to them, attempt by attempt."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from metrics.fields import EncryptedTextField
+from projects.audit import AuditTrail
+from projects.models import Project
+
+
+class Channel(models.Model):
+    """Where a project's events are posted. The address of a Slack or Teams incoming
+    webhook is itself the credential, so it is encrypted like the signing secret, and
+    neither is ever shown again after it is entered (or, for the secret, made)."""
+
+    class Kind(models.TextChoices):
+        SLACK = "slack", "Slack"
+        TEAMS = "teams", "Microsoft Teams"
+        WEBHOOK = "webhook", "Signed webhook"
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="channels"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=120)
+    url = EncryptedTextField()
+    # The host and the address's last characters, so people can tell channels apart.
+    url_hint = models.CharField(max_length=120)
+    signing_secret = EncryptedTextField(blank=True)
+    # The event kinds (projects.notifications.ChannelEventKind) this channel receives.
+    events = models.JSONField(default=list, blank=True)
+    # Off unless the project's owner turns it on: budget alerts then carry their figures.
+    include_spend = models.BooleanField(default=False)
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_delivery_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = AuditTrail(excluded_fields=["url", "signing_secret"])
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class Delivery(models.Model):
+    """One event (or test) for one channel: the body as sent, the same on every attempt."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    # The id a receiver sees (``X-Runway-Delivery``, the body's ``id``): the same on
+    # every attempt, so that it can drop a repeat.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=40)
+    title = models.CharField(max_length=300)
+    body = models.TextField()
+    is_test = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["channel", "-created_at"], name="delivery_channel_recent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.channel_id} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """One POST of a delivery: what came back, and how fast."""
+
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    number = models.PositiveSmallIntegerField()
+    attempted_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_ms = models.PositiveIntegerField(null=True, blank=True)
+    succeeded = models.BooleanField(default=False)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delivery", "number"], name="one_attempt_per_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.delivery_id}"

@@ -1,0 +1,209 @@
+"""Delivering through the worker: retries with backoff against a real local server,
+the delivery log, the address rules, and disabling a channel that keeps failing."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations import policy, services
+from integrations.models import Channel, Delivery
+from projects.models import Notification, NotificationKind
+from projects.notifications import ChannelEventKind, announce
+
+
+def send_event(project, django_capture_on_commit_callbacks, title="Latency alert"):
+    with django_capture_on_commit_callbacks(execute=True):
+        announce(
+            project=project,
+            kind=ChannelEventKind.ALERT_OPENED,
+            title=title,
+            url=f"/projects/{project.slug}/dashboard/",
+        )
+
+
+def test_a_delivery_is_retried_until_the_receiver_recovers(
+    project, make_channel, receiver, django_capture_on_commit_callbacks
+):
+    receiver.statuses = [500, 500, 200]
+    channel = make_channel("slack")
+    send_event(project, django_capture_on_commit_callbacks)
+
+    delivery = Delivery.objects.get(channel=channel)
+    assert delivery.status == Delivery.Status.DELIVERED
+    assert delivery.attempts == 3
+    attempts = list(delivery.attempt_log.order_by("number"))
+    assert [a.status_code for a in attempts] == [500, 500, 200]
+    assert [a.succeeded for a in attempts] == [False, False, True]
+    assert all(a.response_ms is not None and a.response_ms >= 0 for a in attempts)
+    assert "HTTP 500" in attempts[0].error
+    # The same body every time, so the receiver can drop a repeat.
+    assert len({r.body for r in receiver.requests}) == 1
+    channel.refresh_from_db()
+    assert channel.consecutive_failures == 0
+    assert channel.last_delivery_at is not None
+
+
+def test_the_retries_wait_longer_each_time_and_end():
+    assert [policy.retry_delay(n) for n in range(1, 5)] == [30, 120, 600, None]
+    assert policy.retryable(503) and policy.retryable(429) and policy.retryable(None)
+    assert not policy.retryable(404) and not policy.retryable(410)
+    assert not policy.retryable(None, permanent=True)
+
+
+def test_the_worker_asks_celery_to_retry_with_the_policys_delay(
+    project, make_channel, receiver, monkeypatch
+):
+    from integrations.tasks import deliver
+
+    class Retrying(Exception):
+        pass
+
+    asked: list[int] = []
+
+    def retry(*, countdown):
+        asked.append(countdown)
+        return Retrying()
+
+    receiver.statuses = [500]
+    channel = make_channel("teams")
+    delivery = services._delivery_create(
+        channel, event="alert.opened", title="t", url="/"
+    )
+    monkeypatch.setattr(deliver, "retry", retry)
+    for _ in range(policy.MAX_ATTEMPTS - 1):
+        with pytest.raises(Retrying):
+            deliver.run(delivery.pk)
+    assert deliver.run(delivery.pk) == "failed"
+    assert asked == [30, 120, 600]
+
+
+def test_a_refusal_that_waiting_cannot_change_is_not_retried(
+    project, make_channel, receiver, django_capture_on_commit_callbacks
+):
+    receiver.statuses = [410]
+    channel = make_channel("slack")
+    send_event(project, django_capture_on_commit_callbacks)
+    delivery = Delivery.objects.get(channel=channel)
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.attempts == 1
+    assert len(receiver.requests) == 1
+
+
+def test_a_loopback_address_is_refused_unless_allow_listed(
+    project, make_channel, receiver, settings, django_capture_on_commit_callbacks
+):
+    channel = make_channel("webhook")
+    settings.RUNWAY_CONNECTOR_ALLOWED_HOSTS = []
+    send_event(project, django_capture_on_commit_callbacks)
+    delivery = Delivery.objects.get(channel=channel)
+    assert delivery.status == Delivery.Status.FAILED
+    (attempt,) = delivery.attempt_log.all()
+    assert attempt.status_code is None
+    assert "loopback" in attempt.error
+    assert receiver.requests == []
+    # The address is the credential: the log never quotes it.
+    assert "secret-part" not in attempt.error
+
+
+def test_a_channel_that_keeps_failing_is_disabled_and_its_owner_told(
+    project, owner, lead, make_channel, receiver, django_capture_on_commit_callbacks
+):
+    receiver.statuses = [500]
+    channel = make_channel("slack")
+    for n in range(policy.DISABLE_AFTER_FAILED_DELIVERIES):
+        channel.refresh_from_db()
+        assert channel.enabled, f"disabled too early, after {n} failed deliveries"
+        send_event(project, django_capture_on_commit_callbacks, title=f"alert {n}")
+
+    channel.refresh_from_db()
+    assert not channel.enabled
+    assert "5 deliveries in a row failed" in channel.disabled_reason
+    assert "HTTP 500" in channel.disabled_reason
+    assert len(receiver.requests) == 5 * policy.MAX_ATTEMPTS
+    told = Notification.objects.filter(kind=NotificationKind.CHANNEL_DISABLED)
+    assert {n.user for n in told} == {owner, lead}
+    assert all(n.url == f"/projects/{project.slug}/channels/" for n in told)
+    assert channel.history.filter(enabled=False).exists()
+
+    # Nothing more goes to it, until it is switched on again.
+    send_event(project, django_capture_on_commit_callbacks)
+    assert Delivery.objects.filter(channel=channel).count() == 5
+    services.channel_enable(channel=channel)
+    receiver.statuses = [200]
+    send_event(project, django_capture_on_commit_callbacks)
+    assert Delivery.objects.filter(channel=channel).first().status == "delivered"
+
+
+def test_a_success_clears_the_count_and_a_test_does_not_count(
+    project, owner, make_channel, receiver, django_capture_on_commit_callbacks
+):
+    receiver.statuses = [500]
+    channel = make_channel("slack")
+    send_event(project, django_capture_on_commit_callbacks)
+    channel.refresh_from_db()
+    assert channel.consecutive_failures == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.channel_test(channel=channel, actor=owner)
+    channel.refresh_from_db()
+    assert channel.consecutive_failures == 1
+    test = Delivery.objects.get(channel=channel, is_test=True)
+    assert test.status == "failed" and test.attempts == 1  # a test is tried once
+    receiver.statuses = [200]
+    send_event(project, django_capture_on_commit_callbacks)
+    channel.refresh_from_db()
+    assert channel.consecutive_failures == 0
+
+
+def test_a_channel_gets_only_the_events_it_chose(
+    project, make_channel, receiver, django_capture_on_commit_callbacks
+):
+    chosen = make_channel("slack", events=[ChannelEventKind.SIGNOFF_REQUESTED])
+    send_event(project, django_capture_on_commit_callbacks)
+    assert not Delivery.objects.filter(channel=chosen).exists()
+
+
+def test_nothing_is_sent_when_the_event_is_rolled_back(
+    project, make_channel, receiver, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    make_channel("slack")
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        announce(
+            project=project,
+            kind=ChannelEventKind.ALERT_OPENED,
+            title="never",
+            url="/",
+        )
+        raise RuntimeError
+    assert not Delivery.objects.exists()
+    assert receiver.requests == []
+
+
+def test_a_disabled_channels_waiting_retry_is_dropped(project, make_channel, receiver):
+    channel = make_channel("slack")
+    delivery = services._delivery_create(
+        channel, event="alert.opened", title="t", url="/"
+    )
+    services.channel_disable(channel=channel, reason="off")
+    outcome = services.delivery_attempt(delivery_id=delivery.pk)
+    assert outcome.retry_in is None
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and receiver.requests == []
+    assert Channel.objects.get(pk=channel.pk).consecutive_failures == 0
+
+
+def test_no_log_line_quotes_a_channels_address(
+    project, make_channel, receiver, caplog, django_capture_on_commit_callbacks
+):
+    import logging
+
+    make_channel("slack")
+    with caplog.at_level(logging.DEBUG):
+        send_event(project, django_capture_on_commit_callbacks)
+    assert receiver.requests
+    assert "secret-part" not in caplog.text

@@ -1,0 +1,63 @@
+"""The bodies posted to Slack, Teams and signed webhooks, and what they leave out."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from integrations.messages import Outgoing, body_for
+
+MESSAGE = Outgoing(
+    delivery_id="d-1",
+    event="alert.opened",
+    occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+    project_name="Support <Copilot> & co",
+    project_url="https://runway.example/projects/support/",
+    title="Support Copilot: Budget forecast alert opened",
+    url="https://runway.example/projects/support/dashboard/",
+)
+
+
+def test_slack_gets_text_and_blocks_with_a_link_back():
+    payload = json.loads(body_for("slack", MESSAGE))
+    assert payload["text"] == MESSAGE.title
+    section = payload["blocks"][0]
+    assert section["type"] == "section" and section["text"]["type"] == "mrkdwn"
+    assert f"<{MESSAGE.url}|Open in Runway>" in section["text"]["text"]
+    # Slack's control characters are escaped in names.
+    assert (
+        "Support &lt;Copilot&gt; &amp; co"
+        in payload["blocks"][1]["elements"][0]["text"]
+    )
+
+
+def test_teams_gets_one_adaptive_card_with_an_open_button():
+    payload = json.loads(body_for("teams", MESSAGE))
+    assert payload["type"] == "message"
+    (attachment,) = payload["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard"
+    assert card["body"][0]["text"] == MESSAGE.title
+    assert card["actions"] == [
+        {"type": "Action.OpenUrl", "title": "Open in Runway", "url": MESSAGE.url}
+    ]
+
+
+def test_the_webhook_document_names_the_event_project_and_page():
+    payload = json.loads(body_for("webhook", MESSAGE))
+    assert payload == {
+        "id": "d-1",
+        "type": "alert.opened",
+        "occurred_at": "2026-01-01T00:00:00+00:00",
+        "project": {"name": MESSAGE.project_name, "url": MESSAGE.project_url},
+        "title": MESSAGE.title,
+        "url": MESSAGE.url,
+    }
+
+
+def test_spend_figures_appear_only_when_given():
+    with_spend = Outgoing(**{**MESSAGE.__dict__, "spend_detail": "Forecast $1,200."})
+    for kind in ("slack", "teams", "webhook"):
+        assert "$1,200" not in body_for(kind, MESSAGE)
+        assert "$1,200" in body_for(kind, with_spend)
