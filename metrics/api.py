@@ -9,6 +9,7 @@ so a misspelt optional field is an error rather than silently dropped.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -17,6 +18,7 @@ from typing import Annotated, Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI, Status
@@ -40,6 +42,8 @@ from metrics import ingest, otlp
 from metrics.event_totals import SIX_PLACES
 from metrics.models import IngestToken
 from metrics.vocabulary import Bucket, Metric, Sample
+
+log = logging.getLogger(__name__)
 
 MAX_ITEMS = 1000
 RATE = "120/m"  # per token: a batch a second, with room for bursts
@@ -365,12 +369,16 @@ def ingest_batch(
 # ExportTraceServiceResponse, and every refusal a google.rpc.Status, in the encoding
 # of the request.
 
-# OTLP's recommended limit, applied to the body as sent and as inflated: larger than
-# a push batch may be, since a span carries its attributes (prompts, often).
-OTLP_MAX_BODY_BYTES = 20 * 1024 * 1024
+# The body as sent and as inflated. OTLP suggests accepting up to 20 MiB, but 1,000
+# spans (the most a request may hold) need far less unless they carry prompts, and
+# decoding costs memory and time in proportion: docs/otlp.md says to leave message
+# content out of the spans sent to Runway.
+OTLP_MAX_BODY_BYTES = 8 * 1024 * 1024
 # google.rpc.Code of each refusal: OTLP clients go by the HTTP status and may only
 # log the code, but it costs nothing to be right.
-_RPC_CODES = {400: 3, 401: 16, 403: 7, 413: 8, 415: 3, 429: 8}
+_RPC_CODES = {400: 3, 401: 16, 403: 7, 411: 3, 413: 8, 415: 3, 429: 8, 503: 14}
+# Seconds an OTLP client is asked to wait before retrying after a database error.
+OTLP_RETRY_AFTER = 30
 _UNAUTHENTICATED = (
     "Send the project's push token (made on its Metrics tab) as "
     "“Authorization: Bearer rwy_…”; with an OpenTelemetry SDK, set "
@@ -429,23 +437,50 @@ def otlp_wire_format(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapper
 
 
+class LengthRequired(ValueError):
+    """A body without Content-Length, through a server that does not say where it
+    ends (411)."""
+
+
 def _otlp_body(request: HttpRequest) -> bytes:
     """The body, refused past OTLP_MAX_BODY_BYTES. Read from the stream rather than
     ``request.body``, whose limit (DATA_UPLOAD_MAX_MEMORY_SIZE) is sized for forms
-    and push batches, not for a batch of spans."""
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if not declared.isdigit() or int(declared) > OTLP_MAX_BODY_BYTES:
-        raise otlp.TooLarge(
-            f"The body is larger than {OTLP_MAX_BODY_BYTES:,} bytes: send fewer "
-            "spans a request."
-        )
-    body = request.read(OTLP_MAX_BODY_BYTES + 1)
+    and push batches, not for a batch of spans. A chunked body (no Content-Length)
+    is read to its end when the server has undone the chunking and says so
+    (``wsgi.input_terminated``, as gunicorn does); otherwise Django would read it as
+    empty and the spans would be lost without a word, so it is refused."""
+    too_large = otlp.TooLarge(
+        f"The body is larger than {OTLP_MAX_BODY_BYTES:,} bytes: send fewer "
+        "spans a request."
+    )
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if not declared:
+        if not request.META.get("wsgi.input_terminated"):
+            raise LengthRequired(
+                "Send the body with a Content-Length: this server cannot read a "
+                "chunked body."
+            )
+        body = _read_to_end(request.META["wsgi.input"], OTLP_MAX_BODY_BYTES + 1)
+    elif not declared.isdigit() or int(declared) > OTLP_MAX_BODY_BYTES:
+        raise too_large
+    else:
+        body = request.read(OTLP_MAX_BODY_BYTES + 1)
     if len(body) > OTLP_MAX_BODY_BYTES:
-        raise otlp.TooLarge(
-            f"The body is larger than {OTLP_MAX_BODY_BYTES:,} bytes: send fewer "
-            "spans a request."
-        )
+        raise too_large
     return body
+
+
+def _read_to_end(stream: Any, at_most: int) -> bytes:
+    """Up to ``at_most`` bytes of a stream that ends where the body does."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < at_most:
+        chunk = stream.read(min(64 * 1024, at_most - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 @api.post(
@@ -472,12 +507,14 @@ def _otlp_body(request: HttpRequest) -> bytes:
         },
         "responses": {
             "200": {"description": "An ExportTraceServiceResponse"},
-            "400": {"description": "A google.rpc.Status: the body or a span is bad"},
+            "400": {"description": "A google.rpc.Status: the body cannot be decoded"},
             "401": {"description": "A google.rpc.Status: no valid push token"},
             "403": {"description": "A google.rpc.Status: the project is archived"},
+            "411": {"description": "A google.rpc.Status: no Content-Length"},
             "413": {"description": "A google.rpc.Status: too many spans or bytes"},
             "415": {"description": "A google.rpc.Status: not protobuf or JSON"},
             "429": {"description": "A google.rpc.Status: too many requests"},
+            "503": {"description": "A google.rpc.Status: try again later"},
         },
     },
 )
@@ -486,8 +523,9 @@ def otlp_traces(request: HttpRequest) -> HttpResponse:
     """Store the GenAI model calls among OpenTelemetry spans (OTLP/HTTP, protobuf or
     JSON, gzip accepted) as events of the token's project, once per trace and span
     id. Spans that are not model calls are ignored and counted in the answer's
-    partial_success. A request with an invalid model-call span, or more than 1,000
-    spans, is refused whole. docs/otlp.md has the details."""
+    partial_success, as are invalid model-call spans (with their reasons); the
+    request's other spans are stored. A body that cannot be decoded, or more than
+    1,000 spans, is refused whole. docs/otlp.md has the details."""
     token: IngestToken = request.auth  # type: ignore[attr-defined]
     encoding = otlp.encoding_of(request.content_type or "") or otlp.Encoding.JSON
     if token.project.archived_at is not None:
@@ -505,29 +543,39 @@ def otlp_traces(request: HttpRequest) -> HttpResponse:
                 OTLP_MAX_BODY_BYTES,
             ),
             encoding,
-        )
-        spans = otlp.span_count(traces)
-        if spans > MAX_ITEMS:
-            raise otlp.TooLarge(
-                f"A request holds at most {MAX_ITEMS:,} spans; this one has "
-                f"{spans:,}: export smaller batches (OTEL_BSP_MAX_EXPORT_BATCH_SIZE in "
-                "an SDK, send_batch_max_size in a Collector's batch processor)."
-            )
-        decoded = otlp.model_calls(
-            traces,
-            now=datetime.now(UTC),
-            max_age=MAX_AGE,
-            future_slack=FUTURE_SLACK,
+            max_spans=MAX_ITEMS,
         )
     except otlp.BadTraces as exc:
         return otlp_refusal(str(exc), 400, encoding)
+    except LengthRequired as exc:
+        return otlp_refusal(str(exc), 411, encoding)
     except otlp.TooLarge as exc:
         return otlp_refusal(str(exc), 413, encoding)
     except otlp.UnsupportedEncoding as exc:
         return otlp_refusal(str(exc), 415, encoding)
-    needs_prices = any(call.cost_usd is None for call in decoded.calls)
-    events, unpriced = otlp.events(
-        decoded.calls, otlp.price_list() if needs_prices else otlp.PriceList(())
+    decoded = otlp.model_calls(
+        traces, now=datetime.now(UTC), max_age=MAX_AGE, future_slack=FUTURE_SLACK
     )
-    ingest.batch_ingest(token=token, events=events, samples=[])
+    accepted = 0
+    unpriced: set[str] = set()
+    if decoded.calls:  # no source, no "last synced" moved, for a request of none
+        try:
+            needs_prices = any(call.cost_usd is None for call in decoded.calls)
+            events, unpriced = otlp.events(
+                decoded.calls, otlp.price_list() if needs_prices else otlp.PriceList(())
+            )
+            accepted = ingest.batch_ingest(
+                token=token, events=events, samples=[]
+            ).accepted_events
+        except DatabaseError:
+            log.exception("OTLP traces not stored: database error")
+            refusal = otlp_refusal(
+                "Runway could not store the spans just now: send them again.",
+                503,
+                encoding,
+            )
+            refusal["Retry-After"] = str(OTLP_RETRY_AFTER)
+            return refusal
+    # Read by telemetry.middleware, which counts stored events.
+    request.runway_accepted_events = accepted  # type: ignore[attr-defined]
     return OtlpResponse(otlp.export_response(decoded, unpriced, encoding), encoding)

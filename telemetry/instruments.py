@@ -27,7 +27,7 @@ HTTP_REQUEST_SECONDS = Histogram(
 )
 INGEST_BATCHES = Counter(
     "runway_ingest_batches_total",
-    "Push API batches accepted (answered 202).",
+    "Push API batches accepted (answered 202) and OTLP trace requests stored (200).",
     registry=None,
 )
 INGEST_EVENTS = Counter(

@@ -23,6 +23,10 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 UNMATCHED = "unmatched"
 # The push API's batch endpoint (metrics.api: namespace "api", url_name "ingest").
 INGEST_VIEW = "api:ingest"
+# OTLP/HTTP traces in: each request answered 200 is a batch; the events it stored are
+# left on the request by the view (an ExportTraceServiceResponse does not say).
+OTLP_VIEW = "api:otlp-traces"
+ACCEPTED_EVENTS_ATTRIBUTE = "runway_accepted_events"
 
 
 class RequestMetricsMiddleware:
@@ -47,6 +51,9 @@ class RequestMetricsMiddleware:
         HTTP_REQUEST_SECONDS.labels(view).observe(elapsed)
         if view == INGEST_VIEW and response.status_code == 202:
             _count_ingest(response)
+        elif view == OTLP_VIEW and response.status_code == 200:
+            INGEST_BATCHES.inc()
+            INGEST_EVENTS.inc(getattr(request, ACCEPTED_EVENTS_ATTRIBUTE, 0))
         return response
 
 

@@ -6,15 +6,21 @@ answered in OTLP's form (a google.rpc.Status in the request's encoding)."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import os
+import time
 import zlib
 from datetime import UTC, date, timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
 from google.protobuf import json_format
+from google.protobuf.internal.encoder import _VarintBytes
 from google.rpc import status_pb2
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -427,7 +433,9 @@ def test_a_json_answer_reports_ignored_spans_in_camel_case(client, secret, price
 def test_json_and_protobuf_of_one_span_are_one_event(client, secret, prices):
     """The same span id in either encoding is the same key: a JSON id is hex, not
     base64 as protobuf's own JSON mapping would have it."""
-    post(client, json.dumps(json_request()), secret, "application/json")
+    response = post(client, json.dumps(json_request()), secret, "application/json")
+    assert response.status_code == 200, response.content
+    assert RequestEvent.objects.count() == 1
     spans = json_format.ParseDict(
         otlp_json_as_protobuf_json(json_request()),
         ExportTraceServiceRequest(),
@@ -559,15 +567,70 @@ def test_gzip_and_deflate_bodies_are_inflated(client, secret):
     assert RequestEvent.objects.count() == 2
 
 
-def test_a_body_that_inflates_past_the_limit_is_413(client, secret):
-    bomb = gzip.compress(b"\x00" * (20 * 1024 * 1024 + 1))  # about 20 kB sent
+def field(number, payload):
+    """A length-delimited protobuf field."""
+    return _VarintBytes(number << 3 | 2) + _VarintBytes(len(payload)) + payload
+
+
+def empty_spans(count):
+    """An ExportTraceServiceRequest of ``count`` empty spans, two bytes each."""
+    return field(1, field(2, b"\x12\x00" * count))
+
+
+def test_a_small_gzip_bomb_is_413_at_once_and_writes_nothing(client, secret):
+    bomb = gzip.compress(empty_spans(10_000_000))  # 19 kB for 10 million spans
+    assert len(bomb) < 25_000
+    started = time.perf_counter()
     response = post(client, bomb, secret, HTTP_CONTENT_ENCODING="gzip")
+    assert time.perf_counter() - started < 2
     assert response.status_code == 413
-    assert "inflates to more than 20,971,520 bytes" in refusal(response).message
+    assert "inflates more than 100 times" in refusal(response).message
     assert nothing_written()
 
 
-def test_a_span_too_old_rejects_the_request_with_its_place(client, secret):
+def test_an_inflated_body_is_capped_even_at_an_ordinary_ratio(client, secret):
+    body = os.urandom(6 * 1024 * 1024).hex().encode()  # 12 MiB, compressed 2×
+    response = post(client, gzip.compress(body), secret, HTTP_CONTENT_ENCODING="gzip")
+    assert response.status_code == 413
+    assert "inflates to more than 8,388,608 bytes" in refusal(response).message
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (empty_spans(2_000_000), "at most 1,000 spans; this one has more"),
+        (field(1, b"\x0a\x00" * 1_000_000), "more than 200,000 parts"),
+        (field(1, field(2, field(2, b"\x4a\x00" * 1_000_000))), "200,000 parts"),
+    ],
+    ids=["empty spans", "empty resources", "empty attributes"],
+)
+def test_protobuf_is_counted_before_it_is_decoded(client, secret, body, why):
+    """A few megabytes of protobuf can stand for millions of empty messages, each a
+    hundred bytes or more decoded: counted on the wire, refused before that."""
+    started = time.perf_counter()
+    response = post(client, body, secret)
+    assert time.perf_counter() - started < 2
+    assert response.status_code == 413
+    assert why in refusal(response).message
+    assert nothing_written()
+
+
+def test_a_body_over_the_limit_as_sent_is_413(client, secret):
+    response = post(client, b"\x00" * (8 * 1024 * 1024 + 1), secret)
+    assert response.status_code == 413
+    assert "larger than 8,388,608 bytes" in refusal(response).message
+
+
+def test_more_than_eight_gzip_members_is_400(client, secret):
+    body = one_call()
+    members = b"".join(gzip.compress(body[n::9]) for n in range(9))
+    response = post(client, members, secret, HTTP_CONTENT_ENCODING="gzip")
+    assert response.status_code == 400
+    assert "more than 8 members" in refusal(response).message
+    assert nothing_written()
+
+
+def test_a_span_too_old_is_rejected_with_its_place_and_the_rest_stored(client, secret):
     long_ago = timezone.now() - timedelta(days=401)
     body = protobuf(
         recorded(
@@ -578,21 +641,97 @@ def test_a_span_too_old_rejects_the_request_with_its_place(client, secret):
         )
     )
     response = post(client, body, secret)
-    assert response.status_code == 400
-    message = refusal(response).message
-    assert "span “chat gpt-4.1”" in message
-    assert "resourceSpans[0].scopeSpans[0].spans[1]" in message
+    assert response.status_code == 200  # a 400 would not be retried: all lost
+    partial = answer(response).partial_success
+    assert partial.rejected_spans == 1
+    message = partial.error_message
+    assert message.startswith("1 span rejected as invalid model calls, not stored:")
+    assert "resource 0, scope 0, span 1 (“chat gpt-4.1”" in message
     assert "more than 400 days ago" in message
-    assert nothing_written()  # the valid span is not stored either
+    assert RequestEvent.objects.get().model == "gpt-4o-mini"  # the valid one
 
 
-def test_a_span_in_the_future_is_refused(client, secret):
+def test_a_span_in_the_future_is_rejected(client, secret):
     later = timezone.now() + timedelta(hours=1)
     body = protobuf(recorded(lambda tracer: model_call(tracer, later)))
     response = post(client, body, secret)
-    assert response.status_code == 400
-    assert "in the future" in refusal(response).message
+    assert response.status_code == 200
+    partial = answer(response).partial_success
+    assert partial.rejected_spans == 1
+    assert "in the future" in partial.error_message
     assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("span", "why"),
+    [
+        ({"endTimeUnixNano": "1"}, "ends (endTimeUnixNano) before it starts"),
+        ({"endTimeUnixNano": None}, "must both be set"),
+        ({"lasts": timedelta(hours=24, seconds=1)}, "lasts more than 24 hours"),
+        ({"traceId": "0" * 32}, "traceId must be 16 bytes, not all zero"),
+        ({"traceId": None}, "traceId must be 16 bytes, not all zero"),
+        ({"spanId": "0" * 16}, "spanId must be 8 bytes, not all zero"),
+        ({"spanId": ""}, "spanId must be 8 bytes, not all zero"),
+        ({"spanId": "ab"}, "spanId must be 8 bytes, not all zero"),
+    ],
+    ids=[
+        "ends before it starts",
+        "no end",
+        "over 24 hours",
+        "zero trace id",
+        "no trace id",
+        "zero span id",
+        "blank span id",
+        "short span id",
+    ],
+)
+def test_an_invalid_span_is_rejected_and_its_neighbour_stored(
+    client, secret, span, why
+):
+    document = json_request()
+    spans = document["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    bad = {**spans[0], "spanId": "00F067AA0BA902B7", **span}
+    if "lasts" in bad:
+        start = int(bad["startTimeUnixNano"])
+        bad["endTimeUnixNano"] = str(
+            start + bad.pop("lasts") // timedelta(microseconds=1) * 1000
+        )
+    spans.append({key: value for key, value in bad.items() if value is not None})
+    response = post(client, json.dumps(document), secret, "application/json")
+    assert response.status_code == 200, response.content
+    partial = response.json()["partialSuccess"]
+    assert partial["rejectedSpans"] == "1"
+    assert (
+        "resource 0, scope 0, span 1 (“chat claude-sonnet-4”" in partial["errorMessage"]
+    )
+    assert why in partial["errorMessage"]
+    assert RequestEvent.objects.get().idempotency_key.endswith(SPAN_ID.lower())
+
+
+def test_only_the_first_three_invalid_spans_are_named(client, secret):
+    document = json_request()
+    spans = document["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    spans[:] = [
+        {**spans[0], "spanId": f"{n + 1:016x}", "endTimeUnixNano": "1"}
+        for n in range(5)
+    ]
+    response = post(client, json.dumps(document), secret, "application/json")
+    partial = response.json()["partialSuccess"]
+    assert partial["rejectedSpans"] == "5"
+    message = partial["errorMessage"]
+    assert message.count("before it starts") == 3
+    assert "span 2 (" in message and "span 3 (" not in message
+    assert message.endswith("; and 2 more.")
+    assert nothing_written()
+
+
+def test_the_same_span_twice_in_one_request_counts_once(client, secret, prices):
+    document = json_request()
+    spans = document["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    spans.append(dict(spans[0]))
+    response = post(client, json.dumps(document), secret, "application/json")
+    assert (response.status_code, response.json()) == (200, {})
+    assert RequestEvent.objects.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -605,7 +744,6 @@ def test_a_span_in_the_future_is_refused(client, secret):
         ("gen_ai.usage.cost", "cheap"),
         ("gen_ai.request.model", "m" * 121),
         ("gen_ai.response.model", "gpt\x00"),
-        ("gen_ai.operation.name", 7),
     ],
 )
 def test_an_invalid_attribute_of_a_model_call_is_named(
@@ -613,14 +751,34 @@ def test_an_invalid_attribute_of_a_model_call_is_named(
 ):
     body = protobuf(
         recorded(
+            lambda tracer: [
+                model_call(tracer, NINE, **{attribute.replace(".", "__"): value}),
+                model_call(tracer, NINE, model="gpt-4.1", gen_ai__usage__cost=0.01),
+            ]
+        )
+    )
+    response = post(client, body, secret)
+    assert response.status_code == 200
+    partial = answer(response).partial_success
+    assert partial.rejected_spans == 1
+    assert "resource 0, scope 0, span 0 (“chat gpt-4o-mini”" in partial.error_message
+    assert attribute in partial.error_message
+    assert RequestEvent.objects.get().model == "gpt-4.1"
+
+
+def test_a_span_whose_operation_name_is_no_string_is_ignored(client, secret):
+    body = protobuf(
+        recorded(
             lambda tracer: model_call(
-                tracer, NINE, **{attribute.replace(".", "__"): value}
+                tracer, NINE, gen_ai__operation__name=7, gen_ai__usage__cost=0.01
             )
         )
     )
     response = post(client, body, secret)
-    assert response.status_code == 400
-    assert attribute in refusal(response).message
+    assert response.status_code == 200
+    partial = answer(response).partial_success
+    assert partial.rejected_spans == 1
+    assert "1 span ignored: not GenAI model calls" in partial.error_message
     assert nothing_written()
 
 
@@ -633,10 +791,98 @@ def test_more_than_a_thousand_spans_are_refused_whole(client, secret):
     )
     response = post(client, protobuf(spans), secret)
     assert response.status_code == 413
-    assert "at most 1,000 spans; this one has 1,001" in refusal(response).message
+    assert "at most 1,000 spans; this one has more" in refusal(response).message
     assert nothing_written()
     assert post(client, protobuf(spans[:1000]), secret).status_code == 200
     assert RequestEvent.objects.count() == 1000
+
+
+def test_a_json_request_of_more_than_a_thousand_spans_is_refused_whole(client, secret):
+    document = json_request()
+    spans = document["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    spans[:] = [{**spans[0], "spanId": f"{n + 1:016x}"} for n in range(1001)]
+    response = post(client, json.dumps(document), secret, "application/json")
+    assert response.status_code == 413
+    assert "at most 1,000 spans; this one has 1,001" in response.json()["message"]
+    assert nothing_written()
+
+
+def test_json_of_too_many_objects_is_refused_while_it_is_read(client, secret):
+    body = b'{"resourceSpans": [' + b"{}," * 200_000 + b"{}]}"
+    response = post(client, body, secret, "application/json")
+    assert response.status_code == 413
+    assert "more than 200,000 parts" in response.json()["message"]
+
+
+def chunked(body):
+    """What a server hands on for a chunked request: no Content-Length."""
+    return {"CONTENT_LENGTH": "", "wsgi.input": io.BytesIO(body)}
+
+
+def test_a_chunked_body_is_read_when_the_server_says_where_it_ends(client, secret):
+    body = one_call()
+    response = post(
+        client, body, secret, **chunked(body), **{"wsgi.input_terminated": True}
+    )
+    assert response.status_code == 200
+    assert RequestEvent.objects.count() == 1
+
+
+def test_a_chunked_body_over_the_limit_is_413(client, secret):
+    body = b"\x00" * (8 * 1024 * 1024 + 1)
+    response = post(
+        client, body, secret, **chunked(body), **{"wsgi.input_terminated": True}
+    )
+    assert response.status_code == 413
+    assert nothing_written()
+
+
+def test_a_chunked_body_the_server_cannot_end_is_411(client, secret):
+    body = one_call()
+    response = post(client, body, secret, **chunked(body))
+    assert response.status_code == 411
+    assert "Content-Length" in refusal(response).message
+    assert nothing_written()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunked_post_to_a_server_that_cannot_read_it_is_411(live_server, secret):
+    """Django's development server (as the live server) does not undo chunking."""
+
+    def pieces():
+        yield one_call()
+
+    with httpx.Client(trust_env=False) as loopback:
+        response = loopback.post(
+            live_server.url + OTLP_PATH,
+            content=pieces(),
+            headers={"Authorization": f"Bearer {secret}", "Content-Type": PROTOBUF},
+        )
+    assert response.status_code == 411
+    assert "Content-Length" in status_pb2.Status.FromString(response.content).message
+    assert not RequestEvent.objects.exists()
+
+
+def test_a_database_error_is_503_with_retry_after(client, secret, monkeypatch):
+    def failing(**_):
+        raise OperationalError("the database is down")
+
+    monkeypatch.setattr(ingest, "batch_ingest", failing)
+    response = post(client, one_call(), secret)
+    assert response.status_code == 503  # which OTLP clients retry
+    assert int(response["Retry-After"]) > 0
+    status = refusal(response)
+    assert status.code == 14  # UNAVAILABLE
+    assert "send them again" in status.message
+
+
+def test_a_request_without_model_calls_writes_nothing(client, secret, monkeypatch):
+    monkeypatch.setattr(ingest, "batch_ingest", pytest.fail)
+    body = protobuf(recorded(lambda tracer: other_span(tracer, NINE)))
+    response = post(client, body, secret)
+    assert response.status_code == 200
+    assert answer(response).partial_success.rejected_spans == 1
+    assert not ConnectedService.objects.exists()  # no Push API source made
 
 
 def test_too_many_requests_is_429_with_retry_after(client, secret):
@@ -656,6 +902,62 @@ def test_the_openapi_schema_lists_the_traces_endpoint(client, people):
 
 
 # --- The decoding, without HTTP ------------------------------------------------------
+
+
+def test_an_undated_price_owns_its_family_and_the_asked_model_is_tried_first(
+    client, secret, prices
+):
+    for name, input_price, output_price in (
+        ("gpt-4o", "2.50", "10"),
+        ("gpt-4o-2024-05-13", "5", "15"),  # after gpt-4o by name
+    ):
+        ModelPrice.objects.update_or_create(
+            name=name,
+            defaults={
+                "provider": "Test",
+                "input_per_mtok": Decimal(input_price),
+                "output_per_mtok": Decimal(output_price),
+                "context_window": 128_000,
+                "latency_class": "fast",
+                "tier": "small",
+                "prices_as_of": date(2025, 7, 1),
+            },
+        )
+    body = protobuf(
+        recorded(
+            lambda tracer: model_call(
+                tracer,
+                NINE,
+                model="gpt-4o",
+                response_model="gpt-4o-2024-08-06",
+                input_tokens=1_000_000,
+                output_tokens=1_000_000,
+            )
+        )
+    )
+    assert post(client, body, secret).status_code == 200
+    assert RequestEvent.objects.get().cost_usd == Decimal("12.50")  # $2.50 + $10
+
+
+def test_a_family_listed_only_in_snapshots_takes_the_latest_date():
+    prices = otlp.PriceList(
+        [
+            ("claude-x-20250101", Decimal("3"), Decimal("15")),
+            ("claude-x-2024-06-01", Decimal("9"), Decimal("9")),
+            ("gpt-4o-2024-05-13", Decimal("5"), Decimal("15")),
+            ("gpt-4o", Decimal("2.50"), Decimal("10")),
+            ("gpt-4o-2024-11-20", Decimal("2.50"), Decimal("10")),
+        ]
+    )
+    assert prices.price("claude-x").input_per_mtok == Decimal("3")
+    assert prices.price("claude-x-2024-06-01").input_per_mtok == Decimal("9")  # exact
+    assert prices.price("gpt-4o-2024-08-06").input_per_mtok == Decimal("2.50")
+    # Exact names first, the answering model's then the asked one's; then families.
+    assert prices.price("gpt-4o-2024-08-06", "gpt-4o-2024-05-13").input_per_mtok == 5
+    assert prices.price("gpt-4o-2099-01-01", "claude-x").input_per_mtok == Decimal(
+        "2.50"
+    )
+    assert prices.price("acme", "") is None
 
 
 def test_the_price_list_matches_dated_snapshots_either_way():
@@ -687,3 +989,39 @@ def test_inflating_stops_at_the_limit():
         otlp.inflated(gzip.compress(b"x" * 100)[:-12], "gzip", limit=1000)
     with pytest.raises(otlp.UnsupportedEncoding):
         otlp.inflated(b"", "zstd", limit=1000)
+    with pytest.raises(otlp.TooLarge):
+        otlp.inflated(b"x" * 1001, "", limit=1000)  # the limit holds uncompressed too
+
+
+def test_gzip_members_are_capped():
+    eight = b"".join(gzip.compress(bytes([n])) for n in range(8))
+    assert otlp.inflated(eight, "gzip", limit=1000) == bytes(range(8))
+    with pytest.raises(otlp.BadTraces, match="more than 8 members"):
+        otlp.inflated(eight + gzip.compress(b"9"), "gzip", limit=1000)
+
+
+def test_inflating_past_a_hundredfold_is_refused_past_the_floor():
+    below_floor = gzip.compress(b"\x00" * otlp.INFLATION_FLOOR)
+    assert len(otlp.inflated(below_floor, "gzip", limit=10**8)) == otlp.INFLATION_FLOOR
+    with pytest.raises(otlp.TooLarge, match="more than 100 times"):
+        otlp.inflated(
+            gzip.compress(b"\x00" * (otlp.INFLATION_FLOOR + 1)), "gzip", limit=10**8
+        )
+    ordinary = os.urandom(otlp.INFLATION_FLOOR).hex().encode()  # about 2×
+    assert otlp.inflated(gzip.compress(ordinary), "gzip", limit=10**8) == ordinary
+
+
+@pytest.mark.parametrize(
+    ("span", "why"),
+    [
+        ({"traceId": "5b8efff798038103d269b633813fc6 c"}, "is not hex"),
+        ({"spanId": " eee19b7ec3c1b174"}, "is not hex"),
+        ({"trace_id": TRACE_ID}, "has both traceId and trace_id: send one"),
+    ],
+)
+def test_json_ids_must_be_plain_hex_and_spelt_once(client, secret, span, why):
+    body = json.dumps(json_request(**span))
+    response = post(client, body, secret, "application/json")
+    assert response.status_code == 400
+    assert why in response.json()["message"]
+    assert nothing_written()

@@ -18,6 +18,7 @@ from metrics.models import Alert, ConnectedService, SyncRun
 from telemetry import broker as telemetry_broker
 from telemetry.selectors import SETTLED_AFTER
 from tests.factories import ProjectFactory
+from tests.metrics.otlp_spans import OTLP_PATH, model_call, protobuf, recorded
 from tests.telemetry.conftest import URL, parse, value
 
 pytestmark = pytest.mark.django_db
@@ -323,6 +324,39 @@ def test_it_counts_accepted_push_batches_and_events(scrape, client, project):
 
     assert grew("runway_ingest_batches_total") == 2
     assert grew("runway_ingest_events_total") == 4
+
+
+def test_it_counts_otlp_requests_as_batches_and_their_stored_events(
+    scrape, client, project
+):
+    _, secret = ingest.token_create(project=project, name="traces", created_by=None)
+    moment = timezone.now() - timedelta(hours=1)
+
+    def calls(tracer):
+        for n in range(3):
+            model_call(tracer, moment + timedelta(seconds=n), gen_ai__usage__cost=0.01)
+
+    def export(body):
+        return client.post(
+            OTLP_PATH,
+            data=body,
+            content_type="application/x-protobuf",
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+        )
+
+    spans = protobuf(recorded(calls))
+    before = scrape()
+    assert export(spans).status_code == 200
+    # The same spans again (an exporter's retry): a batch, but no new events.
+    assert export(spans).status_code == 200
+    assert export(b"not protobuf").status_code == 400
+    after = scrape()
+
+    def grew(name):
+        return value(after, name) - value(before, name)
+
+    assert grew("runway_ingest_batches_total") == 2
+    assert grew("runway_ingest_events_total") == 3
 
 
 COUNT_IN_A_PROCESS = """
