@@ -31,7 +31,17 @@ def _events_field() -> forms.MultipleChoiceField:
     )
 
 
+class SecretURLInput(forms.URLInput):
+    """Never renders the value: the address is a credential, so a form sent back with
+    errors leaves it empty."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
+
+
 class ChannelForm(forms.Form):
+    PASTE_AGAIN = "Paste the webhook address again: it is not sent back to the page."
+
     kind = forms.ChoiceField(choices=Channel.Kind.choices, label="Kind")
     name = forms.CharField(
         max_length=120,
@@ -41,6 +51,7 @@ class ChannelForm(forms.Form):
         max_length=1000,
         assume_scheme="https",
         label="Webhook address",
+        widget=SecretURLInput,
         help_text=" ".join(URL_HELP.values())
         + " It is stored encrypted and never shown again.",
     )

@@ -32,6 +32,15 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# What Adaptive Cards' markdown (Teams) reads as formatting or links; each is
+# backslash-escaped so that a name like "[x](https://evil)" shows as typed.
+_TEAMS_MARKDOWN = frozenset("\\`*_~[]()<>#")
+
+
+def _teams_escape(text: str) -> str:
+    return "".join(f"\\{c}" if c in _TEAMS_MARKDOWN else c for c in text)
+
+
 def slack_payload(message: Outgoing) -> dict[str, Any]:
     """An incoming-webhook message: ``text`` for notifications and old clients,
     ``blocks`` for the message itself."""
@@ -40,7 +49,7 @@ def slack_payload(message: Outgoing) -> dict[str, Any]:
         lines.append(_slack_escape(message.spend_detail))
     lines.append(f"<{message.url}|{OPEN_LINK_LABEL}>")
     return {
-        "text": message.title,
+        "text": _slack_escape(message.title),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
             {
@@ -61,17 +70,23 @@ def teams_payload(message: Outgoing) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
-            "text": message.title,
+            "text": _teams_escape(message.title),
             "weight": "Bolder",
             "wrap": True,
         }
     ]
     if message.spend_detail:
-        body.append({"type": "TextBlock", "text": message.spend_detail, "wrap": True})
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": _teams_escape(message.spend_detail),
+                "wrap": True,
+            }
+        )
     body.append(
         {
             "type": "TextBlock",
-            "text": f"Runway · {message.project_name}",
+            "text": f"Runway · {_teams_escape(message.project_name)}",
             "isSubtle": True,
             "size": "Small",
             "wrap": True,

@@ -61,6 +61,8 @@ class Delivery(models.Model):
         PENDING = "pending", "Sending"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
+        # Never sent: the channel was switched off (or disabled) before it went.
+        SKIPPED = "skipped", "Skipped"
 
     # The id a receiver sees (``X-Runway-Delivery``, the body's ``id``): the same on
     # every attempt, so that it can drop a repeat.
@@ -75,7 +77,13 @@ class Delivery(models.Model):
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PENDING
     )
+    # Attempts claimed so far (services.delivery_attempt claims one before posting).
     attempts = models.PositiveSmallIntegerField(default=0)
+    # While an attempt is being sent: until when the worker sending it holds it. A run
+    # of the same delivery before then does not post.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    # Why a delivery was skipped or given up on, when no attempt says it.
+    note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -84,7 +92,12 @@ class Delivery(models.Model):
         indexes = [
             models.Index(
                 fields=["channel", "-created_at"], name="delivery_channel_recent"
-            )
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="pending"),
+                name="delivery_pending",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -114,3 +127,21 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.delivery_id}"
+
+
+class Announcement(models.Model):
+    """That a scheduled announcement was made (the daily overdue items of a project, an
+    acceptance about to expire), so that a late or repeated run neither misses nor
+    repeats it. ``key`` names what was announced, e.g. ``project:12:2026-01-31``."""
+
+    kind = models.CharField(max_length=40)
+    key = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="announced_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

@@ -34,3 +34,12 @@ def retry_delay(attempts_made: int) -> int | None:
     if attempts_made < 1 or attempts_made >= MAX_ATTEMPTS:
         return None
     return RETRY_DELAYS[attempts_made - 1]
+
+
+# How long a worker holds an attempt it claimed: longer than Celery's hard time limit
+# (CELERY_TASK_TIME_LIMIT, 5 min), so a run still sending is never taken over; after it,
+# a run of the same attempt takes over from one that died before recording it.
+CLAIM_SECONDS = 6 * 60
+# A delivery still sending this long after it was made is given up on (the sweep): the
+# retries' waits, then a margin for a busy or restarted worker.
+GIVE_UP_AFTER_SECONDS = sum(RETRY_DELAYS) + 60 * 60

@@ -16,6 +16,8 @@ def channels_of(project: Project) -> QuerySet[Channel]:
     )
     return (
         Channel.objects.filter(project=project)
+        # The list never shows the address or the secret: they are not even decrypted.
+        .defer("url", "signing_secret")
         .annotate(
             latest_status=Subquery(latest.values("status")[:1]),
             latest_at=Subquery(latest.values("created_at")[:1]),

@@ -4,22 +4,25 @@ failures, disabling the channel and telling the project's owner)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, F, Min
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.names import display_name
 from integrations import policy, signing, transport
 from integrations.messages import Outgoing, body_for
-from integrations.models import Channel, Delivery, DeliveryAttempt
-from metrics.enqueue import task_send_on_commit
+from integrations.models import Announcement, Channel, Delivery, DeliveryAttempt
+from metrics.enqueue import task_send
 from projects.models import (
     ChecklistItem,
     ItemState,
@@ -40,8 +43,16 @@ if TYPE_CHECKING:
 # Registered by integrations.tasks; queued by name so that this module never imports it.
 DELIVER = "integrations.deliver"
 DAILY_ANNOUNCEMENTS = "integrations.daily_announcements"
+SWEEP_STUCK_DELIVERIES = "integrations.sweep_stuck_deliveries"
 # Approved risk acceptances are announced this many days before they expire.
 EXPIRY_NOTICE_DAYS = 7
+# The columns only a delivery's POST needs: everything else loads without decrypting
+# them, so that a key problem never stops an announcement being queued.
+SECRET_FIELDS = ("url", "signing_secret")
+# Where a test's title and a delivery's note stop (Delivery.title, Delivery.note).
+TITLE_LENGTH = 300
+
+logger = logging.getLogger(__name__)
 
 
 def url_hint(url: str) -> str:
@@ -169,15 +180,23 @@ def _delivery_create(
     delivery.body = body_for(channel.kind, message)
     delivery.save()
     # Sent by the worker once the event's transaction commits; a rollback sends nothing.
-    task_send_on_commit(DELIVER, delivery.pk)
+    # Robust: a broker that is down must not fail the request whose change committed
+    # (the sweep gives up on a delivery that was never queued).
+    transaction.on_commit(partial(_queue, delivery.pk), robust=True)
     return delivery
+
+
+def _queue(delivery_id: int) -> None:
+    task_send(DELIVER, delivery_id, 1)
 
 
 def deliveries_queue(event: ChannelEvent) -> list[Delivery]:
     """A delivery for every enabled channel of the event's project that wants it."""
-    channels = Channel.objects.filter(
-        project=event.project, enabled=True
-    ).select_related("project")
+    channels = (
+        Channel.objects.filter(project=event.project, enabled=True)
+        .defer(*SECRET_FIELDS)
+        .select_related("project")
+    )
     return [
         _delivery_create(
             channel,
@@ -192,8 +211,11 @@ def deliveries_queue(event: ChannelEvent) -> list[Delivery]:
 
 
 def deliveries_queue_for(sender: Any, *, event: ChannelEvent, **_: Any) -> None:
-    """The receiver of ``projects.notifications.channel_event``."""
-    deliveries_queue(event)
+    """The receiver of ``projects.notifications.channel_event``. In a savepoint: should
+    it fail, the change that announced the event still commits (``announce`` logs the
+    failure)."""
+    with transaction.atomic():
+        deliveries_queue(event)
 
 
 TEST_EVENT = "test"
@@ -203,11 +225,18 @@ TEST_EVENT = "test"
 def channel_test(*, channel: Channel, actor: User) -> Delivery:
     """Queue a test message (one attempt, no retries), also to a disabled channel, so
     that a fixed address can be checked before switching the channel on again."""
+    title = (
+        f"{channel.project.name}: a test message from Runway, sent by "
+        # The name, never the email address: a channel's audience may be wide.
+        f"{display_name(actor.first_name, actor.last_name, 'a project member')}. "
+        "This channel will receive the project's events."
+    )
+    if len(title) > TITLE_LENGTH:
+        title = title[: TITLE_LENGTH - 1] + "…"
     return _delivery_create(
         channel,
         event=TEST_EVENT,
-        title=f"{channel.project.name}: a test message from Runway, sent by {actor}. "
-        "This channel will receive the project's events.",
+        title=title,
         url=channels_url(channel.project),
         is_test=True,
     )
@@ -220,47 +249,131 @@ def channel_test(*, channel: Channel, actor: User) -> Delivery:
 class AttemptOutcome:
     status: str
     retry_in: int | None = None  # seconds until the next attempt, if any
+    next_attempt: int | None = None  # that attempt's number
 
 
-def delivery_attempt(*, delivery_id: int) -> AttemptOutcome:
-    """Post a pending delivery once and record the attempt. No transaction is held
+def _claim(delivery: Delivery, number: int) -> bool:
+    """Take attempt ``number`` of a pending delivery for this run, with one conditional
+    update: after attempt ``number - 1`` was recorded, or from a run of the same attempt
+    whose claim ran out (its worker died before recording it). Another run of the same
+    delivery (a task redelivered to a second worker) finds the row changed or claimed,
+    and does not post."""
+    now = timezone.now()
+    after_previous = Q(attempts=number - 1) & (
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+    abandoned = Q(attempts=number, claimed_until__lt=now)
+    claimed = Delivery.objects.filter(
+        Q(pk=delivery.pk, status=Delivery.Status.PENDING) & (after_previous | abandoned)
+    ).update(
+        attempts=number,
+        claimed_until=now + timedelta(seconds=policy.CLAIM_SECONDS),
+    )
+    return claimed == 1
+
+
+def _skip(delivery: Delivery, note: str) -> None:
+    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(
+        status=Delivery.Status.SKIPPED,
+        note=note[:TITLE_LENGTH],
+        claimed_until=None,
+        finished_at=timezone.now(),
+    )
+
+
+def delivery_attempt(*, delivery_id: int, attempt: int | None = None) -> AttemptOutcome:
+    """Post a pending delivery once, as attempt number ``attempt`` (the next one when
+    None), and record the attempt. The attempt is claimed on the delivery's row before
+    posting, so two runs of the same task do not both post it. No transaction is held
     while the receiver answers."""
     delivery = (
         Delivery.objects.select_related("channel__project")
+        .defer(*(f"channel__{field}" for field in SECRET_FIELDS))
         .filter(pk=delivery_id)
         .first()
     )
-    if delivery is None or delivery.status != Delivery.Status.PENDING:
-        return AttemptOutcome("skipped")
+    if delivery is None:
+        logger.info("delivery %s is gone (its channel was removed)", delivery_id)
+        return AttemptOutcome("skipped: the delivery is gone")
+    if delivery.status != Delivery.Status.PENDING:
+        return AttemptOutcome(f"skipped: already {delivery.status}")
     channel = delivery.channel
     if not channel.enabled and not delivery.is_test:
-        Delivery.objects.filter(pk=delivery.pk).update(
-            status=Delivery.Status.FAILED, finished_at=timezone.now()
+        _skip(
+            delivery,
+            f"Not sent: the channel is switched off. {channel.disabled_reason}",
         )
-        return AttemptOutcome("skipped: the channel is disabled")
+        logger.info("delivery %s skipped: channel %s is off", delivery.pk, channel.pk)
+        return AttemptOutcome("skipped: the channel is off")
+    number = attempt if attempt is not None else delivery.attempts + 1
+    if not _claim(delivery, number):
+        logger.info(
+            "delivery %s: attempt %s is taken by another run or already made",
+            delivery.pk,
+            number,
+        )
+        return AttemptOutcome(f"skipped: attempt {number} is not this run's")
+    attempted_at = timezone.now()
+    started = time.monotonic()
+    try:
+        result = _post(delivery, channel)
+    except Channel.DoesNotExist:
+        result = transport.AttemptResult(None, None, "The channel was removed.")
+    except Exception as exc:  # noqa: BLE001  (the worker's time limit included)
+        # Whatever goes wrong, the attempt is recorded and retried like no answer.
+        logger.exception("delivery %s: attempt %s broke", delivery.pk, number)
+        result = transport.AttemptResult(
+            None,
+            round((time.monotonic() - started) * 1000),
+            f"Runway could not send it ({type(exc).__name__}).",
+        )
+    return _attempt_record(delivery, number, result, attempted_at)
+
+
+def _post(delivery: Delivery, channel: Channel) -> transport.AttemptResult:
+    secrets = Channel.objects.filter(pk=channel.pk).values_list(*SECRET_FIELDS).first()
+    if secrets is None:
+        raise Channel.DoesNotExist
+    url, signing_secret = secrets
     body = delivery.body.encode()
     headers = {}
     if channel.kind == Channel.Kind.WEBHOOK:
         headers = {
             signing.SIGNATURE_HEADER: signing.signature_header(
-                channel.signing_secret, int(time.time()), body
+                signing_secret, int(time.time()), body
             ),
             signing.EVENT_HEADER: delivery.event,
             signing.DELIVERY_HEADER: str(delivery.uuid),
         }
-    attempted_at = timezone.now()
-    result = transport.post(channel.url, body, headers)
-    return _attempt_record(delivery, result, attempted_at)
+    return transport.post(url, body, headers)
 
 
 @transaction.atomic
 def _attempt_record(
-    delivery: Delivery, result: transport.AttemptResult, attempted_at: Any
+    delivery: Delivery,
+    number: int,
+    result: transport.AttemptResult,
+    attempted_at: datetime,
 ) -> AttemptOutcome:
-    number = delivery.attempts + 1
+    # Locked, and read again: the channel (and with it the delivery) may have been
+    # removed, or switched off, while the receiver answered.
+    current = (
+        Delivery.objects.select_for_update()
+        .select_related("channel")
+        .defer(*(f"channel__{field}" for field in SECRET_FIELDS))
+        .filter(pk=delivery.pk)
+        .first()
+    )
+    if current is None:
+        logger.info(
+            "delivery %s: attempt %s was sent, but its channel was removed meanwhile",
+            delivery.pk,
+            number,
+        )
+        return AttemptOutcome("dropped: the channel was removed while sending")
     ok = policy.succeeded(result.status_code)
     DeliveryAttempt.objects.create(
-        delivery=delivery,
+        delivery=current,
         number=number,
         attempted_at=attempted_at,
         status_code=result.status_code,
@@ -269,25 +382,36 @@ def _attempt_record(
         error=result.error,
     )
     retry_in = None
+    note = ""
     if ok:
         status = Delivery.Status.DELIVERED
-    elif delivery.is_test or not policy.retryable(
+    elif current.is_test or not policy.retryable(
         result.status_code, permanent=result.permanent
     ):
         status = Delivery.Status.FAILED
     else:
         retry_in = policy.retry_delay(number)
         status = Delivery.Status.PENDING if retry_in else Delivery.Status.FAILED
-    Delivery.objects.filter(pk=delivery.pk).update(
-        attempts=number,
+    if status == Delivery.Status.PENDING and not current.channel.enabled:
+        retry_in = None
+        status = Delivery.Status.SKIPPED
+        note = "Not tried again: the channel was switched off."
+    Delivery.objects.filter(pk=current.pk).update(
         status=status,
+        note=note,
+        claimed_until=None,
         finished_at=None if status == Delivery.Status.PENDING else timezone.now(),
     )
     # A test says nothing about the events' deliveries: it neither counts as a failure
-    # nor clears them.
-    if not delivery.is_test and status != Delivery.Status.PENDING:
-        _channel_outcome(delivery.channel_id, delivered=ok, error=result.error)
-    return AttemptOutcome(status, retry_in)
+    # nor clears them; nor does a delivery the channel's switching off cut short.
+    if not current.is_test and status in (
+        Delivery.Status.DELIVERED,
+        Delivery.Status.FAILED,
+    ):
+        _channel_outcome(current.channel_id, delivered=ok, error=result.error)
+    return AttemptOutcome(
+        status, retry_in, number + 1 if retry_in is not None else None
+    )
 
 
 def _channel_outcome(channel_id: int, *, delivered: bool, error: str) -> None:
@@ -299,10 +423,15 @@ def _channel_outcome(channel_id: int, *, delivered: bool, error: str) -> None:
         return
     channels.update(consecutive_failures=F("consecutive_failures") + 1)
     channel = (
-        Channel.objects.select_for_update().select_related("project").get(pk=channel_id)
+        Channel.objects.select_for_update()
+        .defer(*SECRET_FIELDS)
+        .select_related("project")
+        .filter(pk=channel_id)
+        .first()
     )
     if (
-        channel.enabled
+        channel is not None
+        and channel.enabled
         and channel.consecutive_failures >= policy.DISABLE_AFTER_FAILED_DELIVERIES
     ):
         reason = (
@@ -339,10 +468,22 @@ def _projects_with_channels() -> list[Project]:
     )
 
 
+def _first_time(kind: str, key: str) -> bool:
+    """Record that ``kind`` was announced for ``key``; False when it already was (by
+    an earlier or a concurrent run, which then holds the row until it commits)."""
+    try:
+        with transaction.atomic():
+            Announcement.objects.create(kind=kind, key=key)
+    except IntegrityError:
+        return False
+    return True
+
+
 @transaction.atomic
 def overdue_items_announce(*, today: date | None = None) -> int:
     """Tell each project's channels how many of its checklist items are overdue (open,
-    applicable, due before today). Returns how many projects had any."""
+    applicable, due before today), at most once a day per project, however often this
+    runs. Returns how many projects were told."""
     today = today or timezone.localdate()
     projects = {p.pk: p for p in _projects_with_channels()}
     overdue = (
@@ -356,8 +497,11 @@ def overdue_items_announce(*, today: date | None = None) -> int:
         .annotate(count=Count("pk"), oldest=Min("due_date"))
         .order_by("project")
     )
+    told = 0
     for row in overdue:
         project = projects[row["project"]]
+        if not _first_time(ChannelEventKind.ITEMS_OVERDUE, f"{project.pk}:{today}"):
+            continue
         count = row["count"]
         announce(
             project=project,
@@ -366,22 +510,32 @@ def overdue_items_announce(*, today: date | None = None) -> int:
             f"overdue, the oldest due {row['oldest']:%Y-%m-%d}",
             url=reverse("projects:steps", kwargs={"slug": project.slug}),
         )
-    return len(overdue)
+        told += 1
+    return told
 
 
 @transaction.atomic
 def expiring_acceptances_announce(*, today: date | None = None) -> int:
-    """Tell the channels of approved risk acceptances that expire in
-    EXPIRY_NOTICE_DAYS days. Returns how many were announced."""
+    """Tell the channels of approved risk acceptances that expire within
+    EXPIRY_NOTICE_DAYS days, once per acceptance and expiry date: a run that came late
+    (or not at all on a day) still tells them, a repeated one does not tell them twice.
+    Returns how many were announced."""
     today = today or timezone.localdate()
     acceptances = list(
         RiskAcceptance.objects.filter(
             status=AcceptanceStatus.APPROVED,
-            expires_on=today + timedelta(days=EXPIRY_NOTICE_DAYS),
+            expires_on__gt=today,
+            expires_on__lte=today + timedelta(days=EXPIRY_NOTICE_DAYS),
             risk__project__in=_projects_with_channels(),
-        ).select_related("risk__project")
+        )
+        .select_related("risk__project")
+        .order_by("expires_on", "pk")
     )
+    told = 0
     for acceptance in acceptances:
+        key = f"{acceptance.pk}:{acceptance.expires_on}"
+        if not _first_time(ChannelEventKind.RISK_ACCEPTANCE_EXPIRING, key):
+            continue
         risk = acceptance.risk
         announce(
             project=risk.project,
@@ -390,4 +544,43 @@ def expiring_acceptances_announce(*, today: date | None = None) -> int:
             f"expires on {acceptance.expires_on:%Y-%m-%d}",
             url=register_url(risk.project, risk),
         )
-    return len(acceptances)
+        told += 1
+    return told
+
+
+# --- Giving up on stuck deliveries --------------------------------------------------
+
+GAVE_UP_NOTE = (
+    "Given up: no attempt finished within {hours} hours (the worker was stopped or "
+    "the delivery was never queued)."
+)
+
+
+def stuck_deliveries_fail(*, now: datetime | None = None) -> int:
+    """Fail the deliveries still sending GIVE_UP_AFTER_SECONDS after they were made
+    (every retry would have finished by then), counting them against their channels
+    like any failed delivery. Returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=policy.GIVE_UP_AFTER_SECONDS)
+    note = GAVE_UP_NOTE.format(hours=round(policy.GIVE_UP_AFTER_SECONDS / 3600, 1))
+    failed = 0
+    stuck = Delivery.objects.filter(
+        status=Delivery.Status.PENDING, created_at__lt=cutoff
+    ).values_list("pk", "channel_id", "is_test")
+    for pk, channel_id, is_test in stuck:
+        with transaction.atomic():
+            changed = Delivery.objects.filter(
+                Q(pk=pk, status=Delivery.Status.PENDING)
+                & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            ).update(
+                status=Delivery.Status.FAILED,
+                note=note,
+                claimed_until=None,
+                finished_at=now,
+            )
+            if changed and not is_test:
+                _channel_outcome(channel_id, delivered=False, error=note)
+            failed += changed
+    if failed:
+        logger.warning("gave up on %s delivery(ies) stuck sending", failed)
+    return failed

@@ -49,4 +49,7 @@ def verify(
     if abs(now - timestamp) > tolerance:
         return False
     expected = signature(secret, timestamp, body)
-    return any(hmac.compare_digest(expected, c.strip()) for c in candidates)
+    # Bytes: compare_digest refuses str with non-ASCII characters.
+    return any(
+        hmac.compare_digest(expected.encode(), c.strip().encode()) for c in candidates
+    )

@@ -5,19 +5,30 @@ from __future__ import annotations
 
 from celery import Task, shared_task
 
-from integrations import policy, services
+from integrations import services
 from projects.audit import acting_as
 
 
-@shared_task(name=services.DELIVER, bind=True, max_retries=len(policy.RETRY_DELAYS))
-def deliver(self: Task[[int], str], delivery_id: int) -> str:
-    """Post one delivery; a failure worth retrying comes back after the policy's delay.
-    The attempts are counted on the delivery's row, so a redelivered task never posts
-    more often than the policy allows."""
+@shared_task(name=services.DELIVER, bind=True, max_retries=None)
+def deliver(
+    self: Task[[int, int | None], str], delivery_id: int, attempt: int | None = None
+) -> str:
+    """Make attempt number ``attempt`` of one delivery (the next one when None); a
+    failure worth retrying comes back, as the next number, after the policy's delay
+    (the policy, not Celery, counts the attempts).
+
+    Each attempt is claimed on the delivery's row before it is posted, so two runs of
+    the same task (acks_late redelivers a task whose worker seemed lost) do not both
+    post it. A worker that dies after posting but before recording leaves the attempt
+    claimed; once the claim runs out a redelivered run posts it again, so a receiver
+    may see a delivery twice and drops the repeat by its id. A delivery no run
+    finishes is given up on by ``sweep_stuck_deliveries``."""
     with acting_as(None):
-        outcome = services.delivery_attempt(delivery_id=delivery_id)
+        outcome = services.delivery_attempt(delivery_id=delivery_id, attempt=attempt)
     if outcome.retry_in is not None:
-        raise self.retry(countdown=outcome.retry_in)
+        raise self.retry(
+            args=(delivery_id, outcome.next_attempt), countdown=outcome.retry_in
+        )
     return outcome.status
 
 
@@ -29,3 +40,11 @@ def daily_announcements() -> str:
         projects = services.overdue_items_announce()
         acceptances = services.expiring_acceptances_announce()
     return f"{projects} projects with overdue items, {acceptances} acceptances expiring"
+
+
+@shared_task(name=services.SWEEP_STUCK_DELIVERIES)
+def sweep_stuck_deliveries() -> str:
+    """Beat's hourly sweep: deliveries that no worker finished are given up on."""
+    with acting_as(None):
+        failed = services.stuck_deliveries_fail()
+    return f"{failed} stuck deliveries given up on"

@@ -2,7 +2,12 @@
 (``metrics.connectors.outbound``): every connection is checked against private and
 loopback addresses unless an admin allow-listed the host, and redirects are not
 followed. The result never quotes the address, which is the credential for Slack and
-Teams."""
+Teams.
+
+A POST ends within DEADLINE_SECONDS whatever the receiver does: every connect, read
+and write of the connection is bounded by what is left of that time (a receiver that
+drips its answer a byte at a time would otherwise hold the worker), and no more than
+MAX_BODY_BYTES of the answer are read."""
 
 from __future__ import annotations
 
@@ -10,13 +15,24 @@ import logging
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import httpcore
 import httpx
 
 from metrics.connectors.outbound import RefusedAddress, client
 
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+if TYPE_CHECKING:
+    import ssl
+    from collections.abc import Iterable
+
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)  # each connect, read or write
+DEADLINE_SECONDS = 15.0  # the whole POST, from the first connection to the answer
+MAX_BODY_BYTES = 4 * 1024  # of the answer, for the error message
 ERROR_LENGTH = 300
+# How outbound.checked_addresses says that a name does not resolve: worth a retry for
+# a delivery (a DNS blip), unlike a refused address range.
+DOES_NOT_RESOLVE = "does not resolve"
 
 _posting_to_a_channel: ContextVar[bool] = ContextVar(
     "posting_to_a_channel", default=False
@@ -37,7 +53,7 @@ class AttemptResult:
     status_code: int | None
     response_ms: int | None
     error: str = ""
-    # The address is refused (not public, does not resolve): waiting will not help.
+    # The address is refused (not public): waiting will not help.
     permanent: bool = False
 
 
@@ -45,23 +61,141 @@ def _hidden(text: str, url: str) -> str:
     return text.replace(url, "[the channel's address]")[:ERROR_LENGTH]
 
 
+class _Deadline:
+    def __init__(self, seconds: float) -> None:
+        self.ends = time.monotonic() + seconds
+
+    def bound(self, timeout: float | None, late: type[Exception]) -> float:
+        """``timeout`` cut to what is left; ``late`` raised when nothing is."""
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            raise late("The delivery's time limit passed.")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream, deadline: _Deadline) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        bounded = self._deadline.bound(timeout, httpcore.ReadTimeout)
+        return self._stream.read(max_bytes, timeout=bounded)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        bounded = self._deadline.bound(timeout, httpcore.WriteTimeout)
+        self._stream.write(buffer, timeout=bounded)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = self._deadline.bound(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(
+            self._stream.start_tls(ssl_context, server_hostname, bounded),
+            self._deadline,
+        )
+
+    def get_extra_info(self, info: str) -> object:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """Wraps the outbound client's own backend (which checks every address) so that
+    each connection's operations share one deadline."""
+
+    def __init__(self, backend: httpcore.NetworkBackend, deadline: _Deadline) -> None:
+        self._backend = backend
+        self._deadline = deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = self._deadline.bound(timeout, httpcore.ConnectTimeout)
+        stream = self._backend.connect_tcp(
+            host, port, bounded, local_address, socket_options
+        )
+        return _DeadlineStream(stream, self._deadline)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _bounded_client(deadline: _Deadline) -> httpx.Client:
+    """outbound's client (its address checks, no proxy, no redirects) with every
+    connection under ``deadline``."""
+    return client(
+        timeout=TIMEOUT,
+        wrap_backend=lambda checked: _DeadlineBackend(checked, deadline),
+    )
+
+
+def _answer_excerpt(response: httpx.Response, deadline: _Deadline) -> str:
+    """The start of the answer's body (at most MAX_BODY_BYTES read), as text."""
+    received = b""
+    for chunk in response.iter_raw():
+        received += chunk
+        if len(received) >= MAX_BODY_BYTES or time.monotonic() >= deadline.ends:
+            break
+    if response.headers.get("Content-Encoding", "identity") != "identity":
+        return ""
+    return received[:MAX_BODY_BYTES].decode("utf-8", errors="replace")
+
+
 def post(url: str, body: bytes, headers: dict[str, str]) -> AttemptResult:
-    """POST ``body`` to ``url``; whatever happens comes back as an AttemptResult."""
+    """POST ``body`` to ``url``; whatever happens comes back as an AttemptResult, within
+    DEADLINE_SECONDS."""
     started = time.monotonic()
+    deadline = _Deadline(DEADLINE_SECONDS)
 
     def elapsed() -> int:
         return round((time.monotonic() - started) * 1000)
 
     hidden = _posting_to_a_channel.set(True)
     try:
-        with client(timeout=TIMEOUT) as http:
-            response = http.post(
+        with (
+            _bounded_client(deadline) as http,
+            http.stream(
+                "POST",
                 url,
                 content=body,
-                headers={"Content-Type": "application/json", **headers},
-            )
+                headers={
+                    "Content-Type": "application/json",
+                    # Not compressed, so that what is read is what is quoted.
+                    "Accept-Encoding": "identity",
+                    **headers,
+                },
+            ) as response,
+        ):
+            status_code = response.status_code
+            response_ms = elapsed()
+            error = ""
+            if not 200 <= status_code < 300:
+                # The receiver's own words help most; they are short for Slack
+                # ("no_service").
+                excerpt = _answer_excerpt(response, deadline)
+                error = _hidden(
+                    f"HTTP {status_code} {response.reason_phrase}: "
+                    f"{excerpt[:120].strip()}",
+                    url,
+                )
     except RefusedAddress as refused:
-        return AttemptResult(None, None, _hidden(refused.message, url), permanent=True)
+        # A refused range stays refused; a name that does not resolve may resolve in a
+        # minute (a DNS blip), so that is worth a retry.
+        permanent = DOES_NOT_RESOLVE not in refused.message
+        return AttemptResult(
+            None, None, _hidden(refused.message, url), permanent=permanent
+        )
     except httpx.TimeoutException:
         return AttemptResult(None, elapsed(), "No answer within the time limit.")
     except httpx.HTTPError as exc:
@@ -71,12 +205,4 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> AttemptResult:
         )
     finally:
         _posting_to_a_channel.reset(hidden)
-    error = ""
-    if not 200 <= response.status_code < 300:
-        # The receiver's own words help most; they are short for Slack ("no_service").
-        error = _hidden(
-            f"HTTP {response.status_code} {response.reason_phrase}: "
-            f"{response.text[:120].strip()}",
-            url,
-        )
-    return AttemptResult(response.status_code, elapsed(), error)
+    return AttemptResult(status_code, response_ms, error)

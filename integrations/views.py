@@ -19,8 +19,8 @@ from core.query import whole_number
 from integrations import selectors, services
 from integrations.forms import ChannelForm, ChannelSettingsForm
 from integrations.models import Channel, Delivery
-from projects.access import Action, can, get_project_for_user
-from projects.models import Project
+from projects.access import Action, can, get_project_for_user, project_role
+from projects.models import Project, ProjectRole
 from projects.selectors import with_members
 
 if TYPE_CHECKING:
@@ -39,13 +39,18 @@ def _project(request: AuthedRequest, slug: str) -> Project:
 
 def _channel(request: AuthedRequest, slug: str, pk: int) -> Channel:
     project = _project(request, slug)
-    channel = get_object_or_404(Channel, project=project, pk=pk)
+    # No page shows the address or the secret: they are not even decrypted.
+    channel = get_object_or_404(
+        Channel.objects.defer(*services.SECRET_FIELDS), project=project, pk=pk
+    )
     channel.project = project  # keeps the members the header shows
     return channel
 
 
 def _may_set_spend(request: AuthedRequest, project: Project) -> bool:
-    return can(request.user, project, Action.EDIT)
+    """Spend figures leave Runway only if the project's owner says so: not its lead,
+    not an admin who is not the owner."""
+    return project_role(request.user, project) == ProjectRole.OWNER
 
 
 @require_GET
@@ -76,6 +81,10 @@ def channel_add(request: AuthedRequest, slug: str) -> HttpResponse:
     project = _project(request, slug)
     form = ChannelForm(request.POST, may_set_spend=_may_set_spend(request, project))
     if not form.is_valid():
+        # The address is a credential: the page does not send it back, so it is
+        # pasted again.
+        if request.POST.get("url"):
+            form.add_error("url", ChannelForm.PASTE_AGAIN)
         return _list_page(request, project, form)
     channel, secret = services.channel_create(
         project=project,

@@ -174,13 +174,20 @@ def alert_notify(alert: Alert, *, url: str = "") -> None:
             project=alert.project,
         )
     # A budget alert's message is made of spend figures: channels get them only where
-    # the project's owner allowed it.
+    # the project's owner allowed it. A sync alert's message quotes the connector's
+    # error, which stays in Runway: channels get the service's name.
     spend = alert.kind == Alert.Kind.BUDGET
+    if alert.kind == Alert.Kind.SYNC:
+        service = alert.service.name if alert.service else "a connected service"
+        title = f"{alert.project.name}: Sync failing for {service}"
+    else:
+        title = f"{alert.project.name}: {alert.get_kind_display()} alert opened" + (
+            "" if spend else f". {alert.message}"
+        )
     announce(
         project=alert.project,
         kind=ChannelEventKind.ALERT_OPENED,
-        title=f"{alert.project.name}: {alert.get_kind_display()} alert opened"
-        + ("" if spend else f". {alert.message}"),
+        title=title,
         url=url,
         spend_detail=alert.message if spend else "",
     )

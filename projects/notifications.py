@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from django.http import QueryDict
 
     from portal.models import User
+
+logger = logging.getLogger(__name__)
 
 
 def wants_email(user: User, kind: str) -> bool:
@@ -107,8 +110,12 @@ def announce(
     *, project: Project, kind: str, title: str, url: str, spend_detail: str = ""
 ) -> None:
     """Tell the project's channels about an event (once per event, not per person).
-    Inside a transaction, nothing is sent unless it commits."""
-    channel_event.send(
+    Inside a transaction, nothing is sent unless it commits.
+
+    The channels never veto the change being announced: a receiver that fails is
+    logged and the caller carries on (receivers that write run in a savepoint, so a
+    failed query does not break the caller's transaction either)."""
+    responses = channel_event.send_robust(
         sender=ChannelEvent,
         event=ChannelEvent(
             project=project,
@@ -118,6 +125,15 @@ def announce(
             spend_detail=spend_detail[:300],
         ),
     )
+    for receiver, response in responses:
+        if isinstance(response, Exception):
+            logger.error(
+                "announcing %s for project %s failed in %r",
+                kind,
+                project.pk,
+                receiver,
+                exc_info=response,
+            )
 
 
 def unread_count(user: User) -> int:

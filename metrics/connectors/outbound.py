@@ -24,7 +24,7 @@ from django.conf import settings
 from metrics.connectors.base import ConnectorError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -171,9 +171,19 @@ class _CheckedBackend(httpcore.SyncBackend):
         raise failure
 
 
-def client(*, timeout: httpx.Timeout | float) -> httpx.Client:
+def client(
+    *,
+    timeout: httpx.Timeout | float,
+    wrap_backend: Callable[[httpcore.NetworkBackend], httpcore.NetworkBackend]
+    | None = None,
+) -> httpx.Client:
     """The HTTP client every call for a connected service uses (syncs, "Test
-    connection", the provider's project lists)."""
+    connection", the provider's project lists) and notification channels' deliveries.
+    ``wrap_backend`` may wrap the address-checking network backend (a delivery bounds
+    each connection by one deadline), never replace it."""
+    backend: httpcore.NetworkBackend = _CheckedBackend()
+    if wrap_backend is not None:
+        backend = wrap_backend(backend)
     transport = httpx.HTTPTransport(trust_env=False)
     # httpx takes no network backend, so its pool is rebuilt with ours; the other
     # settings are httpx's defaults, as HTTPTransport() would have used.
@@ -183,7 +193,7 @@ def client(*, timeout: httpx.Timeout | float) -> httpx.Client:
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
-        network_backend=_CheckedBackend(),
+        network_backend=backend,
     )
     return httpx.Client(
         transport=transport, timeout=timeout, trust_env=False, follow_redirects=False

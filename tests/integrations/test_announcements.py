@@ -111,6 +111,30 @@ def test_expired_and_expiring_risk_acceptances_are_announced(
     assert kinds == ["risk_acceptance.expired", "risk_acceptance.expiring"]
 
 
+def test_an_expiring_acceptance_is_announced_once_even_when_the_day_was_missed(
+    project, owner, make_channel
+):
+    channel = make_channel("webhook")
+    today = timezone.localdate()
+    # Beat missed the day it was exactly 7 days away; 5 days are left now.
+    soon = _acceptance(project, owner, today + timedelta(days=5))
+    _acceptance(project, owner, today)  # expires today: the expiry says it
+    _acceptance(project, owner, today + timedelta(days=8))  # not yet
+
+    assert services.expiring_acceptances_announce(today=today) == 1
+    # A redelivered run, the next day's run: told already.
+    assert services.expiring_acceptances_announce(today=today) == 0
+    assert services.expiring_acceptances_announce(today=today + timedelta(days=1)) == 1
+    expiring = [d for d in bodies(channel) if d["type"] == "risk_acceptance.expiring"]
+    assert len(expiring) == 2  # the 8-day one, a day later; the 5-day one once
+    assert any(f"{soon.expires_on:%Y-%m-%d}" in d["title"] for d in expiring)
+    # Extended to a new date: that is news again.
+    RiskAcceptance.objects.filter(pk=soon.pk).update(
+        expires_on=today + timedelta(days=6)
+    )
+    assert services.expiring_acceptances_announce(today=today + timedelta(days=1)) == 1
+
+
 def test_overdue_checklist_items_are_announced_daily_per_project(people, make_channel):
     project = people["project"]
     channel, _ = services.channel_create(
@@ -132,6 +156,8 @@ def test_overdue_checklist_items_are_announced_daily_per_project(people, make_ch
         due_date=today - timedelta(days=1), state=ItemState.DONE
     )
     assert services.overdue_items_announce(today=today) == 1
+    # Run again the same day (a redelivered task): once a day only.
+    assert services.overdue_items_announce(today=today) == 0
     (document,) = bodies(channel)
     assert document["title"] == (
         f"{project.name}: 2 checklist items are overdue, the oldest due "
@@ -152,3 +178,76 @@ def test_the_daily_sweep_is_scheduled_and_its_tasks_registered(db):
     assert current_app.tasks[services.DAILY_ANNOUNCEMENTS].apply().get() == (
         "0 projects with overdue items, 0 acceptances expiring"
     )
+
+
+def test_a_sync_alert_names_the_service_not_its_error(project, owner, make_channel):
+    from metrics.models import ConnectedService
+
+    channel = make_channel("webhook")
+    service = ConnectedService.objects.create(
+        project=project, kind="langfuse", name="Langfuse"
+    )
+    alert = Alert.objects.create(
+        project=project,
+        kind=Alert.Kind.SYNC,
+        service=service,
+        message="Langfuse has not synced since …: 401 from https://cloud.langfuse.com "
+        "key pk-lf-1234 rejected",
+    )
+    alert_notify(alert)
+    (document,) = bodies(channel)
+    assert document["title"] == "Support Copilot: Sync failing for Langfuse"
+    assert "401" not in json.dumps(document) and "pk-lf" not in json.dumps(document)
+
+
+def test_a_failing_channel_never_stops_a_sign_off(people, monkeypatch):
+    from django.db import connection
+
+    from projects import notifications
+    from projects.models import SignOff
+
+    logged: list[str] = []
+    monkeypatch.setattr(
+        notifications.logger,
+        "error",
+        lambda message, *args, **kwargs: logged.append(message % args),
+    )
+
+    project, lead, reviewer = people["project"], people["lead"], people["reviewer"]
+    services.channel_create(
+        project=project,
+        kind="webhook",
+        name="ops",
+        url="https://hooks.example/runway",
+        events=["signoff.requested"],
+        created_by=people["owner"],
+    )
+
+    def broken_queue(event):
+        # A failed query: without a savepoint it would break the caller's transaction.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+
+    monkeypatch.setattr(services, "deliveries_queue", broken_queue)
+    signoff = step_services.signoff_request(
+        project_step=step_of(project, 3), role="reviewer", signer=reviewer, actor=lead
+    )
+    assert SignOff.objects.filter(pk=signoff.pk).exists()
+    assert any("announcing signoff.requested" in line for line in logged)
+    assert not Delivery.objects.exists()
+
+
+def test_a_test_messages_title_fits_and_names_the_sender_without_their_email(
+    project, make_channel
+):
+    from tests.factories import UserFactory
+
+    channel = make_channel("slack")
+    nameless = UserFactory(first_name="", last_name="", email="quiet@example.com")
+    delivery = services.channel_test(channel=channel, actor=nameless)
+    assert "quiet@example.com" not in delivery.title + delivery.body
+
+    long_name = UserFactory(first_name="A" * 150, last_name="B" * 150)
+    delivery = services.channel_test(channel=channel, actor=long_name)
+    assert len(delivery.title) == services.TITLE_LENGTH
+    assert delivery.title.endswith("…")

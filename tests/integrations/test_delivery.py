@@ -59,9 +59,11 @@ def test_the_worker_asks_celery_to_retry_with_the_policys_delay(
         pass
 
     asked: list[int] = []
+    numbers: list[int] = []
 
-    def retry(*, countdown):
+    def retry(*, args, countdown):
         asked.append(countdown)
+        numbers.append(args[1])
         return Retrying()
 
     receiver.statuses = [500]
@@ -75,6 +77,7 @@ def test_the_worker_asks_celery_to_retry_with_the_policys_delay(
             deliver.run(delivery.pk)
     assert deliver.run(delivery.pk) == "failed"
     assert asked == [30, 120, 600]
+    assert numbers == [2, 3, 4]  # each retry carries the attempt it is to make
 
 
 def test_a_refusal_that_waiting_cannot_change_is_not_retried(
@@ -193,7 +196,10 @@ def test_a_disabled_channels_waiting_retry_is_dropped(project, make_channel, rec
     outcome = services.delivery_attempt(delivery_id=delivery.pk)
     assert outcome.retry_in is None
     delivery.refresh_from_db()
-    assert delivery.status == "failed" and receiver.requests == []
+    # Said as it is: never sent because the channel is off, not a failed delivery.
+    assert delivery.status == "skipped" and receiver.requests == []
+    assert "switched off" in delivery.note
+    assert not delivery.attempt_log.exists()
     assert Channel.objects.get(pk=channel.pk).consecutive_failures == 0
 
 

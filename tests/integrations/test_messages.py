@@ -61,3 +61,39 @@ def test_spend_figures_appear_only_when_given():
     for kind in ("slack", "teams", "webhook"):
         assert "$1,200" not in body_for(kind, MESSAGE)
         assert "$1,200" in body_for(kind, with_spend)
+
+
+HOSTILE = Outgoing(
+    **{
+        **MESSAGE.__dict__,
+        "project_name": "<!channel> [x](https://evil)",
+        "title": "<!channel> [x](https://evil): *Budget* _alert_ opened & more",
+    }
+)
+
+
+def test_a_name_cannot_ping_a_slack_channel_or_make_a_link():
+    payload = json.loads(body_for("slack", HOSTILE))
+    for text in (
+        payload["text"],
+        payload["blocks"][0]["text"]["text"],
+        payload["blocks"][1]["elements"][0]["text"],
+    ):
+        assert "<!channel>" not in text and "&lt;!channel&gt;" in text
+    assert payload["text"].endswith("&amp; more")
+
+
+def test_a_name_cannot_make_a_link_or_formatting_in_teams():
+    card = json.loads(body_for("teams", HOSTILE))["attachments"][0]["content"]
+    title, context = card["body"][0]["text"], card["body"][-1]["text"]
+    assert title == (
+        r"\<!channel\> \[x\]\(https://evil\): \*Budget\* \_alert\_ opened & more"
+    )
+    assert context == r"Runway · \<!channel\> \[x\]\(https://evil\)"
+    assert "](" not in title + context
+
+
+def test_the_webhook_document_carries_names_as_they_are():
+    payload = json.loads(body_for("webhook", HOSTILE))
+    assert payload["title"] == HOSTILE.title
+    assert payload["project"]["name"] == HOSTILE.project_name

@@ -107,3 +107,14 @@ def test_a_new_secret_signs_from_then_on_and_the_old_one_no_longer_verifies(
     header = request.headers["X-Runway-Signature"]
     assert is_valid(new_secret, header, request.body)
     assert not is_valid(old_secret, header, request.body)
+
+
+def test_the_recipe_says_no_to_a_signature_with_non_ascii_characters(delivered):
+    channel, request = delivered
+    is_valid = documented_recipe()
+    timestamp = int(time.time())
+    for header in (f"t={timestamp},v1=é", f"t={timestamp},v1=∂∂∂", "t=١٢٣,v1=00"):
+        assert is_valid(channel.secret_shown, header, request.body) is False
+        assert not signing.verify(
+            channel.secret_shown, header, request.body, now=timestamp
+        )

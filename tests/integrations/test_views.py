@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from integrations import services
 from integrations.models import Channel, Delivery
 from tests.integrations.conftest import ALL_EVENTS
 
@@ -181,3 +182,46 @@ def test_writes_refuse_get(as_, project, owner, make_channel, name):
 def test_the_metrics_page_links_to_the_channels(as_, project, lead):
     page = as_(lead).get(reverse("metrics:project", kwargs={"slug": project.slug}))
     assert url("channels", project) in page.content.decode()
+
+
+def test_an_admin_who_is_not_the_owner_cannot_turn_spend_figures_on(
+    as_, project, owner, slack_dns
+):
+    from projects.roles import GlobalRole
+    from tests.factories import UserFactory
+
+    admin = UserFactory(roles=[GlobalRole.ADMIN])
+    add(as_(admin), project, include_spend="on")
+    channel = Channel.objects.get()
+    assert not channel.include_spend
+    as_(admin).post(
+        url("settings", project, pk=channel.pk),
+        {"name": "#copilot", "events": ALL_EVENTS, "include_spend": "on"},
+    )
+    channel.refresh_from_db()
+    assert not channel.include_spend
+
+
+def test_a_form_sent_back_with_errors_does_not_show_the_address_again(
+    as_, project, lead, slack_dns
+):
+    secret_url = "https://hooks.slack.com/services/T0/B0/very-secret-part"
+    response = add(as_(lead), project, url=secret_url, name="")
+    page = response.content.decode()
+    assert response.status_code == 200 and not Channel.objects.exists()
+    assert "very-secret-part" not in page
+    assert "Paste the webhook address again" in page
+
+
+def test_a_delivery_dropped_because_the_channel_is_off_says_so(
+    as_, project, lead, make_channel
+):
+    channel = make_channel("slack")
+    delivery = services._delivery_create(
+        channel, event="alert.opened", title="t", url="/"
+    )
+    services.channel_disable(channel=channel, reason="Switched off by Leo.")
+    services.delivery_attempt(delivery_id=delivery.pk)
+    page = as_(lead).get(url("channel", project, pk=channel.pk)).content.decode()
+    assert "Skipped" in page and "the channel is switched off" in page
+    assert "waiting for the worker" not in page
