@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from django import forms
-from django.conf import settings
 
 from integrations.models import Channel
 from metrics.connectors import outbound
@@ -70,17 +68,7 @@ class ChannelForm(forms.Form):
         host unless an admin allow-listed it. Checked again at every delivery, since a
         name may resolve elsewhere later."""
         url: str = self.cleaned_data["url"]
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.scheme not in {"http", "https"}:
-            raise forms.ValidationError("Use an https address.")
-        if outbound.allow_listed(host):
-            return url
-        if parts.scheme != "https" and not settings.IS_DEVELOPMENT:
-            raise forms.ValidationError(
-                "Use https; an admin can allow-list an internal host that cannot."
-            )
-        if refusal := outbound.host_refusal(host):
+        if refusal := outbound.url_refusal(url):
             raise forms.ValidationError(refusal)
         return url
 

@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlsplit
 
 from django import forms
-from django.conf import settings
 from django.db.models import QuerySet
 
 from core.query import whole_number
@@ -269,18 +267,7 @@ class ServiceForm(forms.Form):
         url: str = self.cleaned_data.get("base_url") or ""
         if not url:
             return ""
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        allowed = set(settings.RUNWAY_CONNECTOR_ALLOWED_HOSTS)
-        if host in allowed:
-            return url
-        if parts.scheme != "https" and not settings.IS_DEVELOPMENT:
-            raise forms.ValidationError(
-                "Use https; an admin can allow-list an internal host that cannot."
-            )
-        # Checked again at every connection (metrics.connectors.outbound): a name can
-        # resolve elsewhere after it is saved.
-        if refusal := outbound.host_refusal(host):
+        if refusal := outbound.url_refusal(url):
             raise forms.ValidationError(refusal)
         return url
 

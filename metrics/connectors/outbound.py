@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -136,6 +137,22 @@ def checked_addresses(host: str, port: int) -> list[str]:
                 f"{host} {where} a {reason} address. {ALLOW_LIST_HINT}"
             )
     return addresses
+
+
+def url_refusal(url: str) -> str | None:
+    """Why an address a person typed (a connected service's base URL, a notification
+    channel's webhook) may not be saved, or None. https only, and no private or
+    loopback host, unless an admin allow-listed the host; every connection is checked
+    again (``_CheckedBackend``), since a name may resolve elsewhere later."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in {"http", "https"}:
+        return "Use an https address."
+    if allow_listed(host):
+        return None
+    if parts.scheme != "https" and not settings.IS_DEVELOPMENT:
+        return "Use https; an admin can allow-list an internal host that cannot."
+    return host_refusal(host)
 
 
 def host_refusal(host: str) -> str | None:
