@@ -20,12 +20,8 @@ BASE_IMAGE=localhost/bookworm-base:latest
 IMAGE_DATABASE=${IMAGE_DATABASE:-runway_img}
 LOG_DIR=var/image
 
-started=$SECONDS
-step() { printf '\n--> [%4ss] %s\n' "$((SECONDS - started))" "$*"; }
-fail() {
-  printf '\nimage.sh FAILED after %ss: %s\n' "$((SECONDS - started))" "$*" >&2
-  exit 1
-}
+# step, fail, with_database, admin_sql
+source .ci/lib.sh
 : "${DATABASE_URL:?DATABASE_URL must name the PostgreSQL server to use}"
 : "${CACHE_URL:?CACHE_URL must name a Redis database}"
 : "${CELERY_BROKER_URL:?CELERY_BROKER_URL must name a Redis database}"
@@ -35,20 +31,8 @@ fail() {
   fail "IMAGE_DATABASE must start with runway_img (it is dropped), not '$IMAGE_DATABASE'"
 mkdir -p "$LOG_DIR"
 
-# DATABASE_URL with another database name: the scratch one, or `postgres` to create it.
-with_database() {
-  python3 - "$DATABASE_URL" "$1" <<'PY'
-import sys
-from urllib.parse import urlsplit, urlunsplit
-
-url = urlsplit(sys.argv[1])
-print(urlunsplit(url._replace(path="/" + sys.argv[2])))
-PY
-}
 ADMIN_URL=$(with_database postgres)
 IMAGE_DATABASE_URL=$(with_database "$IMAGE_DATABASE")
-# One statement on the server's maintenance database, quietly.
-admin_sql() { PGOPTIONS='--client-min-messages=warning' psql "$ADMIN_URL" -Xqc "$1" >/dev/null; }
 
 # Status of a GET on loopback; the body goes to $2. Extra arguments are headers.
 http_get() {

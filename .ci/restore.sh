@@ -21,12 +21,8 @@ DUMP=var/restore/runway.dump
 # Fixed, so the seed is the same on every run (seed_demo generates one otherwise).
 DEMO_PASSWORD=restore-check-2f9c41d7
 
-started=$SECONDS
-step() { printf '\n--> [%4ss] %s\n' "$((SECONDS - started))" "$*"; }
-fail() {
-  printf '\nrestore.sh FAILED after %ss: %s\n' "$((SECONDS - started))" "$*" >&2
-  exit 1
-}
+# step, fail, with_database, admin_sql
+source .ci/lib.sh
 : "${DATABASE_URL:?DATABASE_URL must name the PostgreSQL server to use}"
 # Both are dropped and re-created here, so neither can be the app's own database.
 [[ $RESTORE_DATABASE =~ ^runway_restore[a-z0-9_]*$ ]] ||
@@ -34,21 +30,10 @@ fail() {
 [ -x "$PYTHON" ] || fail "no $PYTHON: run make install first"
 mkdir -p "$(dirname "$DUMP")"
 
-with_database() {
-  python3 - "$DATABASE_URL" "$1" <<'PY'
-import sys
-from urllib.parse import urlsplit, urlunsplit
-
-url = urlsplit(sys.argv[1])
-print(urlunsplit(url._replace(path="/" + sys.argv[2])))
-PY
-}
 ADMIN_URL=$(with_database postgres)
 SOURCE_URL=$(with_database "$SOURCE_DB")
 TARGET_URL=$(with_database "$TARGET_DB")
 
-# One statement on the server's maintenance database, quietly.
-admin_sql() { PGOPTIONS='--client-min-messages=warning' psql "$ADMIN_URL" -Xqc "$1" >/dev/null; }
 drop() { admin_sql "DROP DATABASE IF EXISTS $1 WITH (FORCE)"; }
 cleanup() {
   status=$?

@@ -26,12 +26,15 @@ from metrics.enqueue import task_send
 from projects.models import (
     ChecklistItem,
     ItemState,
-    Membership,
     NotificationKind,
     Project,
-    ProjectRole,
 )
-from projects.notifications import ChannelEvent, ChannelEventKind, announce, notify
+from projects.notifications import (
+    ChannelEvent,
+    ChannelEventKind,
+    announce,
+    notify_owner_and_lead,
+)
 from risks.models import AcceptanceStatus, RiskAcceptance
 from risks.services import register_url
 
@@ -444,17 +447,13 @@ def _channel_outcome(channel_id: int, *, delivered: bool, error: str) -> None:
 
 
 def _notify_disabled(channel: Channel) -> None:
-    for membership in Membership.objects.filter(
-        project=channel.project, role__in=[ProjectRole.OWNER, ProjectRole.LEAD]
-    ).select_related("user"):
-        notify(
-            user=membership.user,
-            kind=NotificationKind.CHANNEL_DISABLED,
-            message=f"{channel.project.name}: the channel “{channel.name}” was "
-            f"disabled: {channel.disabled_reason}",
-            url=channels_url(channel.project),
-            project=channel.project,
-        )
+    notify_owner_and_lead(
+        project=channel.project,
+        kind=NotificationKind.CHANNEL_DISABLED,
+        message=f"{channel.project.name}: the channel “{channel.name}” was "
+        f"disabled: {channel.disabled_reason}",
+        url=channels_url(channel.project),
+    )
 
 
 # --- The daily announcements -------------------------------------------------------

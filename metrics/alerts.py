@@ -24,8 +24,8 @@ from metrics.dashboard import (
 )
 from metrics.models import Alert, ConnectedService
 from metrics.vocabulary import Metric
-from projects.models import Membership, NotificationKind, Project, ProjectRole
-from projects.notifications import ChannelEventKind, announce, notify
+from projects.models import NotificationKind, Project
+from projects.notifications import ChannelEventKind, announce, notify_owner_and_lead
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -163,16 +163,12 @@ def alert_notify(alert: Alert, *, url: str = "") -> None:
     """Tell the project's owner and engineering lead that ``alert`` opened; ``url`` is
     where it is explained (the project's dashboard unless said)."""
     url = url or f"/projects/{alert.project.slug}/dashboard/"
-    for membership in Membership.objects.filter(
-        project=alert.project, role__in=[ProjectRole.OWNER, ProjectRole.LEAD]
-    ).select_related("user"):
-        notify(
-            user=membership.user,
-            kind=NotificationKind.ALERT_OPENED,
-            message=f"{alert.project.name}: {alert.message}"[:300],
-            url=url,
-            project=alert.project,
-        )
+    notify_owner_and_lead(
+        project=alert.project,
+        kind=NotificationKind.ALERT_OPENED,
+        message=f"{alert.project.name}: {alert.message}",
+        url=url,
+    )
     # A budget alert's message is made of spend figures: channels get them only where
     # the project's owner allowed it. A sync alert's message quotes the connector's
     # error, which stays in Runway: channels get the service's name.

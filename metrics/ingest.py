@@ -14,6 +14,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -291,6 +292,9 @@ def rollup_schedule(project_id: int) -> None:
 ROLLUP_CHUNK = 10_000
 # The columns of a stored event the totals read, after its key, source, time and model.
 _TOTALLED = Event._fields
+# The fields Totals and EventDayTotal share by name: all but the latencies, which the
+# row keeps serialised (latency_sketch).
+_COUNTS = [f.name for f in dataclass_fields(Totals) if f.name != "latencies"]
 
 
 def events_rollup(*, project: Project) -> int:
@@ -372,34 +376,14 @@ def _day_totals_add(
         ],
         update_conflicts=True,
         unique_fields=["service", "day", "model"],
-        update_fields=[
-            "requests",
-            "errors",
-            "input_tokens",
-            "output_tokens",
-            "cost_usd",
-            "quality",
-            "feedback_votes",
-            "feedback_positive",
-            "feedback_negative",
-            "latency_sketch",
-            "updated_at",
-        ],
+        update_fields=[*_COUNTS, "latency_sketch", "updated_at"],
     )
     return days
 
 
 def _totals_from(row: EventDayTotal) -> Totals:
     return Totals(
-        requests=row.requests,
-        errors=row.errors,
-        input_tokens=row.input_tokens,
-        output_tokens=row.output_tokens,
-        cost_usd=row.cost_usd,
-        quality=row.quality,
-        feedback_votes=row.feedback_votes,
-        feedback_positive=row.feedback_positive,
-        feedback_negative=row.feedback_negative,
+        **{name: getattr(row, name) for name in _COUNTS},
         latencies=sketch_load(bytes(row.latency_sketch)),
     )
 
@@ -409,15 +393,7 @@ def _row_from(service_id: int, day: date, model: str, totals: Totals) -> EventDa
         service_id=service_id,
         day=day,
         model=model,
-        requests=totals.requests,
-        errors=totals.errors,
-        input_tokens=totals.input_tokens,
-        output_tokens=totals.output_tokens,
-        cost_usd=totals.cost_usd,
-        quality=totals.quality,
-        feedback_votes=totals.feedback_votes,
-        feedback_positive=totals.feedback_positive,
-        feedback_negative=totals.feedback_negative,
+        **{name: getattr(totals, name) for name in _COUNTS},
         latency_sketch=sketch_dump(totals.latencies),
         updated_at=timezone.now(),
     )

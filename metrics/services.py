@@ -441,21 +441,17 @@ def _fail(
 
 
 def _notify_disabled(service: ConnectedService, message: str) -> None:
-    from projects.models import Membership, NotificationKind, ProjectRole
-    from projects.notifications import notify
+    from projects.models import NotificationKind
+    from projects.notifications import notify_owner_and_lead
 
     if service.project is None:
         return
-    for membership in Membership.objects.filter(
-        project=service.project, role__in=[ProjectRole.OWNER, ProjectRole.LEAD]
-    ).select_related("user"):
-        notify(
-            user=membership.user,
-            kind=NotificationKind.SERVICE_DISABLED,
-            message=f"{service.name} was disabled: {message}"[:300],
-            url=f"/projects/{service.project.slug}/metrics/",
-            project=service.project,
-        )
+    notify_owner_and_lead(
+        project=service.project,
+        kind=NotificationKind.SERVICE_DISABLED,
+        message=f"{service.name} was disabled: {message}",
+        url=f"/projects/{service.project.slug}/metrics/",
+    )
 
 
 @transaction.atomic

@@ -15,10 +15,12 @@ from django.utils import timezone
 from core import fragments
 from core.query import whole_number
 from projects.models import (
+    Membership,
     Notification,
     NotificationKind,
     NotificationPreference,
     Project,
+    ProjectRole,
 )
 
 if TYPE_CHECKING:
@@ -60,6 +62,23 @@ def notify(
         # celery-types does not know Celery 5.4's delay_on_commit yet.
         send_notification_email.delay_on_commit(notification.pk)  # type: ignore[attr-defined]
     return notification
+
+
+def notify_owner_and_lead(
+    *, project: Project, kind: NotificationKind, message: str, url: str
+) -> None:
+    """Notify the people who run ``project`` day to day: its owner and engineering
+    lead (alerts, a source or a channel switched off)."""
+    for membership in Membership.objects.filter(
+        project=project, role__in=[ProjectRole.OWNER, ProjectRole.LEAD]
+    ).select_related("user"):
+        notify(
+            user=membership.user,
+            kind=kind,
+            message=message,
+            url=url,
+            project=project,
+        )
 
 
 # --- Project channels (Slack, Teams, signed webhooks) ---------------------------------
