@@ -23,6 +23,8 @@ RELEASED = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 SOURCE = r"^(https?://\S+)?$"
 # A line number rides along each mapping under this key while the file is checked.
 _LINE = "__line__"
+# Each key's own line, so that an error about a value points at the value's line.
+_KEY_LINES = "__key_lines__"
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -81,6 +83,7 @@ class LibraryFile:
     name: str
     spec: LibrarySpec
     control_lines: tuple[int, ...]  # the line each control starts on, in file order
+    framework_line: int = 1  # the line naming the framework
 
     def where(self, index: int) -> str:
         return f"{self.name}, line {self.control_lines[index]}"
@@ -107,17 +110,23 @@ class _LineLoader(yaml.SafeLoader):
     def construct_mapping(
         self, node: yaml.MappingNode, deep: bool = False
     ) -> dict[Any, Any]:
-        seen: set[Any] = set()
+        key_lines: dict[Any, int] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
-            if key in seen:
+            if isinstance(key, (list, dict)):
+                raise yaml.MarkedYAMLError(
+                    problem="a key must be plain text, not a list or a mapping",
+                    problem_mark=key_node.start_mark,
+                )
+            if key in key_lines:
                 raise yaml.MarkedYAMLError(
                     problem=f"the key {key!r} is given twice",
                     problem_mark=key_node.start_mark,
                 )
-            seen.add(key)
+            key_lines[key] = key_node.start_mark.line + 1
         mapping = super().construct_mapping(node, deep=deep)
         mapping[_LINE] = node.start_mark.line + 1
+        mapping[_KEY_LINES] = key_lines
         return mapping
 
 
@@ -160,22 +169,39 @@ def read(name: str, text: str) -> LibraryFile:
                 f"(first on line {seen[control.ref]})"
             )
         seen[control.ref] = lines[index]
-    return LibraryFile(name=name, spec=spec, control_lines=lines)
+    return LibraryFile(
+        name=name,
+        spec=spec,
+        control_lines=lines,
+        framework_line=_line_of_key(raw, "framework"),
+    )
 
 
 def _without_lines(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _without_lines(v) for k, v in value.items() if k != _LINE}
+        return {
+            k: _without_lines(v)
+            for k, v in value.items()
+            if k not in (_LINE, _KEY_LINES)
+        }
     if isinstance(value, list):
         return [_without_lines(v) for v in value]
     return value
 
 
+def _line_of_key(raw: dict[str, Any], key: str) -> int:
+    """The line a top-level key of the file is on (1 if it has none)."""
+    return int(raw.get(_KEY_LINES, {}).get(key, raw.get(_LINE, 1)))
+
+
 def _line_of(raw: dict[str, Any], loc: tuple[int | str, ...]) -> int:
-    """The line of the innermost mapping on the path to an error."""
+    """The line of the innermost key (or, for a missing key, the innermost mapping)
+    on the path to an error."""
     line = int(raw.get(_LINE, 1))
     node: Any = raw
     for part in loc:
+        if isinstance(node, dict):
+            line = int(node.get(_KEY_LINES, {}).get(part, line))
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):

@@ -44,7 +44,8 @@ def library_import(
             Framework.objects.order_by("code").values_list("code", flat=True)
         )
         raise LibraryError(
-            f"{name}, line 1: framework {spec.framework!r} is not one Runway knows "
+            f"{name}, line {parsed.framework_line}: framework {spec.framework!r} is "
+            "not one Runway knows "
             f"(known: {known})"
         )
     digest = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()

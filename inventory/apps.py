@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 
 
 def uses_unapproved_model() -> Exists:
@@ -15,6 +17,30 @@ def uses_unapproved_model() -> Exists:
             kind=Alert.Kind.MODEL,
             status=Alert.Status.OPEN,
         )
+    )
+
+
+def unapproved_model_traffic() -> Subquery:
+    """The open model alert's words: the model, the day and the volume."""
+    from metrics.models import Alert
+
+    return Subquery(
+        Alert.objects.filter(
+            project=OuterRef("pk"),
+            kind=Alert.Kind.MODEL,
+            status=Alert.Status.OPEN,
+        )
+        .order_by("-opened_at", "-pk")
+        .values("message")[:1]
+    )
+
+
+def unapproved_model_reason(project: Any) -> str:
+    detail = getattr(project, "uses_unapproved_model_detail", None)
+    return (
+        f"model not approved for its data ({detail})"
+        if detail
+        else ("model not approved for its data")
     )
 
 
@@ -33,8 +59,9 @@ class InventoryConfig(AppConfig):
             RiskSignal(
                 "uses_unapproved_model",
                 uses_unapproved_model,
-                lambda p: "model not approved for its data",
+                unapproved_model_reason,
                 order=22,
+                detail=unapproved_model_traffic,
             )
         )
         # A project whose data class changes may no longer use the models it does.

@@ -39,6 +39,9 @@ class RiskSignal:
     ]  # built per query: signals read the clock
     reason: Callable[[Any], str]  # the words for a project where it holds
     order: int  # where its reason goes: the owner's word, then alerts, then steps
+    # A column the reason may quote (annotated as ``<column>_detail``), so that a
+    # reason names specifics without a query per project.
+    detail: Callable[[], BaseExpression] | None = None
 
 
 def _owner_flag() -> Q:
@@ -91,6 +94,13 @@ def signals() -> tuple[RiskSignal, ...]:
     return tuple(_SIGNALS)
 
 
+def signal_columns() -> tuple[str, ...]:
+    """The columns ``with_signals`` annotates: what ``risk_reasons`` reads."""
+    return tuple(s.column for s in _SIGNALS) + tuple(
+        f"{s.column}_detail" for s in _SIGNALS if s.detail
+    )
+
+
 def with_risk(projects: QuerySet[M]) -> QuerySet[M]:
     """Projects with each signal's column annotated, and ``at_risk`` to filter on.
 
@@ -107,7 +117,8 @@ def with_signals(projects: QuerySet[M]) -> QuerySet[M]:
     """Projects with each signal's column annotated (and no ``at_risk`` to filter on):
     what ``risk_reasons`` reads."""
     annotated: QuerySet[M] = projects.annotate(
-        **{s.column: s.expression() for s in _SIGNALS}
+        **{s.column: s.expression() for s in _SIGNALS},
+        **{f"{s.column}_detail": s.detail() for s in _SIGNALS if s.detail},
     )
     return annotated
 

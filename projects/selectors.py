@@ -35,7 +35,7 @@ from projects.models import (
     StepStatus,
 )
 from projects.progress import LAUNCHED
-from projects.risk import risk_reasons, signals, with_risk, with_signals
+from projects.risk import risk_reasons, signal_columns, with_risk, with_signals
 from projects.roles import GlobalRole
 
 if TYPE_CHECKING:
@@ -220,10 +220,9 @@ def project_owners(user: User) -> list[tuple[int, str]]:
 
 def risk_reasons_of(project: Project) -> list[str]:
     """Why the project is at risk (``projects.risk``), in one query; empty if it is not."""
-    columns = [s.column for s in signals()]
     row = (
         with_signals(Project.objects.filter(pk=project.pk))
-        .values("status", *columns)
+        .values("status", *signal_columns())
         .get()
     )
     return risk_reasons(SimpleNamespace(**row))

@@ -25,7 +25,7 @@ from projects.models import (
     ProjectStatus,
 )
 from projects.progress import LAUNCHED
-from projects.risk import risk_reasons, signals
+from projects.risk import risk_reasons, signal_columns
 from projects.selectors import (
     ProjectFilters,
     member_name,
@@ -64,7 +64,7 @@ ROW_FIELDS = (
     "status",
     "target_launch_date",
     "current_step",
-    *(signal.column for signal in signals()),
+    *signal_columns(),
 )
 
 

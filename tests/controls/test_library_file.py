@@ -67,31 +67,46 @@ def test_a_control_missing_a_field_names_the_line_it_starts_on():
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("    items: [s3-authentication]", "    items: []", "line 7: controls.0.items"),
+        (
+            "    items: [s3-authentication]",
+            "    items: []",
+            "line 11: controls.0.items",
+        ),
         (
             "    items: [s3-authentication]",
             "    items: [Encrypt!]",
-            "line 7: controls.0.items.0",
+            "line 11: controls.0.items.0",
         ),
         ("framework: hipaa", "framework: HIPAA Rule", "line 1: framework"),
         (
             "    evidence: true",
             "    evidence: sometimes",
-            "line 12: controls.1.evidence",
+            "line 16: controls.1.evidence",
         ),
-        ("    evidence: true", "    evidnce: true", "line 12: controls.1.evidnce"),
+        ("    evidence: true", "    evidnce: true", "line 16: controls.1.evidnce"),
+        # A missing key has no line of its own: the mapping that lacks it is named.
         ('version: "2013"', "", "line 1: version"),
-        ('released: "2013-01-25"', 'released: "January 2013"', "line 1: released"),
+        ('version: "2013"', "version: 2013", "line 2: version"),
+        ('released: "2013-01-25"', 'released: "January 2013"', "line 3: released"),
         (
             "source: https://example.org/hipaa",
             "source: javascript:alert(1)",
-            "line 1: source",
+            "line 5: source",
         ),
     ],
 )
 def test_schema_errors_say_where_and_what(old, new, expected):
     with pytest.raises(LibraryError, match=rf"^lib\.yaml, {expected}"):
         read("lib.yaml", VALID.replace(old, new))
+
+
+def test_a_key_that_is_a_list_is_refused_with_its_line():
+    text = VALID.replace("    evidence: true\n", "    ? [evidence]\n    : true\n")
+
+    with pytest.raises(
+        LibraryError, match=r"^lib\.yaml, line 16: a key must be plain text"
+    ):
+        read("lib.yaml", text)
 
 
 def test_a_reference_used_twice_is_refused_with_both_lines():

@@ -37,7 +37,9 @@ def test_the_demo_has_coverage_and_one_unapproved_model(settings):
     alerts = Alert.objects.filter(status=Alert.Status.OPEN, kind=Alert.Kind.MODEL)
     assert [a.project for a in alerts] == [shadow]
     assert model in alerts.get().message
-    assert "model not approved for its data" in risk_reasons_of(shadow)
+    assert f"model not approved for its data ({alerts.get().message})" in (
+        risk_reasons_of(shadow)
+    )
     uses = {
         u.model.name: u.declared for u in ProjectModel.objects.filter(project=shadow)
     }
