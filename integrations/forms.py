@@ -19,6 +19,16 @@ SPEND_HELP = (
 )
 
 
+def _spend_field(form: forms.Form, *, may_set_spend: bool, spend_option: bool) -> None:
+    """Spend figures are a project owner's decision: the option is disabled (it keeps
+    its initial value whatever is posted) for anyone else, and absent for a team's
+    channel, which never carries them."""
+    if not spend_option:
+        del form.fields["include_spend"]
+    else:
+        form.fields["include_spend"].disabled = not may_set_spend
+
+
 def _events_field() -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
         choices=list(CHANNEL_EVENT_LABELS.items()),
@@ -58,10 +68,15 @@ class ChannelForm(forms.Form):
         required=False, label="Include spend figures", help_text=SPEND_HELP
     )
 
-    def __init__(self, *args: Any, may_set_spend: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        may_set_spend: bool,
+        spend_option: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        # A disabled field keeps its initial value whatever is posted.
-        self.fields["include_spend"].disabled = not may_set_spend
+        _spend_field(self, may_set_spend=may_set_spend, spend_option=spend_option)
 
     def clean_url(self) -> str:
         """The address rules of connected services: https, and no private or loopback
@@ -80,9 +95,15 @@ class ChannelSettingsForm(forms.Form):
         required=False, label="Include spend figures", help_text=SPEND_HELP
     )
 
-    def __init__(self, *args: Any, may_set_spend: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        may_set_spend: bool,
+        spend_option: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["include_spend"].disabled = not may_set_spend
+        _spend_field(self, may_set_spend=may_set_spend, spend_option=spend_option)
 
     @staticmethod
     def initial_of(channel: Channel) -> dict[str, Any]:

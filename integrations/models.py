@@ -1,5 +1,5 @@
-"""A project's channels (Slack, Microsoft Teams, signed generic webhooks) and the log
-of what was delivered to them, attempt by attempt."""
+"""The channels (Slack, Microsoft Teams, signed generic webhooks) of a project or of a
+team, and the log of what was delivered to them, attempt by attempt."""
 
 from __future__ import annotations
 
@@ -10,21 +10,31 @@ from django.db import models
 
 from metrics.fields import EncryptedTextField
 from projects.audit import AuditTrail
-from projects.models import Project
+from projects.models import Project, Team
 
 
 class Channel(models.Model):
-    """Where a project's events are posted. The address of a Slack or Teams incoming
-    webhook is itself the credential, so it is encrypted like the signing secret, and
-    neither is ever shown again after it is entered (or, for the secret, made)."""
+    """Where a project's events are posted: a channel belongs to one project, or to a
+    team and then gets the events of every project of the team. The address of a
+    Slack or Teams incoming webhook is itself the credential, so it is encrypted like
+    the signing secret, and neither is ever shown again after it is entered (or, for
+    the secret, made)."""
 
     class Kind(models.TextChoices):
         SLACK = "slack", "Slack"
         TEAMS = "teams", "Microsoft Teams"
         WEBHOOK = "webhook", "Signed webhook"
 
+    # Exactly one of the two (``channel_has_one_owner``).
     project = models.ForeignKey(
-        Project, on_delete=models.CASCADE, related_name="channels"
+        Project,
+        on_delete=models.CASCADE,
+        related_name="channels",
+        null=True,
+        blank=True,
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="channels", null=True, blank=True
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     name = models.CharField(max_length=120)
@@ -34,7 +44,8 @@ class Channel(models.Model):
     signing_secret = EncryptedTextField(blank=True)
     # The event kinds (projects.notifications.ChannelEventKind) this channel receives.
     events = models.JSONField(default=list, blank=True)
-    # Off unless the project's owner turns it on: budget alerts then carry their figures.
+    # Off unless the project's owner turns it on: budget alerts then carry their
+    # figures. Always off for a team's channel (``team_channel_without_spend``).
     include_spend = models.BooleanField(default=False)
     enabled = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=300, blank=True)
@@ -49,6 +60,19 @@ class Channel(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(project__isnull=False, team__isnull=True)
+                    | models.Q(project__isnull=True, team__isnull=False)
+                ),
+                name="channel_has_one_owner",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(team__isnull=True) | models.Q(include_spend=False),
+                name="team_channel_without_spend",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"

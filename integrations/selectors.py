@@ -1,21 +1,23 @@
-"""Reads of a project's channels and their delivery log."""
+"""Reads of the channels of a project or a team, and their delivery log."""
 
 from __future__ import annotations
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from integrations.models import Channel, Delivery, DeliveryAttempt
-from projects.models import Project
+from projects.models import Project, Team
 
 
-def channels_of(project: Project) -> QuerySet[Channel]:
-    """The project's channels by name, each with its latest delivery's status and
-    time (``latest_status``, ``latest_at``), in one query."""
+def channels_of(owner: Project | Team) -> QuerySet[Channel]:
+    """The channels of a project (its own, not its team's) or of a team, by name,
+    each with its latest delivery's status and time (``latest_status``,
+    ``latest_at``), in one query."""
     latest = Delivery.objects.filter(channel=OuterRef("pk")).order_by(
         "-created_at", "-pk"
     )
+    mine = {"team": owner} if isinstance(owner, Team) else {"project": owner}
     return (
-        Channel.objects.filter(project=project)
+        Channel.objects.filter(**mine)
         # The list never shows the address or the secret: they are not even decrypted.
         .defer("url", "signing_secret")
         .annotate(

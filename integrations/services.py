@@ -1,6 +1,8 @@
-"""Writes on a project's channels: adding and changing them, the test message, queueing
-an event's deliveries, and recording each attempt (with retries and, after repeated
-failures, disabling the channel and telling the project's owner)."""
+"""Writes on the channels of projects and teams: adding and changing them, the test
+message, queueing an event's deliveries (to the project's channels and its team's),
+recording each attempt (with retries and, after repeated failures, disabling the
+channel and telling the project's owner and lead, or for a team's channel the admins),
+and deleting old deliveries."""
 
 from __future__ import annotations
 
@@ -22,17 +24,20 @@ from core.names import display_name
 from integrations import policy, signing, transport
 from integrations.messages import Outgoing, body_for
 from integrations.models import Announcement, Channel, Delivery, DeliveryAttempt
+from inventory.selectors import admins
 from metrics.enqueue import task_send
 from projects.models import (
     ChecklistItem,
     ItemState,
     NotificationKind,
     Project,
+    Team,
 )
 from projects.notifications import (
     ChannelEvent,
     ChannelEventKind,
     announce,
+    notify,
     notify_owner_and_lead,
 )
 from risks.models import AcceptanceStatus, RiskAcceptance
@@ -47,6 +52,7 @@ if TYPE_CHECKING:
 DELIVER = "integrations.deliver"
 DAILY_ANNOUNCEMENTS = "integrations.daily_announcements"
 SWEEP_STUCK_DELIVERIES = "integrations.sweep_stuck_deliveries"
+PRUNE_DELIVERIES = "integrations.prune_deliveries"
 # Approved risk acceptances are announced this many days before they expire.
 EXPIRY_NOTICE_DAYS = 7
 # The columns only a delivery's POST needs: everything else loads without decrypting
@@ -66,8 +72,18 @@ def url_hint(url: str) -> str:
     return f"{parts.hostname or ''}/…{tail}"[:120]
 
 
-def channels_url(project: Project) -> str:
-    return reverse("integrations:channels", kwargs={"slug": project.slug})
+def channels_url(owner: Project | Team) -> str:
+    """The page listing the channels of a project, or of a team (admins only)."""
+    if isinstance(owner, Team):
+        return reverse("integrations:team_channels", kwargs={"team_pk": owner.pk})
+    return reverse("integrations:channels", kwargs={"slug": owner.slug})
+
+
+def channel_owner(channel: Channel) -> Project | Team:
+    """The project or the team a channel belongs to."""
+    owner = channel.project if channel.project_id is not None else channel.team
+    assert owner is not None  # the constraint channel_has_one_owner
+    return owner
 
 
 def _absolute(path: str) -> str:
@@ -81,7 +97,8 @@ def _absolute(path: str) -> str:
 @transaction.atomic
 def channel_create(
     *,
-    project: Project,
+    project: Project | None = None,
+    team: Team | None = None,
     kind: str,
     name: str,
     url: str,
@@ -89,18 +106,22 @@ def channel_create(
     include_spend: bool = False,
     created_by: User,
 ) -> tuple[Channel, str]:
-    """Add a channel; for a signed webhook, also its signing secret, returned here
-    and never again."""
+    """Add a channel to a project or to a team (then it gets the events of all the
+    team's projects, never with spend figures); for a signed webhook, also its signing
+    secret, returned here and never again."""
+    if (project is None) == (team is None):
+        raise ValueError("A channel belongs to a project or to a team.")
     secret = signing.new_secret() if kind == Channel.Kind.WEBHOOK else ""
     channel = Channel.objects.create(
         project=project,
+        team=team,
         kind=kind,
         name=name,
         url=url,
         url_hint=url_hint(url),
         signing_secret=secret,
         events=list(events),
-        include_spend=include_spend,
+        include_spend=include_spend and project is not None,
         created_by=created_by,
     )
     return channel, secret
@@ -111,10 +132,11 @@ def channel_settings_update(
     *, channel: Channel, name: str, events: Iterable[str], include_spend: bool
 ) -> Channel:
     """Rename a channel and choose what it receives; the view lets only the
-    project's owner change ``include_spend`` (others send back the stored value)."""
+    project's owner change ``include_spend`` (others send back the stored value). A
+    team's channel never carries spend figures."""
     channel.name = name
     channel.events = list(events)
-    channel.include_spend = include_spend
+    channel.include_spend = include_spend and channel.project_id is not None
     channel.save(update_fields=["name", "events", "include_spend"])
     return channel
 
@@ -166,19 +188,27 @@ def _delivery_create(
     event: str,
     title: str,
     url: str,
+    project: Project | None = None,
     spend_detail: str = "",
     is_test: bool = False,
 ) -> Delivery:
+    """A delivery of an event of ``project`` (by default the channel's own) to
+    ``channel``; a team's channel's test names no project."""
+    project = project or channel.project
+    team = channel.team if channel.team_id is not None else None
     delivery = Delivery(channel=channel, event=event, title=title, is_test=is_test)
     message = Outgoing(
         delivery_id=str(delivery.uuid),
         event=event,
         occurred_at=timezone.now(),
-        project_name=channel.project.name,
-        project_url=_absolute(channel.project.get_absolute_url()),
+        project_name=project.name if project is not None else "",
+        project_url="" if project is None else _absolute(project.get_absolute_url()),
         title=title,
         url=_absolute(url),
-        spend_detail=spend_detail if channel.include_spend else "",
+        # Spend figures go only where the project's owner let them: never to a
+        # team's channel, whatever its stored flag says.
+        spend_detail=spend_detail if channel.include_spend and team is None else "",
+        team_name=team.name if team is not None else "",
     )
     delivery.body = body_for(channel.kind, message)
     delivery.save()
@@ -194,15 +224,19 @@ def _queue(delivery_id: int) -> None:
 
 
 def deliveries_queue(event: ChannelEvent) -> list[Delivery]:
-    """A delivery for every enabled channel of the event's project that wants it."""
+    """A delivery for every enabled channel that wants the event: the project's own
+    channels and those of the project's team."""
     channels = (
-        Channel.objects.filter(project=event.project, enabled=True)
+        Channel.objects.filter(
+            Q(project=event.project) | Q(team=event.project.team_id), enabled=True
+        )
         .defer(*SECRET_FIELDS)
-        .select_related("project")
+        .select_related("team")
     )
     return [
         _delivery_create(
             channel,
+            project=event.project,
             event=event.kind,
             title=event.title,
             url=event.url,
@@ -228,11 +262,17 @@ TEST_EVENT = "test"
 def channel_test(*, channel: Channel, actor: User) -> Delivery:
     """Queue a test message (one attempt, no retries), also to a disabled channel, so
     that a fixed address can be checked before switching the channel on again."""
+    owner = channel_owner(channel)
+    receives = (
+        "the events of the team's projects"
+        if isinstance(owner, Team)
+        else "the project's events"
+    )
     title = (
-        f"{channel.project.name}: a test message from Runway, sent by "
+        f"{owner.name}: a test message from Runway, sent by "
         # The name, never the email address: a channel's audience may be wide.
         f"{display_name(actor.first_name, actor.last_name, 'a project member')}. "
-        "This channel will receive the project's events."
+        f"This channel will receive {receives}."
     )
     if len(title) > TITLE_LENGTH:
         title = title[: TITLE_LENGTH - 1] + "…"
@@ -240,7 +280,7 @@ def channel_test(*, channel: Channel, actor: User) -> Delivery:
         channel,
         event=TEST_EVENT,
         title=title,
-        url=channels_url(channel.project),
+        url=channels_url(owner),
         is_test=True,
     )
 
@@ -290,7 +330,7 @@ def delivery_attempt(*, delivery_id: int, attempt: int | None = None) -> Attempt
     posting, so two runs of the same task do not both post it. No transaction is held
     while the receiver answers."""
     delivery = (
-        Delivery.objects.select_related("channel__project")
+        Delivery.objects.select_related("channel")
         .defer(*(f"channel__{field}" for field in SECRET_FIELDS))
         .filter(pk=delivery_id)
         .first()
@@ -393,7 +433,12 @@ def _attempt_record(
     ):
         status = Delivery.Status.FAILED
     else:
-        retry_in = policy.retry_delay(number)
+        retry_in = policy.next_retry_delay(
+            number,
+            status_code=result.status_code,
+            retry_after=result.retry_after,
+            now=timezone.now(),
+        )
         status = Delivery.Status.PENDING if retry_in else Delivery.Status.FAILED
     if status == Delivery.Status.PENDING and not current.channel.enabled:
         retry_in = None
@@ -426,9 +471,9 @@ def _channel_outcome(channel_id: int, *, delivered: bool, error: str) -> None:
         return
     channels.update(consecutive_failures=F("consecutive_failures") + 1)
     channel = (
-        Channel.objects.select_for_update()
+        Channel.objects.select_for_update(of=("self",))
         .defer(*SECRET_FIELDS)
-        .select_related("project")
+        .select_related("project", "team")
         .filter(pk=channel_id)
         .first()
     )
@@ -447,12 +492,27 @@ def _channel_outcome(channel_id: int, *, delivered: bool, error: str) -> None:
 
 
 def _notify_disabled(channel: Channel) -> None:
+    """Tell the project's owner and lead; a team's channel has no owner, so the
+    admins, who manage it, are told."""
+    owner = channel_owner(channel)
+    message = (
+        f"{owner.name}: the channel “{channel.name}” was disabled: "
+        f"{channel.disabled_reason}"
+    )
+    if isinstance(owner, Team):
+        for admin in admins():
+            notify(
+                user=admin,
+                kind=NotificationKind.CHANNEL_DISABLED,
+                message=f"The team {message}",
+                url=channels_url(owner),
+            )
+        return
     notify_owner_and_lead(
-        project=channel.project,
+        project=owner,
         kind=NotificationKind.CHANNEL_DISABLED,
-        message=f"{channel.project.name}: the channel “{channel.name}” was "
-        f"disabled: {channel.disabled_reason}",
-        url=channels_url(channel.project),
+        message=message,
+        url=channels_url(owner),
     )
 
 
@@ -460,8 +520,13 @@ def _notify_disabled(channel: Channel) -> None:
 
 
 def _projects_with_channels() -> list[Project]:
+    """The live projects that an enabled channel hears about: their own, or their
+    team's."""
     return list(
-        Project.objects.filter(archived_at__isnull=True, channels__enabled=True)
+        Project.objects.filter(
+            Q(channels__enabled=True) | Q(team__channels__enabled=True),
+            archived_at__isnull=True,
+        )
         .distinct()
         .order_by("pk")
     )
@@ -583,3 +648,26 @@ def stuck_deliveries_fail(*, now: datetime | None = None) -> int:
     if failed:
         logger.warning("gave up on %s delivery(ies) stuck sending", failed)
     return failed
+
+
+# --- Forgetting old deliveries ------------------------------------------------------
+
+PRUNE_BATCH = 1000
+
+
+def deliveries_prune(*, now: datetime | None = None) -> int:
+    """Delete the deliveries (with their attempts) that finished more than
+    INTEGRATIONS_DELIVERY_RETENTION_DAYS ago, a batch per transaction so that no
+    lock is held long; one still sending is kept whatever its age. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(
+        days=settings.INTEGRATIONS_DELIVERY_RETENTION_DAYS
+    )
+    old = Delivery.objects.filter(finished_at__lt=cutoff).order_by("pk")
+    deleted = 0
+    while batch := list(old.values_list("pk", flat=True)[:PRUNE_BATCH]):
+        with transaction.atomic():
+            _, per_model = Delivery.objects.filter(pk__in=batch).delete()
+        deleted += per_model.get(Delivery._meta.label, 0)
+    if deleted:
+        logger.info("deleted %s delivery(ies) finished before %s", deleted, cutoff)
+    return deleted

@@ -48,3 +48,12 @@ def sweep_stuck_deliveries() -> str:
     with acting_as(None):
         failed = services.stuck_deliveries_fail()
     return f"{failed} stuck deliveries given up on"
+
+
+@shared_task(name=services.PRUNE_DELIVERIES)
+def prune_deliveries() -> str:
+    """Beat's daily clean-up: deliveries finished more than
+    INTEGRATIONS_DELIVERY_RETENTION_DAYS ago are deleted, with their attempts."""
+    with acting_as(None):
+        deleted = services.deliveries_prune()
+    return f"{deleted} old deliveries deleted"

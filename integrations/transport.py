@@ -4,15 +4,20 @@ loopback addresses unless an admin allow-listed the host, and redirects are not
 followed. The result never quotes the address, which is the credential for Slack and
 Teams.
 
-A POST ends within DEADLINE_SECONDS whatever the receiver does: every connect, read
-and write of the connection is bounded by what is left of that time (a receiver that
-drips its answer a byte at a time would otherwise hold the worker), and no more than
+A POST ends within DEADLINE_SECONDS whatever the receiver or the resolver does: the
+name's lookup, every connect, read and write of the connection are bounded by what is
+left of that time (a receiver that drips its answer a byte at a time, or a DNS server
+that does not answer, would otherwise hold the worker), and no more than
 MAX_BODY_BYTES of the answer are read."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import threading
 import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -24,7 +29,7 @@ from metrics.connectors.outbound import RefusedAddress, client
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)  # each connect, read or write
 DEADLINE_SECONDS = 15.0  # the whole POST, from the first connection to the answer
@@ -55,6 +60,8 @@ class AttemptResult:
     error: str = ""
     # The address is refused (not public): waiting will not help.
     permanent: bool = False
+    # The answer's Retry-After header, as sent (policy.next_retry_delay reads it).
+    retry_after: str | None = None
 
 
 def _hidden(text: str, url: str) -> str:
@@ -71,6 +78,48 @@ class _Deadline:
         if left <= 0:
             raise late("The delivery's time limit passed.")
         return left if timeout is None else min(timeout, left)
+
+
+def _connect_in_time(
+    connect: Callable[[], httpcore.NetworkStream], deadline: _Deadline
+) -> httpcore.NetworkStream:
+    """``connect()`` (which resolves the name, checks its addresses and opens the
+    connection) within what is left of ``deadline``. The resolver takes no timeout
+    (getaddrinfo waits as long as the system's resolver does), so the connection is
+    opened in a thread of its own, which is left behind when time runs out; the
+    connection it may still open then is closed at once."""
+    opened: Future[httpcore.NetworkStream] = Future()
+
+    def run() -> None:
+        try:
+            opened.set_result(connect())
+        except BaseException as exc:  # noqa: BLE001  (handed to the waiting thread)
+            opened.set_exception(exc)
+
+    left = deadline.bound(None, httpcore.ConnectTimeout)
+    # The context goes along: the flag that hides the channel's address from httpx's
+    # log records holds there too.
+    context = contextvars.copy_context()
+    threading.Thread(
+        target=context.run, args=(run,), name="channel-connect", daemon=True
+    ).start()
+    try:
+        return opened.result(timeout=left)
+    except FutureTimeout:
+        opened.add_done_callback(_close_late)
+        raise httpcore.ConnectTimeout(
+            "The delivery's time limit passed while connecting."
+        ) from None
+    except BaseException:
+        # Interrupted while waiting (a worker's time limit), or the connection failed
+        # (then there is nothing to close): nothing may stay open.
+        opened.add_done_callback(_close_late)
+        raise
+
+
+def _close_late(opened: Future[httpcore.NetworkStream]) -> None:
+    if opened.exception() is None:
+        opened.result().close()
 
 
 class _DeadlineStream(httpcore.NetworkStream):
@@ -122,8 +171,11 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         bounded = self._deadline.bound(timeout, httpcore.ConnectTimeout)
-        stream = self._backend.connect_tcp(
-            host, port, bounded, local_address, socket_options
+        stream = _connect_in_time(
+            lambda: self._backend.connect_tcp(
+                host, port, bounded, local_address, socket_options
+            ),
+            self._deadline,
         )
         return _DeadlineStream(stream, self._deadline)
 
@@ -179,6 +231,7 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> AttemptResult:
         ):
             status_code = response.status_code
             response_ms = elapsed()
+            retry_after = response.headers.get("Retry-After")
             error = ""
             if not 200 <= status_code < 300:
                 # The receiver's own words help most; they are short for Slack
@@ -205,4 +258,4 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> AttemptResult:
         )
     finally:
         _posting_to_a_channel.reset(hidden)
-    return AttemptResult(status_code, response_ms, error)
+    return AttemptResult(status_code, response_ms, error, retry_after=retry_after)

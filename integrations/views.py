@@ -1,6 +1,9 @@
-"""A project's channels: the list with the form to add one, and each channel's page
-(settings, test message, switch off and on, new signing secret, removal, delivery log).
-The project's owner and lead manage channels; only the owner lets spend figures out."""
+"""The channels of a project or of a team: the list with the form to add one, and each
+channel's page (settings, test message, switch off and on, new signing secret,
+removal, delivery log). The same views serve both: a project's URLs name it by
+``slug``, a team's by ``team_pk`` (``integrations.access.owner_for`` decides who may
+manage them). Only a project's owner lets spend figures out; a team's channel never
+carries them."""
 
 from __future__ import annotations
 
@@ -17,11 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.query import whole_number
 from integrations import selectors, services
+from integrations.access import Owner, owner_for
 from integrations.forms import ChannelForm, ChannelSettingsForm
 from integrations.models import Channel, Delivery
-from projects.access import Action, can, get_project_for_user, project_role
-from projects.models import Project, ProjectRole
-from projects.selectors import with_members
 
 if TYPE_CHECKING:
     from core.http import AuthedRequest
@@ -31,90 +32,113 @@ LOG_PAGE_SIZE = 50
 POLL_WHILE_NEWER_THAN = timedelta(minutes=2)
 
 
-def _project(request: AuthedRequest, slug: str) -> Project:
-    return with_members(
-        get_project_for_user(request.user, slug, Action.CONNECT_SERVICES)
-    )
-
-
-def _channel(request: AuthedRequest, slug: str, pk: int) -> Channel:
-    project = _project(request, slug)
+def _channel(owner: Owner, pk: int) -> Channel:
     # No page shows the address or the secret: they are not even decrypted.
     channel = get_object_or_404(
-        Channel.objects.defer(*services.SECRET_FIELDS), project=project, pk=pk
+        Channel.objects.defer(*services.SECRET_FIELDS), **owner.mine, pk=pk
     )
-    channel.project = project  # keeps the members the header shows
+    # The owner as loaded (the project with the members its header shows).
+    if owner.team is not None:
+        channel.team = owner.team
+    else:
+        channel.project = owner.project
     return channel
 
 
-def _may_set_spend(request: AuthedRequest, project: Project) -> bool:
-    """Spend figures leave Runway only if the project's owner says so: not its lead,
-    not an admin who is not the owner."""
-    return project_role(request.user, project) == ProjectRole.OWNER
+def _context(owner: Owner, **extra: Any) -> dict[str, Any]:
+    return {
+        "owner": owner,
+        # A project's pages show its header and tabs; a team's, the admin pages'.
+        "project": owner.project,
+        "team": owner.team,
+        "tab": "metrics",
+        "may_edit": owner.may_edit,
+        **extra,
+    }
+
+
+def _channel_form(owner: Owner, *args: Any, **kwargs: Any) -> ChannelForm:
+    return ChannelForm(
+        *args,
+        may_set_spend=owner.may_set_spend,
+        spend_option=owner.team is None,
+        **kwargs,
+    )
 
 
 @require_GET
-def channels(request: AuthedRequest, slug: str) -> HttpResponse:
-    project = _project(request, slug)
-    form = ChannelForm(may_set_spend=_may_set_spend(request, project))
-    return _list_page(request, project, form)
-
-
-def _list_page(
-    request: AuthedRequest, project: Project, form: ChannelForm
+def channels(
+    request: AuthedRequest, slug: str | None = None, team_pk: int | None = None
 ) -> HttpResponse:
+    owner = owner_for(request, slug=slug, team_pk=team_pk)
+    return _list_page(request, owner, _channel_form(owner))
+
+
+def _list_page(request: AuthedRequest, owner: Owner, form: ChannelForm) -> HttpResponse:
+    team_channels = (
+        selectors.channels_of(owner.project.team) if owner.project is not None else []
+    )
     return render(
         request,
         "integrations/channels.html",
-        {
-            "project": project,
-            "tab": "metrics",
-            "may_edit": can(request.user, project, Action.EDIT),
-            "channels": selectors.channels_of(project),
-            "form": form,
-        },
+        _context(
+            owner,
+            channels=selectors.channels_of(owner.subject),
+            team_channels=team_channels,
+            form=form,
+        ),
     )
 
 
 @require_POST
-def channel_add(request: AuthedRequest, slug: str) -> HttpResponse:
-    project = _project(request, slug)
-    form = ChannelForm(request.POST, may_set_spend=_may_set_spend(request, project))
+def channel_add(
+    request: AuthedRequest, slug: str | None = None, team_pk: int | None = None
+) -> HttpResponse:
+    owner = owner_for(request, slug=slug, team_pk=team_pk)
+    form = _channel_form(owner, request.POST)
     if not form.is_valid():
         # The address is a credential: the page does not send it back, so it is
         # pasted again.
         if request.POST.get("url"):
             form.add_error("url", ChannelForm.PASTE_AGAIN)
-        return _list_page(request, project, form)
+        return _list_page(request, owner, form)
     channel, secret = services.channel_create(
-        project=project,
+        project=owner.project,
+        team=owner.team,
         kind=form.cleaned_data["kind"],
         name=form.cleaned_data["name"],
         url=form.cleaned_data["url"],
         events=form.cleaned_data["events"],
-        include_spend=form.cleaned_data["include_spend"],
+        include_spend=form.cleaned_data.get("include_spend", False),
         created_by=request.user,
     )
     if secret:
         # The page answers the POST itself, so that the secret never passes through
         # the session, a cookie or a cache.
-        return _secret_page(request, channel, secret)
+        return _secret_page(request, owner, channel, secret)
     messages.success(
         request, f"{channel.name} is added. Send a test to check that it arrives."
     )
-    return redirect("integrations:channel", slug=slug, pk=channel.pk)
+    return redirect(owner.url("channel", channel.pk))
 
 
-def _secret_page(request: AuthedRequest, channel: Channel, secret: str) -> HttpResponse:
-    response = _detail_page(request, channel, new_secret=secret)
+def _secret_page(
+    request: AuthedRequest, owner: Owner, channel: Channel, secret: str
+) -> HttpResponse:
+    response = _detail_page(request, owner, channel, new_secret=secret)
     add_never_cache_headers(response)
     return response
 
 
 @require_GET
-def channel_detail(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
-    channel = _channel(request, slug, pk)
-    return _detail_page(request, channel)
+def channel_detail(
+    request: AuthedRequest,
+    pk: int,
+    slug: str | None = None,
+    team_pk: int | None = None,
+) -> HttpResponse:
+    owner = owner_for(request, slug=slug, team_pk=team_pk)
+    return _detail_page(request, owner, _channel(owner, pk))
 
 
 def _log_context(request: AuthedRequest, channel: Channel) -> dict[str, Any]:
@@ -130,78 +154,93 @@ def _log_context(request: AuthedRequest, channel: Channel) -> dict[str, Any]:
 
 def _detail_page(
     request: AuthedRequest,
+    owner: Owner,
     channel: Channel,
     *,
     form: ChannelSettingsForm | None = None,
     new_secret: str = "",
 ) -> HttpResponse:
-    project = channel.project
     template = "integrations/channel_detail.html"
     if request.htmx and request.htmx.target == "delivery-log":
         template += "#delivery-log"
     return render(
         request,
         template,
-        {
-            "project": project,
-            "tab": "metrics",
-            "may_edit": can(request.user, project, Action.EDIT),
-            "channel": channel,
-            "form": form
-            or ChannelSettingsForm(
-                initial=ChannelSettingsForm.initial_of(channel),
-                may_set_spend=_may_set_spend(request, project),
-            ),
-            "new_secret": new_secret,
+        _context(
+            owner,
+            channel=channel,
+            form=form or _settings_form(owner, channel),
+            new_secret=new_secret,
             **_log_context(request, channel),
-        },
+        ),
+    )
+
+
+def _settings_form(
+    owner: Owner, channel: Channel, data: Any = None
+) -> ChannelSettingsForm:
+    return ChannelSettingsForm(
+        data,
+        initial=ChannelSettingsForm.initial_of(channel),
+        may_set_spend=owner.may_set_spend,
+        spend_option=owner.team is None,
     )
 
 
 @require_POST
-def channel_settings(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
-    channel = _channel(request, slug, pk)
-    form = ChannelSettingsForm(
-        request.POST,
-        initial=ChannelSettingsForm.initial_of(channel),
-        may_set_spend=_may_set_spend(request, channel.project),
-    )
+def channel_settings(
+    request: AuthedRequest,
+    pk: int,
+    slug: str | None = None,
+    team_pk: int | None = None,
+) -> HttpResponse:
+    owner = owner_for(request, slug=slug, team_pk=team_pk)
+    channel = _channel(owner, pk)
+    form = _settings_form(owner, channel, request.POST)
     if not form.is_valid():
-        return _detail_page(request, channel, form=form)
+        return _detail_page(request, owner, channel, form=form)
     services.channel_settings_update(
         channel=channel,
         name=form.cleaned_data["name"],
         events=form.cleaned_data["events"],
-        include_spend=form.cleaned_data["include_spend"],
+        include_spend=form.cleaned_data.get("include_spend", False),
     )
     messages.success(request, f"{channel.name}'s settings are saved.")
-    return redirect("integrations:channel", slug=slug, pk=pk)
+    return redirect(owner.url("channel", pk))
 
 
 @require_POST
-def channel_test(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
+def channel_test(
+    request: AuthedRequest,
+    pk: int,
+    slug: str | None = None,
+    team_pk: int | None = None,
+) -> HttpResponse:
     """Queue a test message; an htmx request gets the delivery log back, which
     refreshes itself until the worker has sent it."""
-    channel = _channel(request, slug, pk)
+    owner = owner_for(request, slug=slug, team_pk=team_pk)
+    channel = _channel(owner, pk)
     services.channel_test(channel=channel, actor=request.user)
     if request.htmx:
         return render(
             request,
             "integrations/channel_detail.html#delivery-log",
-            {
-                "project": channel.project,
-                "channel": channel,
-                **_log_context(request, channel),
-            },
+            _context(owner, channel=channel, **_log_context(request, channel)),
         )
     messages.success(request, f"A test message to {channel.name} is on its way.")
-    return redirect("integrations:channel", slug=slug, pk=pk)
+    return redirect(owner.url("channel", pk))
 
 
 @require_POST
-def channel_switch(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
+def channel_switch(
+    request: AuthedRequest,
+    pk: int,
+    slug: str | None = None,
+    team_pk: int | None = None,
+) -> HttpResponse:
     """Switch a channel off (``enabled`` absent or not "1") or on again."""
-    channel = _channel(request, slug, pk)
+    owner = owner_for(request, slug=slug, team_pk=team_pk)
+    channel = _channel(owner, pk)
     if request.POST.get("enabled") == "1":
         services.channel_enable(channel=channel)
         messages.success(request, f"{channel.name} is on again.")
@@ -210,22 +249,34 @@ def channel_switch(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
             channel=channel, reason=f"Switched off by {request.user}."
         )
         messages.success(request, f"{channel.name} is off; nothing is sent to it.")
-    return redirect("integrations:channel", slug=slug, pk=pk)
+    return redirect(owner.url("channel", pk))
 
 
 @require_POST
-def channel_rotate_secret(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
-    channel = _channel(request, slug, pk)
+def channel_rotate_secret(
+    request: AuthedRequest,
+    pk: int,
+    slug: str | None = None,
+    team_pk: int | None = None,
+) -> HttpResponse:
+    owner = owner_for(request, slug=slug, team_pk=team_pk)
+    channel = _channel(owner, pk)
     if channel.kind != Channel.Kind.WEBHOOK:
         messages.error(request, "Only a signed webhook has a signing secret.")
-        return redirect("integrations:channel", slug=slug, pk=pk)
+        return redirect(owner.url("channel", pk))
     secret = services.signing_secret_rotate(channel=channel)
-    return _secret_page(request, channel, secret)
+    return _secret_page(request, owner, channel, secret)
 
 
 @require_POST
-def channel_delete(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
-    channel = _channel(request, slug, pk)
+def channel_delete(
+    request: AuthedRequest,
+    pk: int,
+    slug: str | None = None,
+    team_pk: int | None = None,
+) -> HttpResponse:
+    owner = owner_for(request, slug=slug, team_pk=team_pk)
+    channel = _channel(owner, pk)
     services.channel_delete(channel=channel)
     messages.success(request, f"{channel.name} is removed; nothing more is sent to it.")
-    return redirect("integrations:channels", slug=slug)
+    return redirect(owner.url("channels"))

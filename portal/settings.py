@@ -452,6 +452,13 @@ RUNWAY_CONNECTOR_ALLOWED_HOSTS = env.list("RUNWAY_CONNECTOR_ALLOWED_HOSTS", defa
 # Hourly samples older than this are deleted by a daily job; the daily rollups stay.
 RUNWAY_HOURLY_RETENTION_DAYS = env.int("RUNWAY_HOURLY_RETENTION_DAYS", default=90)
 
+# NOTIFICATION CHANNELS
+# Channel deliveries (and their attempts) finished more than this many days ago are
+# deleted by a daily job.
+INTEGRATIONS_DELIVERY_RETENTION_DAYS = env.int(
+    "INTEGRATIONS_DELIVERY_RETENTION_DAYS", default=90
+)
+
 # TELEMETRY
 # /metrics (Prometheus format) answers a bearer of this token, or a client whose
 # REMOTE_ADDR is in the comma-separated addresses or CIDR networks; with neither

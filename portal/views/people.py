@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.http import AuthedRequest
+from integrations.selectors import channels_of
 from portal import services
 from portal.forms import AccessForm, InviteForm, TeamForm
 from portal.models import User
@@ -168,4 +169,13 @@ def team_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
             )
         messages.success(request, f"Team {team.name} saved.")
         return redirect("portal:team_list")
-    return render(request, "portal/people/team_form.html", {"form": form, "team": team})
+    return render(
+        request,
+        "portal/people/team_form.html",
+        {
+            "form": form,
+            "team": team,
+            # Where the events of the team's projects are posted (Slack, Teams...).
+            "channels": channels_of(team) if team is not None else [],
+        },
+    )

@@ -29,6 +29,8 @@ class Receiver:
     url: str
     statuses: list[int] = field(default_factory=lambda: [200])
     requests: list[Received] = field(default_factory=list)
+    # Sent with every answer, e.g. {"Retry-After": "120"}.
+    headers: dict[str, str] = field(default_factory=dict)
 
     def answer(self) -> int:
         return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
@@ -48,6 +50,8 @@ def receiver(settings) -> Iterator[Receiver]:
             status = target.answer()
             payload = b"ok" if status < 300 else b"the receiver is unwell"
             self.send_response(status)
+            for name, value in target.headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)

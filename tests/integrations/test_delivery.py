@@ -3,6 +3,8 @@ the delivery log, the address rules, and disabling a channel that keeps failing.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from integrations import policy, services
@@ -213,3 +215,78 @@ def test_no_log_line_quotes_a_channels_address(
         send_event(project, django_capture_on_commit_callbacks)
     assert receiver.requests
     assert "secret-part" not in caplog.text
+
+
+# --- A receiver's Retry-After ----------------------------------------------------------
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "value,seconds",
+    [
+        ("120", 120),
+        (" 45 ", 45),
+        ("0", 0),
+        # The three date formats HTTP allows, 5 minutes ahead.
+        ("Mon, 02 Mar 2026 12:05:00 GMT", 300),
+        ("Monday, 02-Mar-26 12:05:00 GMT", 300),
+        ("Mon Mar  2 12:05:00 2026", 300),
+        ("Mon, 02 Mar 2026 11:00:00 GMT", 0),  # already past
+        (None, None),
+        ("", None),
+        ("soon", None),
+        ("-5", None),
+        ("1.5", None),
+        ("٣", None),  # a digit, but not an ASCII one
+        ("9" * 5000, None),
+    ],
+)
+def test_retry_after_is_read_as_seconds_or_a_date(value, seconds):
+    assert policy.retry_after_seconds(value, now=NOW) == seconds
+
+
+@pytest.mark.parametrize(
+    "status,value,delay",
+    [
+        (429, "120", 120),  # longer than the policy's 30 s: honoured
+        (503, "Mon, 02 Mar 2026 12:10:00 GMT", 600),
+        (429, "5", 30),  # shorter: the policy's delay stands
+        (503, "86400", policy.MAX_RETRY_AFTER_SECONDS),  # a day: cut to an hour
+        (429, "nonsense", 30),
+        (500, "120", 30),  # only 429 and 503 are believed
+        (None, "120", 30),
+    ],
+)
+def test_the_first_retry_waits_as_long_as_the_receiver_asks_within_an_hour(
+    status, value, delay
+):
+    assert (
+        policy.next_retry_delay(1, status_code=status, retry_after=value, now=NOW)
+        == delay
+    )
+
+
+def test_retry_after_does_not_add_attempts():
+    last = policy.MAX_ATTEMPTS
+    assert (
+        policy.next_retry_delay(last, status_code=429, retry_after="60", now=NOW)
+        is None
+    )
+    # The sweep waits for the longest retries a receiver may ask for.
+    longest_waits = len(policy.RETRY_DELAYS) * policy.MAX_RETRY_AFTER_SECONDS
+    assert longest_waits < policy.GIVE_UP_AFTER_SECONDS
+
+
+def test_a_429_with_retry_after_is_retried_that_much_later(
+    project, make_channel, receiver
+):
+    receiver.statuses = [429]
+    receiver.headers = {"Retry-After": "240"}
+    channel = make_channel("slack")
+    delivery = services._delivery_create(
+        channel, event="alert.opened", title="t", url="/"
+    )
+    outcome = services.delivery_attempt(delivery_id=delivery.pk)
+    assert outcome.status == Delivery.Status.PENDING
+    assert outcome.retry_in == 240 and outcome.next_attempt == 2

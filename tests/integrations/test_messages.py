@@ -38,7 +38,11 @@ def test_teams_gets_one_adaptive_card_with_an_open_button():
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     card = attachment["content"]
     assert card["type"] == "AdaptiveCard"
-    assert card["body"][0]["text"] == MESSAGE.title
+    title = card["body"][0]
+    assert title["type"] == "RichTextBlock"
+    assert title["inlines"] == [
+        {"type": "TextRun", "text": MESSAGE.title, "weight": "Bolder"}
+    ]
     assert card["actions"] == [
         {"type": "Action.OpenUrl", "title": "Open in Runway", "url": MESSAGE.url}
     ]
@@ -83,14 +87,58 @@ def test_a_name_cannot_ping_a_slack_channel_or_make_a_link():
     assert payload["text"].endswith("&amp; more")
 
 
-def test_a_name_cannot_make_a_link_or_formatting_in_teams():
-    card = json.loads(body_for("teams", HOSTILE))["attachments"][0]["content"]
-    title, context = card["body"][0]["text"], card["body"][-1]["text"]
-    assert title == (
-        r"\<!channel\> \[x\]\(https://evil\): \*Budget\* \_alert\_ opened & more"
+def _texts(node, path=()):
+    """Every ``text`` in a card, with the types of the elements it sits in."""
+    if isinstance(node, dict):
+        types = (*path, node.get("type"))
+        if "text" in node:
+            yield types, node["text"]
+        for value in node.values():
+            yield from _texts(value, types)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _texts(item, path)
+
+
+def test_a_name_cannot_make_a_link_a_mention_or_formatting_in_teams():
+    """A TextBlock's text is Markdown ("[x](url)" is a link, "**x**" bold), and Teams'
+    clients disagree about backslash escapes; a TextRun is never read as Markdown. So
+    people's text goes only into TextRuns, as typed, and the card declares no mention
+    entity that "<at>…</at>" could resolve to."""
+    with_spend = Outgoing(**{**HOSTILE.__dict__, "spend_detail": "[$](https://e)"})
+    card = json.loads(body_for("teams", with_spend))["attachments"][0]["content"]
+    texts = list(_texts(card["body"]))
+    assert texts and all(types[-1] == "TextRun" for types, _ in texts)
+    assert all("TextBlock" not in types for types, _ in texts)
+    shown = [text for _, text in texts]
+    assert shown == [
+        HOSTILE.title,
+        "[$](https://e)",
+        "Runway · <!channel> [x](https://evil)",
+    ]
+    assert "msteams" not in card
+    # The only link is Runway's own button.
+    assert card["actions"] == [
+        {"type": "Action.OpenUrl", "title": "Open in Runway", "url": MESSAGE.url}
+    ]
+
+
+def test_a_team_channels_message_names_the_team_and_the_project():
+    message = Outgoing(**{**MESSAGE.__dict__, "team_name": "Claims & Ops"})
+    slack = json.loads(body_for("slack", message))
+    assert slack["blocks"][1]["elements"][0]["text"] == (
+        "Runway · Claims &amp; Ops · Support &lt;Copilot&gt; &amp; co"
     )
-    assert context == r"Runway · \<!channel\> \[x\]\(https://evil\)"
-    assert "](" not in title + context
+    card = json.loads(body_for("teams", message))["attachments"][0]["content"]
+    assert card["body"][-1]["inlines"][0]["text"] == (
+        "Runway · Claims & Ops · Support <Copilot> & co"
+    )
+    webhook = json.loads(body_for("webhook", message))
+    assert webhook["team"] == {"name": "Claims & Ops"}
+    assert webhook["project"]["name"] == MESSAGE.project_name
+    # A test to a team's channel is about no project.
+    test = Outgoing(**{**message.__dict__, "project_name": "", "project_url": ""})
+    assert "project" not in json.loads(body_for("webhook", test))
 
 
 def test_the_webhook_document_carries_names_as_they_are():

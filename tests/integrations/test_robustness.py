@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 
+import httpcore
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
@@ -105,6 +106,57 @@ def test_an_answer_that_never_ends_is_read_no_further_than_a_few_kilobytes(
     assert result.status_code == 500
     assert result.error.startswith("HTTP 500 Internal Server Error: xxx")
     assert len(result.error) <= transport.ERROR_LENGTH
+
+
+def test_a_resolver_that_does_not_answer_counts_against_the_deadline(
+    settings, monkeypatch
+):
+    """getaddrinfo takes no timeout: the lookup runs in a thread that the POST stops
+    waiting for at the deadline."""
+    from metrics.connectors import outbound
+
+    settings.RUNWAY_CONNECTOR_ALLOWED_HOSTS = []
+    monkeypatch.setattr(transport, "DEADLINE_SECONDS", 0.5)
+    release = threading.Event()
+    asked = threading.Event()
+
+    def stuck_resolver(host: str, port: int) -> list[str]:
+        asked.set()
+        release.wait(10)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(outbound, "resolve", stuck_resolver)
+    try:
+        started = time.monotonic()
+        result = transport.post("https://hooks.slow-dns.example/x", b"{}", {})
+        took = time.monotonic() - started
+    finally:
+        release.set()
+    assert asked.is_set()
+    assert took < 2
+    assert result.status_code is None and not result.permanent
+    assert result.error == "No answer within the time limit."
+    assert policy.retryable(result.status_code, permanent=result.permanent)
+
+
+def test_a_connection_opened_after_the_deadline_is_closed(monkeypatch):
+    """The thread left behind may still open the connection: it is closed at once."""
+    deadline = transport._Deadline(0.2)
+    release = threading.Event()
+    closed = threading.Event()
+
+    class Stream:
+        def close(self) -> None:
+            closed.set()
+
+    def connect():
+        release.wait(5)
+        return Stream()
+
+    with pytest.raises(httpcore.ConnectTimeout):
+        transport._connect_in_time(connect, deadline)
+    release.set()
+    assert closed.wait(5)
 
 
 def test_a_name_that_does_not_resolve_is_tried_again_but_a_refused_range_is_not(

@@ -200,6 +200,14 @@ def seed_world() -> World:
             events=["alert.opened"],
             created_by=admin,
         )[0],
+        team_channel=integration_services.channel_create(
+            team=project.team,
+            kind="webhook",
+            name="Team webhook",
+            url="https://hooks.example.com/team",
+            events=["alert.opened"],
+            created_by=admin,
+        )[0],
         notification=notify(
             user=admin,
             kind=NotificationKind.SIGNOFF_REQUESTED,
@@ -235,6 +243,7 @@ BY_NAME: dict[str, Callable[[World], list[Any]]] = {
     "uidb36": lambda w: [w.reset[0]],
     # No OpenID Connect provider is configured in tests: the id one would have.
     "provider_id": lambda w: ["sso"],
+    "team_pk": lambda w: [w.project.team_id],
     # A framework the project is under (its controls) and one it is not.
     "code": lambda w: ["soc2", "hipaa"],
 }
@@ -300,6 +309,12 @@ BY_ROUTE: dict[str, Callable[[World], dict[str, list[Any]]]] = {
     "integrations:switch": lambda w: {"pk": [w.channel.pk]},
     "integrations:rotate_secret": lambda w: {"pk": [w.channel.pk]},
     "integrations:delete": lambda w: {"pk": [w.channel.pk]},
+    "integrations:team_channel": lambda w: {"pk": [w.team_channel.pk]},
+    "integrations:team_settings": lambda w: {"pk": [w.team_channel.pk]},
+    "integrations:team_test": lambda w: {"pk": [w.team_channel.pk]},
+    "integrations:team_switch": lambda w: {"pk": [w.team_channel.pk]},
+    "integrations:team_rotate_secret": lambda w: {"pk": [w.team_channel.pk]},
+    "integrations:team_delete": lambda w: {"pk": [w.team_channel.pk]},
     # A key of the shape allauth makes: no address waits for confirmation here.
     "account_confirm_email": lambda w: {"key": ["MQ:1uZ3Fx:fuzzfuzzfuzzfuzzfuzz"]},
     "account_reset_password_from_key": lambda w: {"key": [w.reset[1]]},
