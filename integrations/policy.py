@@ -45,9 +45,11 @@ def retry_delay(attempts_made: int) -> int | None:
 
 
 # A receiver that answers one of these with ``Retry-After`` says when to come back; it
-# is believed up to MAX_RETRY_AFTER_SECONDS (a longer wait is cut to that).
+# is believed up to MAX_RETRY_AFTER_SECONDS (a longer wait is cut to that). Kept well
+# under the broker's visibility timeout (an hour): a retry held longer would be handed
+# to a second worker while the first still waits for it.
 RETRY_AFTER_STATUSES = frozenset({429, 503})
-MAX_RETRY_AFTER_SECONDS = 60 * 60
+MAX_RETRY_AFTER_SECONDS = 30 * 60
 
 
 def retry_after_seconds(value: str | None, *, now: datetime) -> int | None:
