@@ -42,6 +42,7 @@ class Targets:
     quality_score_target: Decimal | None
     monthly_budget_usd: Decimal | None
     requests_per_day: int | None
+    peak_rps: Decimal | None = None
 
 
 def approved_targets(project: Project) -> Targets | None:
@@ -63,6 +64,7 @@ def approved_targets(project: Project) -> Targets | None:
             "approved_version__quality_score_target",
             "approved_version__monthly_budget_usd",
             "approved_version__requests_per_day",
+            "approved_version__peak_rps",
         )
         .first()
     )

@@ -50,11 +50,14 @@ class InventoryConfig(AppConfig):
 
     def ready(self) -> None:
         from inventory.services import models_detect
+        from metrics.alert_pages import register_alert_page
+        from metrics.models import Alert
         from projects.profile import on_profile_change
         from projects.risk import RiskSignal, register_signal
         from projects.tabs import Tab, register_tab
 
         register_tab(Tab("models", "Models", "inventory:project", 49))
+        register_alert_page(Alert.Kind.MODEL, "inventory:project")
         register_signal(
             RiskSignal(
                 "uses_unapproved_model",

@@ -17,7 +17,7 @@ from django.utils import timezone
 from inventory import detection, selectors
 from inventory.detection import Usage
 from inventory.models import AIModel, ProjectModel, Vendor
-from metrics.alerts import alert_notify
+from metrics.alerts import alert_keep
 from metrics.models import Alert
 from projects.models import NotificationKind, Project
 from projects.notifications import notify
@@ -217,28 +217,8 @@ def _record_seen(
 
 
 def _alert(project: Project, message: str | None) -> Alert | None:
-    """Open, reword or resolve the project's model alert; returns it when opened.
-    Saved one by one through the ORM, so the cached pages that show alerts change."""
-    current = Alert.objects.filter(
-        project=project,
-        kind=Alert.Kind.MODEL,
-        status=Alert.Status.OPEN,
-        service__isnull=True,
-    ).first()
-    if message is not None and current is None:
-        alert = Alert.objects.create(
-            project=project, kind=Alert.Kind.MODEL, message=message[:400]
-        )
-        alert_notify(alert, url=models_url(project))
-        return alert
-    if message is not None and current is not None and current.message != message:
-        current.message = message[:400]
-        current.save(update_fields=["message"])
-    elif message is None and current is not None:
-        current.status = Alert.Status.RESOLVED
-        current.resolved_at = timezone.now()
-        current.save(update_fields=["status", "resolved_at"])
-    return None
+    """Open, reword or resolve the project's model alert; returns it when opened."""
+    return alert_keep(project=project, kind=Alert.Kind.MODEL, message=message)
 
 
 # --- Vendor reviews ------------------------------------------------------------------

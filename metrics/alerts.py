@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
+from metrics.alert_pages import alert_page
 from metrics.alerting import (
     OPEN_AFTER,
     RESOLVE_AFTER,
@@ -159,10 +160,10 @@ def alerts_evaluate(*, project: Project) -> list[Alert]:
     return opened
 
 
-def alert_notify(alert: Alert, *, url: str = "") -> None:
-    """Tell the project's owner and engineering lead that ``alert`` opened; ``url`` is
-    where it is explained (the project's dashboard unless said)."""
-    url = url or f"/projects/{alert.project.slug}/dashboard/"
+def alert_notify(alert: Alert) -> None:
+    """Tell the project's owner and engineering lead that ``alert`` opened, linking to
+    where it is explained (``metrics.alert_pages``)."""
+    url = alert_page(alert)
     notify_owner_and_lead(
         project=alert.project,
         kind=NotificationKind.ALERT_OPENED,
@@ -187,6 +188,42 @@ def alert_notify(alert: Alert, *, url: str = "") -> None:
         url=url,
         spend_detail=alert.message if spend else "",
     )
+
+
+ALERT_MESSAGE_LENGTH = Alert._meta.get_field("message").max_length or 400
+
+
+def _fitted(message: str) -> str:
+    """The message as an alert keeps it: cut with an ellipsis when too long, never
+    mid-sentence without saying so."""
+    if len(message) <= ALERT_MESSAGE_LENGTH:
+        return message
+    return message[: ALERT_MESSAGE_LENGTH - 1].rstrip() + "…"
+
+
+def alert_keep(*, project: Project, kind: str, message: str | None) -> Alert | None:
+    """Keep the project's one alert of ``kind`` (not tied to a service) in step with
+    ``message``: open it (telling the owner and lead) when there is a message and none
+    is open, reword it when the words changed, resolve it when
+    there is no message. Returns the alert when it opened. Saved one by one through
+    the ORM, so the cached pages that show alerts change."""
+    current = Alert.objects.filter(
+        project=project, kind=kind, status=Alert.Status.OPEN, service__isnull=True
+    ).first()
+    if message is not None:
+        message = _fitted(message)
+    if message is not None and current is None:
+        alert = Alert.objects.create(project=project, kind=kind, message=message)
+        alert_notify(alert)
+        return alert
+    if message is not None and current is not None and current.message != message:
+        current.message = message
+        current.save(update_fields=["message"])
+    elif message is None and current is not None:
+        current.status = Alert.Status.RESOLVED
+        current.resolved_at = timezone.now()
+        current.save(update_fields=["status", "resolved_at"])
+    return None
 
 
 @transaction.atomic

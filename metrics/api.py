@@ -102,7 +102,7 @@ def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     )
 
 
-def _storable(value: str) -> str:
+def storable(value: str) -> str:
     # PostgreSQL text cannot hold NUL, and lone surrogates cannot be encoded.
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
@@ -142,7 +142,7 @@ def _moment(value: Any) -> datetime:
     return moment
 
 
-def _not_blank(value: str) -> str:
+def not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
     return value
@@ -151,8 +151,8 @@ def _not_blank(value: str) -> str:
 Name = Annotated[
     str,
     Field(strict=True, min_length=1, max_length=120),
-    AfterValidator(_storable),
-    AfterValidator(_not_blank),
+    AfterValidator(storable),
+    AfterValidator(not_blank),
 ]
 Moment = Annotated[
     datetime, PlainValidator(_moment, json_schema_input_type=AwareDatetime)
@@ -212,7 +212,7 @@ class SampleIn(BaseModel):
     bucket_start: Moment
     value: Annotated[Decimal, Field(ge=0, le=10**12, allow_inf_nan=False)]
     dimension: Annotated[
-        str, Field(strict=True, max_length=120), AfterValidator(_storable)
+        str, Field(strict=True, max_length=120), AfterValidator(storable)
     ] = ""
 
     @field_validator("bucket_start")

@@ -50,7 +50,7 @@ class MetricsConfig(AppConfig):
 
         register_tab(Tab("metrics", "Metrics", "metrics:project", 50))
         register_tab(Tab("dashboard", "Dashboard", "metrics:dashboard", 55))
-        register_check({6, 7}, quality_met)
+        register_check({7}, quality_met)
         register_check({7}, latency_met)
         register_check({7}, errors_met)
         register_check({7}, cost_met)

@@ -1,4 +1,4 @@
-"""Metric gates for steps 6 and 7, registered into projects' gate registry: production
+"""Metric gates for step 7, registered into projects' gate registry: production
 data over the last N complete days must meet the approved requirements' targets."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from assessments.selectors import Targets
 
 
-# The names of the checks this module adds to the gates of steps 6 and 7.
+# The names of the checks this module adds to the gate of step 7.
 QUALITY_CHECK = "Quality score met"
 LATENCY_CHECK = "Latency p95 met"
 ERRORS_CHECK = "Error rate met"
@@ -197,7 +197,7 @@ class GateDay:
 
 @dataclass(frozen=True)
 class GateFigures:
-    """The daily figures the metric gates of steps 6 and 7 judge, over their window,
+    """The daily figures the metric gates of step 7 judge, over their window,
     and the targets they judge them against (the audit pack shows them)."""
 
     start: date

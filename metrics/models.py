@@ -316,6 +316,7 @@ class Alert(models.Model):
         QUALITY = "quality", "Quality score"
         SYNC = "sync", "Sync failing"
         MODEL = "model", "Model not approved"
+        EVALUATION = "evaluation", "Evaluation regression"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -369,6 +370,13 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} alert on {self.project}: {self.status}"
+
+    @property
+    def page_url(self) -> str:
+        """Where the alert is explained (``metrics.alert_pages``)."""
+        from metrics.alert_pages import alert_page
+
+        return alert_page(self)
 
 
 class MetricSource(models.Model):

@@ -23,6 +23,7 @@ from ninja.throttling import SimpleRateThrottle
 from pydantic import BaseModel, Field
 
 from assessments.selectors import Targets, approved_targets
+from evaluations.summary import LastEvaluation, last_evaluation, last_evaluations
 from portal import api_selectors, tokens
 from portal.models import PersonalAccessToken, User
 from portal.selectors import (
@@ -106,6 +107,20 @@ class Headline(BaseModel):
     )
 
 
+class LastEvaluationOut(BaseModel):
+    run_id: int = Field(description="The evaluation run's id in Runway")
+    ran_at: datetime = Field(description="When the run ran")
+    dataset: str = Field(
+        description="The evaluation set it ran on: the one the project's evaluation "
+        "plan names, else the set of its newest run"
+    )
+    passed: bool = Field(
+        description="It scored the approved quality score at or above its target, "
+        "and no metric fell by more than the project's tolerance against the set's "
+        "accepted baseline run"
+    )
+
+
 class ProjectRow(BaseModel):
     slug: str
     name: str
@@ -147,6 +162,10 @@ class ProjectRow(BaseModel):
     days_in_current_step: int | None = Field(
         description="Whole days since the current step started; null once launched "
         "or before it started"
+    )
+    last_evaluation: LastEvaluationOut | None = Field(
+        description="The latest evaluation run on the project's evaluation set; null "
+        "before any run"
     )
     owner: str | None = Field(description="The project's owner (its PM)")
     owner_email: str | None
@@ -283,6 +302,7 @@ def portfolio(request: HttpRequest, query: Query[PortfolioQuery]) -> PortfolioOu
     projects = api_selectors.api_portfolio_projects(user, filters, today)
     count = projects.count()
     page = list(projects[query.offset : query.offset + query.limit])
+    evaluations = last_evaluations(p.pk for p in page)
     overview = Portfolio(user, today=today).overview()
     names = {number: name for number, name, _ in overview.funnel}
     return PortfolioOut(
@@ -311,7 +331,7 @@ def portfolio(request: HttpRequest, query: Query[PortfolioQuery]) -> PortfolioOu
                 for n, _, projects_there in overview.funnel
             },
         ),
-        items=[_row(request, p, names, today) for p in page],
+        items=[_row(request, p, names, today, evaluations.get(p.pk)) for p in page],
     )
 
 
@@ -342,7 +362,7 @@ def project(request: HttpRequest, slug: str) -> ProjectOut:
     readiness = api_selectors.latest_readiness(row)
     targets = approved_targets(row)
     return ProjectOut(
-        **_row(request, row, names, today).model_dump(),
+        **_row(request, row, names, today, last_evaluation(row)).model_dump(),
         summary=row.summary,
         use_case=row.use_case,
         target_launch_date=row.target_launch_date,
@@ -439,7 +459,11 @@ def _name(user: User | None) -> str | None:
 
 
 def _row(
-    request: HttpRequest, project: Any, step_names: dict[int, str], today: date
+    request: HttpRequest,
+    project: Any,
+    step_names: dict[int, str],
+    today: date,
+    last: LastEvaluation | None,
 ) -> ProjectRow:
     current = getattr(project, "current_step", 1)
     # From the memberships the portfolio selector prefetched: no query per project.
@@ -468,6 +492,14 @@ def _row(
         quality_score_name=project.quality_name or None,
         open_alerts=project.open_alerts,
         days_in_current_step=days_in_step(project, today),
+        last_evaluation=LastEvaluationOut(
+            run_id=last.run_id,
+            ran_at=last.ran_at,
+            dataset=last.dataset,
+            passed=last.passed,
+        )
+        if last is not None
+        else None,
         owner=_name(owner),
         owner_email=owner.email if owner else None,
         url=request.build_absolute_uri(

@@ -2,7 +2,8 @@
 
 ``audit_pack`` gathers the approved requirements, the latest gap assessment, every
 step with its checklist, evidence, sign-offs and gate, the risk register, the EU AI
-Act tier, the metric gates' figures and a summary of the audit trail. The PDF is the
+Act tier, step 6's evaluation checks, step 7's metric gates with their figures and a
+summary of the audit trail. The PDF is the
 template ``portal/audit_pack.html`` rendered by WeasyPrint; ``write_zip`` puts that
 PDF, the evidence files and an index of them into one archive.
 
@@ -30,6 +31,7 @@ from assessments.models import CriterionScore, GapAssessment, RequirementsDocume
 from assessments.readiness import AreaLevels, Readiness
 from assessments.requirements import FIELDS
 from assessments.selectors import area_levels_of, latest_assessment, readiness_of
+from evaluations.gates import EVALUATION_CHECKS
 from metrics.gates import METRIC_CHECKS, GateFigures, gate_figures
 from portal.models import AuditPackDownload
 from projects.activity import WINDOW, ActivityEntry, person, project_activity
@@ -107,8 +109,13 @@ class StepEntry:
 
     @property
     def metric_checks(self) -> list[CheckResult]:
-        """The checks the metric gates added (steps 6 and 7)."""
+        """The checks the production metric gates added (step 7)."""
         return [c for c in self.gate.checks if c.name in METRIC_CHECKS]
+
+    @property
+    def evaluation_checks(self) -> list[CheckResult]:
+        """The checks the evaluation runs and load tests added (step 6)."""
+        return [c for c in self.gate.checks if c.name in EVALUATION_CHECKS]
 
 
 @dataclass(frozen=True)
@@ -148,8 +155,14 @@ class AuditPack:
         return [e for e in self.evidence if e.is_file]
 
     @property
+    def evaluation_steps(self) -> list[StepEntry]:
+        """The step judged on evaluation runs and load tests, before production."""
+        return [s for s in self.steps if s.project_step.step.number == 6]
+
+    @property
     def metric_steps(self) -> list[StepEntry]:
-        return [s for s in self.steps if s.project_step.step.number in (6, 7)]
+        """The step judged on production metrics."""
+        return [s for s in self.steps if s.project_step.step.number == 7]
 
     @property
     def risk_rows(self) -> list[Any]:

@@ -423,6 +423,20 @@ TOO_SLOW = "Knowledge Base Search"
 # an at-risk reason), beside the two the company did approve.
 SHADOW_MODEL = ("Customer Email Router", "deepseek-chat")
 
+# Evaluation history, from step 6 on: the evaluation set each use case's nightly runs
+# score, and the metrics tracked beside the approved quality score (two of these).
+EVALUATION_SETS = {
+    "chatbot": "faq-golden",
+    "copilot": "drafts-golden",
+    "rag_assistant": "grounded-qa",
+    "agent": "task-suite",
+    "other": "golden",
+}
+EVALUATION_METRICS = ("answer_relevancy", "conciseness", "faithfulness", "correctness")
+# One project at step 6 whose latest run fell against its baseline by more than the
+# tolerance: its evaluation alert is open and its last evaluation failed.
+EVALUATION_REGRESSED = "Board Pack Summariser"
+
 # The vendors and models the company reviewed: (name, kind, DPA, BAA, residency,
 # training terms, months since the last review, models with their approval and the
 # most sensitive data they may see).

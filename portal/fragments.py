@@ -85,10 +85,22 @@ PROJECT_DASHBOARD = Fragment(
     "clock, so ten minutes at most.",
 )
 
+# What a project's last evaluation reads (evaluations.summary), beside the approved
+# quality target of the requirements.
+LAST_EVALUATION = frozenset(
+    {
+        "evaluations.EvaluationRun",
+        "evaluations.EvaluationScore",
+        "evaluations.EvaluationPlan",
+        "evaluations.BaselineAcceptance",
+    }
+)
+
 PORTFOLIO = Fragment(
     "portfolio",
     reads=PROJECT_FACTS
     | METRIC_FIGURES
+    | LAST_EVALUATION
     | {
         "projects.Framework",
         "projects.Project_frameworks",

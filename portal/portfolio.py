@@ -10,8 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import QueryDict
+from django.utils import timezone
 
 from core.money import usd
+from evaluations.summary import LastEvaluation
 from portal.selectors import SORT_FIELDS, PortfolioFilters, days_in_step
 from projects.models import ProjectStatus
 from projects.progress import LAUNCHED
@@ -126,6 +128,8 @@ class Row:
     target_launch: date | None
     ai_act_tier: str = ""  # blank: not assessed
     ai_act_label: str = "Not assessed"
+    # The latest run on the project's tracked evaluation set (None: no run yet).
+    last_evaluation: LastEvaluation | None = None
 
     @property
     def is_launched(self) -> bool:
@@ -160,6 +164,16 @@ class Row:
         return score(self.quality_target)
 
     @property
+    def last_evaluation_date(self) -> str:
+        last = self.last_evaluation
+        return "" if last is None else f"{timezone.localtime(last.ran_at):%Y-%m-%d}"
+
+    @property
+    def last_evaluation_verdict(self) -> str:
+        last = self.last_evaluation
+        return "" if last is None else "passed" if last.passed else "failed"
+
+    @property
     def below_quality_target(self) -> bool:
         return (
             self.quality is not None
@@ -168,8 +182,11 @@ class Row:
         )
 
 
-def row_of(project: Any, today: date) -> Row:
-    """A row from a project of ``portfolio_projects`` (annotated: no queries here)."""
+def row_of(
+    project: Any, today: date, last_evaluation: LastEvaluation | None = None
+) -> Row:
+    """A row from a project of ``portfolio_projects`` (annotated: no queries here) and
+    its last evaluation (``evaluations.summary.last_evaluations``, read for a page)."""
     return Row(
         name=project.name,
         url=project.get_absolute_url(),
@@ -191,6 +208,7 @@ def row_of(project: Any, today: date) -> Row:
         target_launch=project.target_launch_date,
         ai_act_tier=project.ai_act_tier,
         ai_act_label=project.get_ai_act_tier_display() or "Not assessed",
+        last_evaluation=last_evaluation,
     )
 
 
@@ -211,6 +229,8 @@ CSV_HEADER = [
     "at risk because",
     "target launch",
     "EU AI Act tier",
+    "last evaluation",
+    "last evaluation result",
     "url",
 ]
 
@@ -236,5 +256,7 @@ def csv_rows(rows: Iterable[Row], base_url: str) -> Iterable[list[str]]:
             "; ".join(row.risk_reasons),
             row.target_launch.isoformat() if row.target_launch else "",
             row.ai_act_label,
+            row.last_evaluation_date,
+            row.last_evaluation_verdict,
             base_url + row.url,
         ]

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "inventory",
     "telemetry",
     "integrations",
+    "evaluations",
 ]
 
 MIDDLEWARE = [

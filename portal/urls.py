@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from evaluations.api import router as evaluations_router
 from metrics.api import api
 from portal.api import router as read_router
 from portal.views import (
@@ -25,6 +26,7 @@ from telemetry import views as telemetry_views
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = "Runway administration"
 api.add_router("/", read_router)  # the read-only API, beside the push API
+api.add_router("/evaluations", evaluations_router)  # runs pushed from CI
 
 portal_patterns = [
     path("", home.home, name="home"),
@@ -83,6 +85,7 @@ urlpatterns = [
     path("", include("controls.urls")),
     path("", include("inventory.urls")),
     path("", include("integrations.urls")),
+    path("", include("evaluations.urls")),
     path("api/v1/", api.urls),
     path(settings.DJANGO_ADMIN_URL, admin.site.urls),
 ]

@@ -32,6 +32,7 @@ class Action(StrEnum):
     CONNECT_SERVICES = "connect_services"  # project-scoped services, push tokens
     ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
     MANAGE_RISKS = "manage_risks"  # the risk register: add, judge, link mitigations
+    ACCEPT_BASELINE = "accept_baseline"  # the evaluation run later runs are judged by
     EXPORT = "export"
 
 
@@ -48,10 +49,14 @@ PROJECT_RULES: dict[Action, frozenset[ProjectRole]] = {
     Action.CONNECT_SERVICES: frozenset({ProjectRole.OWNER, ProjectRole.LEAD}),
     Action.ACKNOWLEDGE_ALERTS: frozenset({ProjectRole.OWNER, ProjectRole.LEAD}),
     Action.MANAGE_RISKS: frozenset({ProjectRole.OWNER, ProjectRole.LEAD}),
+    Action.ACCEPT_BASELINE: frozenset({ProjectRole.OWNER, ProjectRole.LEAD}),
 }
 # Admins may do everything except approvals and sign-offs, which belong to people
-# with the project role the step names.
-ADMIN_EXCLUDED: frozenset[Action] = frozenset({Action.APPROVE_REQUIREMENTS})
+# with the project role the step names, and accepting an evaluation baseline, which is
+# the lead's or owner's judgement of their own system.
+ADMIN_EXCLUDED: frozenset[Action] = frozenset(
+    {Action.APPROVE_REQUIREMENTS, Action.ACCEPT_BASELINE}
+)
 
 
 def visible_projects(user: User) -> QuerySet[Project]:

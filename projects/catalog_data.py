@@ -116,8 +116,10 @@ STEPS: list[dict[str, Any]] = [
             "volume."
         ),
         "gate": (
-            "The quality score named in the approved requirements meets its target, "
-            "measured by the automated evaluation framework on the current evaluation set."
+            "The latest evaluation run on the set named for step 6 meets the approved "
+            "quality target, no tracked metric fell by more than the tolerance against "
+            "the accepted baseline run, and a load test at or above the peak volume met "
+            "the latency and error-rate targets."
         ),
     },
     {

@@ -119,7 +119,7 @@ class ProjectForm(ProjectDetailsMixin):
         min_value=1,
         max_value=90,
         label="Metric gate window (days)",
-        help_text="Steps 6 and 7 need production metrics on target on each of this many recent days.",
+        help_text="Step 7 needs production metrics on target on each of this many recent days.",
     )
 
     field_order = ["name", "summary", "team", "status"]

@@ -129,7 +129,7 @@ class Project(models.Model):
         related_name="operated_projects",
         help_text="Runs the system in production; must be named before step 7 is done.",
     )
-    # Steps 6 and 7 need production metrics on target on each of this many complete days.
+    # Step 7 needs production metrics on target on each of this many complete days.
     metric_gate_window_days = models.PositiveSmallIntegerField(
         "metric gate window (days)",
         default=7,

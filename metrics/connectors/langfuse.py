@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -340,6 +341,17 @@ class LangfuseConnector(Connector):
 
     # -- HTTP ----------------------------------------------------------------------------
 
+    @property
+    def address(self) -> str:
+        """The Langfuse host: the service's base URL, else Langfuse Cloud (EU)."""
+        return self.base_url or DEFAULT_BASE_URL
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """One GET of Langfuse's public API (``path`` like ``/api/public/v2/datasets``)
+        with the project's keys, retries and timeouts, for other apps to read through
+        (evaluations reads datasets and dataset runs). ConnectorError when it fails."""
+        return self._get(path, dict(params or {}))
+
     def _environment_filter(self) -> dict[str, Any]:
         return {
             "column": "environment",
@@ -356,9 +368,7 @@ class LangfuseConnector(Connector):
                 f"{PROVIDER} needs a public key and a secret key.", permanent=True
             )
         http = Http(self.client, PROVIDER, auth=(public_key, secret_key))
-        body = http.request(
-            "GET", f"{self.base_url or DEFAULT_BASE_URL}{path}", params=params
-        )
+        body = http.request("GET", f"{self.address}{path}", params=params)
         if not isinstance(body, dict):
             raise ConnectorError(f"{PROVIDER} answered with an unexpected shape.")
         return body

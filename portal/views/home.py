@@ -3,8 +3,11 @@ filtered and sorted in the URL; its CSV export."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
+from itertools import islice
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -18,6 +21,7 @@ from django_htmx.http import push_url
 
 from core import fragments, versions
 from core.http import AuthedRequest
+from evaluations.summary import last_evaluations
 from portal import charts
 from portal.portfolio import (
     Row,
@@ -36,6 +40,7 @@ from risks.selectors import RiskHeatMap
 from risks.services import acceptance_threshold
 
 PAGE_SIZE = 50
+CSV_CHUNK = 500  # projects read at a time for the CSV, with their last evaluations
 ALERTS_SHOWN = 20
 
 
@@ -52,10 +57,23 @@ class _CountedPaginator(Paginator):  # type: ignore[type-arg]
         return self._known_count
 
 
+def _rows(projects: Iterable[Any], today: date) -> list[Row]:
+    """The rows of a page of projects, with their last evaluations read for the
+    whole page at once."""
+    projects = list(projects)
+    evaluations = last_evaluations(p.pk for p in projects)
+    return [row_of(p, today, evaluations.get(p.pk)) for p in projects]
+
+
+def _chunks(projects: Iterator[Any]) -> Iterator[list[Any]]:
+    while chunk := list(islice(projects, CSV_CHUNK)):
+        yield chunk
+
+
 def _table(page_asked: str | None, portfolio: Portfolio) -> tuple[Page[Any], list[Row]]:
     paginator = _CountedPaginator(portfolio.projects, PAGE_SIZE, len(portfolio.ids))
     page = paginator.get_page(page_asked)
-    return page, [row_of(project, portfolio.today) for project in page.object_list]
+    return page, _rows(page.object_list, portfolio.today)
 
 
 def portfolio_context(portfolio: Portfolio) -> dict[str, Any]:
@@ -232,8 +250,9 @@ def portfolio_csv(request: AuthedRequest) -> StreamingHttpResponse:
     portfolio = Portfolio(request.user, filters_from(request.GET))
     today = portfolio.today
     rows = (
-        row_of(project, today)
-        for project in portfolio.projects.iterator(chunk_size=500)
+        row
+        for chunk in _chunks(portfolio.projects.iterator(chunk_size=CSV_CHUNK))
+        for row in _rows(chunk, today)
     )
     base_url = request.build_absolute_uri("/").rstrip("/")
     return csv_response(csv_rows(rows, base_url), f"runway-portfolio-{today}.csv")

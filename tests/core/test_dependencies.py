@@ -23,6 +23,7 @@ LAYERS = [
     "inventory",
     "telemetry",
     "integrations",
+    "evaluations",
     "portal",
 ]
 # The user model stays in portal while moving it would need a data migration.

@@ -1,4 +1,5 @@
-"""Steps 6 and 7 are checked against production metrics and the approved targets."""
+"""Step 7 is checked against production metrics and the approved targets (step 6 is
+judged on evaluation runs: tests/evaluations/test_gates.py)."""
 
 from __future__ import annotations
 
@@ -28,13 +29,13 @@ def approved(people):
 
 
 def test_without_approved_targets_the_metric_checks_say_so(people):
-    quality = check(people["project"], 6, "Quality score met")
+    quality = check(people["project"], 7, "Quality score met")
     assert quality.passed is False and "Approve requirements" in quality.reason
 
 
-def test_step_six_needs_the_quality_score_on_every_day_of_the_window(approved):
+def test_step_seven_needs_the_quality_score_on_every_day_of_the_window(approved):
     record_daily_metrics(approved, days=8)
-    assert check(approved, 6, "Quality score met").passed is True
+    assert check(approved, 7, "Quality score met").passed is True
 
 
 def test_a_bad_day_is_named_with_its_value(approved):
@@ -48,7 +49,7 @@ def test_a_bad_day_is_named_with_its_value(approved):
             )
         },
     )
-    result = check(approved, 6, "Quality score met")
+    result = check(approved, 7, "Quality score met")
     assert result.passed is False
     assert (
         f"{yesterday:%Y-%m-%d} (0.800)" in result.reason and "≥ 0.850" in result.reason
@@ -57,7 +58,7 @@ def test_a_bad_day_is_named_with_its_value(approved):
 
 def test_missing_days_fail_the_gate(approved):
     record_daily_metrics(approved, days=3)
-    result = check(approved, 6, "Quality score met")
+    result = check(approved, 7, "Quality score met")
     assert (
         result.passed is False
         and "Data for the helpfulness score is missing on 4 of the last 7 days"
@@ -120,10 +121,10 @@ def test_billed_cost_counts_over_observed_cost(approved):
 
 def test_the_window_is_set_per_project(approved):
     record_daily_metrics(approved, days=3)
-    assert check(approved, 6, "Quality score met").passed is False  # 7 days by default
+    assert check(approved, 7, "Quality score met").passed is False  # 7 days by default
     approved.metric_gate_window_days = 3
     approved.save()
-    result = check(approved, 6, "Quality score met")
+    result = check(approved, 7, "Quality score met")
     assert result.passed is True and "each of the last 3 days" in result.reason
 
 

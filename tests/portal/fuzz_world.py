@@ -8,6 +8,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -71,6 +72,7 @@ def seed_world() -> World:
         GapAssessment,
         RequirementsVersion,
     )
+    from evaluations import services as evaluation_services
     from integrations import services as integration_services
     from inventory.models import AIModel, ProjectModel, Vendor
     from metrics import ingest
@@ -190,6 +192,29 @@ def seed_world() -> World:
             created_by=admin,
             credentials={"public_key": "pk-lf-fuzz", "secret_key": "sk-lf-fuzz"},
         ),
+        evaluation_run=evaluation_services.run_record(
+            project=project,
+            summary=evaluation_services.RunSummary(
+                kind="evaluation",
+                external_id="fuzz-eval",
+                ran_at=timezone.now() - timedelta(days=1),
+                dataset_name="fuzz set",
+                scores={"faithfulness": Decimal("0.9")},
+            ),
+            origin="push",
+        )[0],
+        load_test=evaluation_services.run_record(
+            project=project,
+            summary=evaluation_services.RunSummary(
+                kind="load_test",
+                external_id="fuzz-load",
+                ran_at=timezone.now() - timedelta(days=1),
+                achieved_rps=Decimal("20"),
+                p95_latency_ms=Decimal("900"),
+                error_rate_pct=Decimal("0.5"),
+            ),
+            origin="push",
+        )[0],
         # Its address resolves nowhere (no test resolves a real name), so a fuzzed
         # "Send test" is logged as failed without leaving the machine.
         channel=integration_services.channel_create(
@@ -309,6 +334,8 @@ BY_ROUTE: dict[str, Callable[[World], dict[str, list[Any]]]] = {
     "integrations:switch": lambda w: {"pk": [w.channel.pk]},
     "integrations:rotate_secret": lambda w: {"pk": [w.channel.pk]},
     "integrations:delete": lambda w: {"pk": [w.channel.pk]},
+    "evaluations:run": lambda w: {"pk": [w.evaluation_run.pk, w.load_test.pk]},
+    "evaluations:accept": lambda w: {"pk": [w.evaluation_run.pk]},
     "integrations:team_channel": lambda w: {"pk": [w.team_channel.pk]},
     "integrations:team_settings": lambda w: {"pk": [w.team_channel.pk]},
     "integrations:team_test": lambda w: {"pk": [w.team_channel.pk]},

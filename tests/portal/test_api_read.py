@@ -12,9 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from assessments import services as assessment_services
 from assessments.models import AssessmentCriterion
+from evaluations import services as evaluation_services
 from metrics import ingest
 from metrics import services as metric_services
 from metrics.models import Alert, ConnectedService
@@ -31,6 +33,7 @@ from projects.models import (
     ProjectStatus,
 )
 from projects.roles import GlobalRole
+from tests.evaluations.conftest import gate_run
 from tests.factories import TeamFactory, UserFactory, approve_requirements
 
 pytestmark = pytest.mark.django_db
@@ -304,6 +307,42 @@ def test_a_quiet_project_has_empty_figures_rather_than_zeros(client, pm, pm_proj
     assert row["quality"] is None
     assert row["open_alerts"] == 0
     assert row["days_in_current_step"] is None  # step 1 has not started
+    assert row["last_evaluation"] is None
+
+
+def test_each_project_has_its_last_evaluation_and_whether_it_passed(
+    client, pm, pm_project
+):
+    approve_requirements(pm_project, pm)  # helpfulness ≥ 0.85
+    evaluation_services.plan_save(
+        project=pm_project, dataset_name="golden", tolerance=Decimal("0.02")
+    )
+    baseline = gate_run(pm_project, "base", days_ago=3, scores={"helpfulness": "0.95"})
+    evaluation_services.baseline_accept(
+        project=pm_project, run=baseline, actor=pm, comment="Agreed."
+    )
+    # Above the target, yet 0.07 below the baseline: it did not pass.
+    latest = gate_run(pm_project, "next", scores={"helpfulness": "0.88"})
+    gate_run(pm_project, "smoke", dataset_name="smoke", scores={"helpfulness": "1"})
+    expected = {"run_id": latest.pk, "dataset": "golden", "passed": False}
+
+    def last_of(body):
+        last = dict(body["last_evaluation"])
+        # JSON keeps milliseconds.
+        assert abs(parse_datetime(last.pop("ran_at")) - latest.ran_at) < timedelta(
+            milliseconds=1
+        )
+        return last
+
+    secret = secret_for(pm)
+    assert last_of(read(client, PORTFOLIO, secret).json()["items"][0]) == expected
+    body = read(client, project_url(pm_project.slug), secret).json()
+    assert last_of(body) == expected
+    evaluation_services.baseline_accept(
+        project=pm_project, run=latest, actor=pm, comment="Cheaper model."
+    )
+    row = read(client, PORTFOLIO, secret).json()["items"][0]
+    assert last_of(row) == {**expected, "passed": True}
 
 
 def test_the_headline_counts_cover_the_visible_projects(client, pm):
@@ -358,6 +397,12 @@ def _portfolio_of(owner, start, count):
         Alert.objects.create(project=project, kind=Alert.Kind.BUDGET, message="!")
         lead = UserFactory()
         services.membership_set(project=project, user=lead, role=ProjectRole.LEAD)
+        if n % 2:
+            baseline = gate_run(project, "base", days_ago=2, scores={"tone": "0.9"})
+            evaluation_services.baseline_accept(
+                project=project, run=baseline, actor=lead, comment="Agreed."
+            )
+            gate_run(project, "next", scores={"tone": "0.8"})
 
 
 def test_the_number_of_queries_does_not_grow_with_the_portfolio(
@@ -376,6 +421,7 @@ def test_the_number_of_queries_does_not_grow_with_the_portfolio(
         response = read(client, PORTFOLIO, secret, limit=100)
     assert response.json()["count"] == 50
     assert len(response.json()["items"]) == 50
+    assert sum(bool(r["last_evaluation"]) for r in response.json()["items"]) == 25
 
 
 # --- One project -----------------------------------------------------------------

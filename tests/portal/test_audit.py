@@ -11,6 +11,12 @@ from django.core.management import call_command
 from django.urls import reverse
 from simple_history.utils import update_change_reason
 
+from evaluations.models import (
+    BaselineAcceptance,
+    EvaluationPlan,
+    EvaluationRun,
+    EvaluationScore,
+)
 from metrics.models import ConnectedService
 from portal import services
 from portal.demo import PORTFOLIO
@@ -164,6 +170,10 @@ DOMAIN_MODELS = [
     Membership,
     Team.members.through,
     User.groups.through,
+    EvaluationPlan,
+    EvaluationRun,
+    EvaluationScore,
+    BaselineAcceptance,
 ]
 
 

@@ -35,6 +35,7 @@ from risks.ai_act import Answers
 from risks.ai_act_services import ai_act_answer
 from risks.models import RiskCategory, Treatment
 from tests.conftest import require
+from tests.evaluations.conftest import gate_evaluations_pass
 from tests.factories import UserFactory, approve_requirements, record_daily_metrics
 from tests.projects.conftest import step_of
 
@@ -71,7 +72,8 @@ def world(people, settings, tmp_path):
     """A project an auditor would ask about: approved requirements, a gap assessment
     with one gap, evidence (a file and a link), a not-applicable item, a sign-off with
     a comment, a risk with its mitigation and an executive's acceptance, the EU AI Act
-    answers and a week of production metrics."""
+    answers, evaluation runs and a load test that pass step 6, and a week of
+    production metrics."""
     settings.MEDIA_ROOT = tmp_path
     project, owner, lead = people["project"], people["owner"], people["lead"]
     executive = UserFactory(roles=[GlobalRole.EXECUTIVE], first_name="Eve")
@@ -145,6 +147,8 @@ def world(people, settings, tmp_path):
                 transparency=("interacts",),
             ),
         )
+    with acting_as(lead):
+        gate_evaluations_pass(project, lead)
     record_daily_metrics(project, days=project.metric_gate_window_days + 1)
     return {**people, "executive": executive, "risk": risk, "item": tested}
 
@@ -187,8 +191,14 @@ def test_the_pdf_holds_what_an_auditor_asks_for(client, world):
         # the EU AI Act tier and its reasoning
         "Limited risk, from the answers of Olive",
         "Art. 50(1)",
-        # the metric gates with the figures behind them
-        "Metric gates of steps 6 and 7",
+        # step 6 judged on evaluations, naming the run, score and target
+        "Evaluation gate of step 6",
+        "Met: Evaluation meets the quality target. The latest run on “golden”",
+        "scored helpfulness 0.91 (target 0.85).",
+        "Met: No regression against the baseline.",
+        "Met: Load test at peak volume.",
+        # step 7's metric gates with the figures behind them
+        "Metric gates of step 7",
         "Met: Quality score met.",
         "Met: Latency p95 met.",
         "target ≤ 2500",

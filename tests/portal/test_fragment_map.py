@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments import services as assessment_services
 from assessments.models import AssessmentCriterion
 from core import fragments
+from evaluations import services as evaluation_services
 from metrics.models import Alert
 from projects import services
 from projects.models import ChecklistItem, NotificationKind
@@ -63,6 +66,18 @@ def world():
         ],
     )
     notify(user=executive, kind=NotificationKind.ALERT_OPENED, message="An alert")
+    # An evaluation run with a score, so the portfolio's last evaluation reads them.
+    evaluation_services.run_record(
+        project=project,
+        summary=evaluation_services.RunSummary(
+            kind="evaluation",
+            external_id="probe",
+            ran_at=timezone.now(),
+            dataset_name="golden",
+            scores={"faithfulness": Decimal("0.9")},
+        ),
+        origin="push",
+    )
     return {"executive": executive, "owner": owner, "project": project}
 
 

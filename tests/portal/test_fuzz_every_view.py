@@ -58,10 +58,10 @@ from tests.portal.fuzz_values import (
     ONE_AT_A_TIME,
     QUERY_VALUES,
     SOME_VALUES,
-    example,
     leaves,
     multipart,
     query,
+    valid_body,
     wire,
     with_leaf,
 )
@@ -433,7 +433,7 @@ def test_no_api_input_causes_a_server_error_or_a_write_on_refusal(campaign):
             content = (operation.get("requestBody") or {}).get("content", {})
             if "application/json" not in content:
                 continue
-            valid = example(content["application/json"]["schema"], components)
+            valid = valid_body(path, content["application/json"]["schema"], components)
             if send(url, json.dumps(valid).encode(), field_name="(valid)").refused:
                 shallow.append(f"{method.upper()} {url} with {json.dumps(valid)}")
             for label, body, content_type in HOSTILE_BODIES:
@@ -452,6 +452,7 @@ def test_no_api_input_causes_a_server_error_or_a_write_on_refusal(campaign):
                 )
     assert not shallow, (
         "A valid request is refused, so the fuzz stops at validation; make the "
-        "example valid (tests/portal/fuzz_values.py, example()):\n" + "\n".join(shallow)
+        "example valid (tests/portal/fuzz_values.py, valid_body()):\n"
+        + "\n".join(shallow)
     )
     verdict(campaign, "api")

@@ -47,10 +47,17 @@ PUBLIC = {
 # URL names that authenticate by bearer token rather than by session (the push API,
 # the read-only API): anonymous requests answer 401 themselves (405 to a method they
 # do not take), never a redirect to the sign-in page, which a script could not follow.
-TOKEN_AUTHENTICATED = {"api:ingest", "api:portfolio", "api:project", "api:otlp-traces"}
+TOKEN_AUTHENTICATED = {
+    "api:ingest",
+    "api:portfolio",
+    "api:project",
+    "api:otlp-traces",
+    "api:evaluation-runs",
+}
 PARAM_VALUES = {
     "slug": "some-project",
     "pk": "1",
+    "team_pk": "1",
     "number": "1",
     "uidb64": "MQ",
     "token": "abc-123",

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessments.models import AssessmentCriterion
+from evaluations import services as evaluation_services
 from metrics.dashboard import month_cost
 from metrics.models import Alert
 from metrics.vocabulary import Metric
@@ -25,6 +26,7 @@ from portal.selectors import (
     quarter_start,
 )
 from projects.models import Framework, ProjectStatus, ProjectStep, StepStatus
+from tests.evaluations.conftest import gate_run
 from tests.factories import TeamFactory, UserFactory, approve_requirements
 from tests.portal import portfolio_helpers
 from tests.portal.portfolio_helpers import assess, cost, launch, make
@@ -101,6 +103,18 @@ def _portfolio_with(owner, first, count):
             Alert.objects.create(project=project, kind=Alert.Kind.BUDGET, message="$")
         if n % 4 == 0:
             assess(project, owner, {})
+        if n % 2 == 0:
+            # An evaluation history: a baseline and a later run, passing or not.
+            evaluation_services.plan_save(
+                project=project, dataset_name="golden", tolerance=Decimal("0.02")
+            )
+            baseline = gate_run(
+                project, "base", days_ago=3, scores={"helpfulness": "0.9"}
+            )
+            evaluation_services.baseline_accept(
+                project=project, run=baseline, actor=owner, comment="Agreed."
+            )
+            gate_run(project, "next", scores={"helpfulness": f"0.{80 + n % 20}"})
 
 
 def test_the_portfolio_query_count_is_the_same_at_5_and_50_projects(
@@ -117,6 +131,7 @@ def test_the_portfolio_query_count_is_the_same_at_5_and_50_projects(
     with CaptureQueriesContext(connection) as many:
         body = client.get("/").content.decode()
     assert "Project 49" in body  # the first page of 50 rows holds them all
+    assert body.count(">passed</span>") + body.count(">failed</span>") == 25
     assert len(_page_queries(many)) == len(_page_queries(few))
     for url in ("/portfolio/report/", "/?sort=-spend&at_risk=1"):
         client.get(url)

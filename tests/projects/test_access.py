@@ -30,12 +30,13 @@ EXPECTED: dict[str, set[Action]] = {
         A.CONNECT_SERVICES,
         A.ACKNOWLEDGE_ALERTS,
         A.MANAGE_RISKS,
+        A.ACCEPT_BASELINE,
     },
     "contributor": {A.VIEW, A.EXPORT, A.WORK_CHECKLIST},
     "reviewer": READ_ONLY,
     "viewer": READ_ONLY,
     "executive": READ_ONLY,
-    "admin_user": EVERYTHING - {A.APPROVE_REQUIREMENTS},
+    "admin_user": EVERYTHING - {A.APPROVE_REQUIREMENTS, A.ACCEPT_BASELINE},
     "outsider": set(),
 }
 MATRIX = [(persona, action) for persona in EXPECTED for action in Action]

@@ -21,6 +21,7 @@ from projects.models import (
 )
 from projects.roles import GlobalRole
 from tests.conftest import require
+from tests.evaluations.conftest import gate_evaluations_pass
 from tests.factories import UserFactory, approve_requirements, record_daily_metrics
 from tests.projects.conftest import step_of
 
@@ -52,6 +53,9 @@ def finish_step(project, number, *, actor, signers):
         approve_requirements(project, signers["owner"])
     if number == 2:
         record_assessment_without_gaps(project, actor)
+    if number == 6:
+        # Step 6 is judged on evaluation runs and a load test, not on production.
+        gate_evaluations_pass(project, signers["lead"])
     for item in items(project, step__number=number, applicable=True, required=True):
         if item.evidence_required:
             services.evidence_add(
