@@ -8,28 +8,14 @@ import pytest
 
 
 @pytest.fixture
-def ui_people(db):
-    """A project made the way users make it (steps and checklist), its owner, lead and
-    viewer, its requirements approved (helpfulness ≥ 0.85, peak 12 rps, p95 ≤ 2500 ms,
-    errors ≤ 1 %), and someone from outside."""
-    from projects import services as project_services
+def ui_people(gate_people):
+    """``gate_people`` with a viewer of the project and someone from outside."""
     from projects.models import ProjectRole
-    from tests.factories import (
-        MembershipFactory,
-        TeamFactory,
-        UserFactory,
-        approve_requirements,
-    )
+    from tests.factories import MembershipFactory, UserFactory
 
-    owner, lead = UserFactory(first_name="Olive"), UserFactory(first_name="Leo")
-    project = project_services.project_create(
-        name="Claims Triage Assistant", team=TeamFactory(), owner=owner, lead=lead
-    )
-    approve_requirements(project, owner)
+    project = gate_people["project"]
     return {
-        "project": project,
-        "owner": owner,
-        "lead": lead,
+        **gate_people,
         "viewer": MembershipFactory(project=project, role=ProjectRole.VIEWER).user,
         "outsider": UserFactory(),
     }
@@ -38,32 +24,8 @@ def ui_people(db):
 @pytest.fixture
 def ui_record():
     """``ui_record(project, "run-1", days_ago=3, scores={"helpfulness": "0.9"})``: an
-    evaluation run (or, with ``kind="load_test"``, a load test) stored through the
-    service, as the push API stores it."""
-    from datetime import timedelta
-    from decimal import Decimal
-
-    from django.utils import timezone
-
-    from evaluations import services
-
-    def record(project, external_id, *, days_ago=0, scores=None, **fields):
-        fields.setdefault("kind", "evaluation")
-        if fields["kind"] == "evaluation":
-            fields.setdefault("dataset_name", "golden")
-        for name in ("target_rps", "achieved_rps", "p95_latency_ms", "error_rate_pct"):
-            if fields.get(name) is not None:
-                fields[name] = Decimal(str(fields[name]))
-        summary = services.RunSummary(
-            external_id=external_id,
-            ran_at=timezone.now() - timedelta(days=days_ago, minutes=1),
-            scores={k: Decimal(str(v)) for k, v in (scores or {}).items()},
-            **fields,
-        )
-        run, _ = services.run_record(project=project, summary=summary, origin="push")
-        return run
-
-    return record
+    evaluation run (or, with ``kind="load_test"``, a load test): ``gate_run``."""
+    return gate_run
 
 
 # --- Step 6's gate and the regression alert (tests/evaluations/test_gates.py,
