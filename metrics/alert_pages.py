@@ -19,5 +19,8 @@ def register_alert_page(kind: str, url_name: str) -> None:
 
 
 def alert_page(alert: Alert) -> str:
-    name = _PAGES.get(alert.kind, "metrics:dashboard")
+    name = _PAGES.get(alert.kind)
+    if name is None:  # a metric's alert: the dashboard's list of open alerts
+        url = reverse("metrics:dashboard", kwargs={"slug": alert.project.slug})
+        return f"{url}#alerts-heading"
     return reverse(name, kwargs={"slug": alert.project.slug})

@@ -38,7 +38,9 @@ def test_a_budget_alert_leaves_its_figures_out_unless_the_owner_allowed_them(
     assert document["type"] == "alert.opened"
     assert document["title"] == "Support Copilot: Budget forecast alert opened"
     assert "$" not in json.dumps(document)
-    assert document["url"].endswith(f"/projects/{project.slug}/dashboard/")
+    assert document["url"].endswith(
+        f"/projects/{project.slug}/dashboard/#alerts-heading"
+    )
     (slack,) = bodies(with_spend)
     assert "$1,200" in slack["blocks"][0]["text"]["text"]
 

@@ -393,6 +393,8 @@ POST_WITHOUT_FORM: dict[str, str] = {
     "portal:user_reactivate": "its button shows only for a deactivated person",
     "assessments:requirements_approve": "its button shows only for an unapproved version",
     "metrics:sources": "its form shows only when two sources feed one metric",
+    "evaluations:accept": "its form shows only to the project's lead or owner, and no "
+    "persona is either (admins may not accept a baseline)",
     "account_signup": "sign-up is closed: people are invited",
     "account_confirm_email": "no address waits for confirmation",
     # The link's key moves into the session on the first request, and every request's
