@@ -20,6 +20,7 @@ from evaluations.verdicts import (
     LoadTestFacts,
     load_test_shortfalls,
     pass_rate,
+    plain,
     regressions,
     score,
 )
@@ -226,7 +227,7 @@ def load_test_verdict(run: EvaluationRun, targets: Targets | None) -> LoadTestVe
     if run.achieved_rps is None or run.achieved_rps < peak:
         return LoadTestVerdict(
             False,
-            f"below the peak volume of {peak.normalize():f} requests per second",
+            f"below the peak volume of {plain(peak)} requests per second",
         )
     missed = load_test_shortfalls(
         LoadTestFacts(run.achieved_rps, run.p95_latency_ms, run.error_rate_pct),
@@ -243,13 +244,6 @@ def duration(seconds: int | None) -> str:
     if not minutes:
         return f"{rest} s"
     return f"{minutes} min" + (f" {rest} s" if rest else "")
-
-
-def plain(value: Decimal | None, unit: str = "") -> str:
-    """A figure as it was sent, without trailing zeros ("" for none)."""
-    if value is None:
-        return ""
-    return f"{value.normalize():f}" + (f" {unit}" if unit else "")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from evaluations.models import EvaluationRun
 from evaluations.verdicts import (
     LoadTestFacts,
     load_test_shortfalls,
+    plain,
     regressions,
     score,
 )
@@ -98,7 +99,7 @@ def no_regression(project: Project, step_number: int) -> CheckResult:
         baseline=selectors.scores_of(baseline),
         tolerance=plan.tolerance,
     )
-    tolerance = f"{plan.tolerance.normalize():f}"
+    tolerance = plain(plan.tolerance)
     if fallen:
         return CheckResult(
             name,
@@ -150,7 +151,7 @@ def load_test_met(project: Project, step_number: int) -> CheckResult:
         return CheckResult(
             name,
             False,
-            f"No load test reached the peak volume of {peak.normalize():f} requests "
+            f"No load test reached the peak volume of {plain(peak)} requests "
             f"per second.{reached}",
         )
     missed = load_test_shortfalls(
@@ -169,5 +170,5 @@ def load_test_met(project: Project, step_number: int) -> CheckResult:
         name,
         True,
         f"The load test {_named(run)} held {run.achieved_rps:.2f} requests per second "
-        f"(peak {peak.normalize():f}) within the latency and error-rate targets.",
+        f"(peak {plain(peak)}) within the latency and error-rate targets.",
     )

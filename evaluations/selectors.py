@@ -16,6 +16,7 @@ from evaluations.models import (
     EvaluationRun,
     EvaluationScore,
 )
+from evaluations.verdicts import plain
 from metrics.models import Alert, ConnectedService
 from projects.activity import ActivityEntry, history_pairs, newest, person
 from projects.models import Project
@@ -263,7 +264,7 @@ class Tracking:
             "peak_rps": t.peak_rps if t else None,
             "error_rate_pct": t.error_rate_pct if t else None,
         }
-        return {k: f"{v.normalize():f}" for k, v in values.items() if v is not None}
+        return {k: plain(v) for k, v in values.items() if v is not None}
 
 
 def tracking(project: Project) -> Tracking:
@@ -282,7 +283,7 @@ def tracking(project: Project) -> Tracking:
 
 
 def _plan_texts(row: Any, prev: Any | None) -> list[str]:
-    tolerance = f"{row.tolerance.normalize():f}"
+    tolerance = plain(row.tolerance)
     if row.history_type == "+":
         named = f"“{row.dataset_name}”" if row.dataset_name else "no evaluation set"
         return [f"set the evaluation plan: {named}, tolerance {tolerance}"]
@@ -297,7 +298,7 @@ def _plan_texts(row: Any, prev: Any | None) -> list[str]:
         )
     if row.tolerance != prev.tolerance:
         texts.append(
-            f"changed the regression tolerance from {prev.tolerance.normalize():f} "
+            f"changed the regression tolerance from {plain(prev.tolerance)} "
             f"to {tolerance}"
         )
     return texts

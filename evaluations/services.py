@@ -20,7 +20,7 @@ from evaluations.models import (
     EvaluationRun,
     EvaluationScore,
 )
-from evaluations.verdicts import regressions
+from evaluations.verdicts import plain, regressions
 from metrics.alerts import alert_keep
 from metrics.models import Alert, ConnectedService
 from projects.models import Project
@@ -176,7 +176,7 @@ def regression_message(project: Project) -> str | None:
     return (
         f"The run “{latest}” on “{dataset}” fell against the baseline “{baseline}”: "
         + "; ".join(r.describe() for r in fallen)
-        + f" (tolerance {plan.tolerance.normalize():f})."
+        + f" (tolerance {plain(plan.tolerance)})."
     )
 
 

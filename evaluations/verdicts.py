@@ -9,9 +9,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 
+def plain(value: Decimal | None, unit: str = "") -> str:
+    """A figure as it was sent, without trailing zeros ("" for none)."""
+    if value is None:
+        return ""
+    return f"{value.normalize():f}" + (f" {unit}" if unit else "")
+
+
 def score(value: Decimal) -> str:
     """A 0–1 score as people read it: two places, more only when they matter."""
-    text = f"{value.normalize():f}"
+    text = plain(value)
     whole, _, fraction = text.partition(".")
     return f"{whole}.{fraction.ljust(2, '0')}"
 
@@ -73,7 +80,7 @@ def load_test_shortfalls(
             missed.append("it reported no p95 latency")
         elif facts.p95_latency_ms > p95_latency_ms:
             missed.append(
-                f"p95 latency {facts.p95_latency_ms.normalize():f} ms, over the "
+                f"p95 latency {plain(facts.p95_latency_ms)} ms, over the "
                 f"{p95_latency_ms} ms target"
             )
     if error_rate_pct is not None:
@@ -81,8 +88,8 @@ def load_test_shortfalls(
             missed.append("it reported no error rate")
         elif facts.error_rate_pct > error_rate_pct:
             missed.append(
-                f"error rate {facts.error_rate_pct.normalize():f} %, over the "
-                f"{error_rate_pct.normalize():f} % target"
+                f"error rate {plain(facts.error_rate_pct)} %, over the "
+                f"{plain(error_rate_pct)} % target"
             )
     return missed
 

@@ -19,6 +19,7 @@ from evaluations import charts, gates, selectors, services
 from evaluations.forms import SETS_LIST, AcceptForm, CompareForm, PlanForm
 from evaluations.models import EvaluationRun
 from evaluations.selectors import Tracking
+from evaluations.verdicts import plain
 from projects.access import Action, can, get_project_for_user
 from projects.models import Project
 from projects.selectors import with_members
@@ -144,7 +145,7 @@ def _run_context(
     return {
         **_shared(request, project),
         "run": run,
-        "tolerance": charts.plain(plan.tolerance),
+        "tolerance": plain(plan.tolerance),
         "is_evaluation": is_evaluation,
         "baseline": baseline,
         "is_baseline": baseline is not None and baseline.pk == run.pk,
@@ -217,7 +218,7 @@ def compare(request: AuthedRequest, slug: str) -> HttpResponse:
         {
             **_shared(request, project),
             "form": form,
-            "tolerance": charts.plain(plan.tolerance),
+            "tolerance": plain(plan.tolerance),
             "changes": changes,
             "compare_url": reverse("evaluations:compare", kwargs={"slug": slug}),
         },
