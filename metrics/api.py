@@ -38,7 +38,7 @@ from pydantic import (
     model_validator,
 )
 
-from metrics import ingest, otlp
+from metrics import ingest, otlp, otlp_decode
 from metrics.event_totals import SIX_PLACES
 from metrics.models import IngestToken
 from metrics.vocabulary import Bucket, Metric, Sample
@@ -393,11 +393,15 @@ _THROTTLED = (
 class OtlpResponse(HttpResponse):
     """An answer already in OTLP's form, which ``otlp_wire_format`` leaves alone."""
 
-    def __init__(self, body: bytes, encoding: otlp.Encoding, status: int = 200) -> None:
+    def __init__(
+        self, body: bytes, encoding: otlp_decode.Encoding, status: int = 200
+    ) -> None:
         super().__init__(body, status=status, content_type=encoding.content_type)
 
 
-def otlp_refusal(message: str, status: int, encoding: otlp.Encoding) -> OtlpResponse:
+def otlp_refusal(
+    message: str, status: int, encoding: otlp_decode.Encoding
+) -> OtlpResponse:
     return OtlpResponse(
         otlp.status_body(message, _RPC_CODES.get(status, 2), encoding),
         encoding,
@@ -413,13 +417,13 @@ def otlp_wire_format(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        encoding = otlp.encoding_of(request.content_type or "")
+        encoding = otlp_decode.encoding_of(request.content_type or "")
         if encoding is None and "HTTP_AUTHORIZATION" in request.META:
             return otlp_refusal(
                 "Send the spans as OTLP/HTTP: Content-Type application/x-protobuf "
                 "or application/json.",
                 415,
-                otlp.Encoding.JSON,
+                otlp_decode.Encoding.JSON,
             )
         response = view(request, *args, **kwargs)
         if response.status_code < 400 or isinstance(response, OtlpResponse):
@@ -428,7 +432,7 @@ def otlp_wire_format(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             response.status_code, response.reason_phrase
         )
         refusal = otlp_refusal(
-            message, response.status_code, encoding or otlp.Encoding.JSON
+            message, response.status_code, encoding or otlp_decode.Encoding.JSON
         )
         if response.has_header("Retry-After"):
             refusal["Retry-After"] = response["Retry-After"]
@@ -449,7 +453,7 @@ def _otlp_body(request: HttpRequest) -> bytes:
     is read to its end when the server has undone the chunking and says so
     (``wsgi.input_terminated``, as gunicorn does); otherwise Django would read it as
     empty and the spans would be lost without a word, so it is refused."""
-    too_large = otlp.TooLarge(
+    too_large = otlp_decode.TooLarge(
         f"The body is larger than {OTLP_MAX_BODY_BYTES:,} bytes: send fewer "
         "spans a request."
     )
@@ -527,7 +531,9 @@ def otlp_traces(request: HttpRequest) -> HttpResponse:
     request's other spans are stored. A body that cannot be decoded, or more than
     1,000 spans, is refused whole. docs/otlp.md has the details."""
     token: IngestToken = request.auth  # type: ignore[attr-defined]
-    encoding = otlp.encoding_of(request.content_type or "") or otlp.Encoding.JSON
+    encoding = (
+        otlp_decode.encoding_of(request.content_type or "") or otlp_decode.Encoding.JSON
+    )
     if token.project.archived_at is not None:
         return otlp_refusal(
             f"The project “{token.project.name}” is archived and takes no more data: "
@@ -536,8 +542,8 @@ def otlp_traces(request: HttpRequest) -> HttpResponse:
             encoding,
         )
     try:
-        traces = otlp.parsed(
-            otlp.inflated(
+        traces = otlp_decode.parsed(
+            otlp_decode.inflated(
                 _otlp_body(request),
                 request.headers.get("Content-Encoding", ""),
                 OTLP_MAX_BODY_BYTES,
@@ -545,13 +551,13 @@ def otlp_traces(request: HttpRequest) -> HttpResponse:
             encoding,
             max_spans=MAX_ITEMS,
         )
-    except otlp.BadTraces as exc:
+    except otlp_decode.BadTraces as exc:
         return otlp_refusal(str(exc), 400, encoding)
     except LengthRequired as exc:
         return otlp_refusal(str(exc), 411, encoding)
-    except otlp.TooLarge as exc:
+    except otlp_decode.TooLarge as exc:
         return otlp_refusal(str(exc), 413, encoding)
-    except otlp.UnsupportedEncoding as exc:
+    except otlp_decode.UnsupportedEncoding as exc:
         return otlp_refusal(str(exc), 415, encoding)
     decoded = otlp.model_calls(
         traces, now=datetime.now(UTC), max_age=MAX_AGE, future_slack=FUTURE_SLACK
