@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-# --- The Evaluations tab's fixtures (tests/evaluations/test_views.py, the browser journey)
+# --- The Evaluations tab's fixtures (tests/evaluations/test_tab_views.py,
+# test_baseline_and_plan_views.py, the browser journey)
 
 
 @pytest.fixture
@@ -26,6 +27,46 @@ def ui_record():
     """``ui_record(project, "run-1", days_ago=3, scores={"helpfulness": "0.9"})``: an
     evaluation run (or, with ``kind="load_test"``, a load test): ``gate_run``."""
     return gate_run
+
+
+@pytest.fixture
+def history(ui_people, ui_record):
+    """A baseline accepted by the lead, then a newer run on the same set whose
+    faithfulness fell by 0.07 (past the 0.02 tolerance): an open alert."""
+    from decimal import Decimal
+
+    from evaluations import services
+
+    project = ui_people["project"]
+    services.plan_save(
+        project=project, dataset_name="golden", tolerance=Decimal("0.02")
+    )
+    baseline = ui_record(
+        project,
+        "nightly-1",
+        days_ago=3,
+        name="Nightly 1",
+        scores={"helpfulness": "0.90", "faithfulness": "0.92"},
+        dataset_version="v3",
+        item_count=50,
+        items_passed=46,
+        items_failed=4,
+        model="gpt-4o",
+        app_version="prompt-12",
+        commit="0123456789abcdef",
+        source_url="https://ci.example.com/runs/1",
+    )
+    services.baseline_accept(
+        project=project, run=baseline, actor=ui_people["lead"], comment="First release."
+    )
+    latest = ui_record(
+        project,
+        "nightly-2",
+        days_ago=1,
+        name="Nightly 2",
+        scores={"helpfulness": "0.91", "faithfulness": "0.85"},
+    )
+    return {**ui_people, "baseline": baseline, "latest": latest}
 
 
 # --- Step 6's gate and the regression alert (tests/evaluations/test_gates.py,

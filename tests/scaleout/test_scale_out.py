@@ -17,400 +17,44 @@ CACHE_URL): skipped without them on a developer machine, a failure under CI.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import shutil
-import signal
-import sys
 import time
 from collections import defaultdict
-from contextlib import contextmanager
 from datetime import UTC, date
-from pathlib import Path
-from urllib.parse import quote, urlsplit
 
-import httpx
 import pytest
-import redis
 from cryptography.fernet import Fernet
-from django.conf import settings
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from metrics import services as metric_services
 from metrics.models import ConnectedService, DailyRollup, MetricSample, SyncRun
-from portal.celery import app
-from projects import services as project_services
-from projects.models import ChecklistItem, ItemState
-from tests.conftest import require
-from tests.factories import ProjectFactory, TeamFactory, UserFactory
-from tests.scaleout.hosts import Network, Processes, Relay, wait_for
-from tests.scaleout.standin import MODEL, StandIn, figures
+from tests.scaleout.deployment import (
+    BEAT_EVERY,
+    CONCURRENCY,
+    HOSTS,
+    SERVICES,
+    VENV_BIN,
+    WEB_PORT,
+    _child_env,
+    _connect_services,
+    _stranded,
+    _transport_options,
+    time_limit,
+)
+from tests.scaleout.hosts import wait_for
+from tests.scaleout.standin import MODEL, figures
+from tests.scaleout.visitor import _answers, _tick_is_seen_across_hosts, _web_project
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-SERVICES = 100
-PROJECTS = 20
-# Each answer of the stand-in takes this long; a first sync asks five pages (94 days,
-# 31 a page, then the costs), so a worker always has syncs in flight.
-STANDIN_DELAY = 0.4
-CONCURRENCY = 8  # pool processes per worker
-BEAT_EVERY = 20  # seconds between two syncs of one service, as beat schedules them
-# The broker hands an unacknowledged task back after this: seconds here rather than the
-# settings' hour (see _transport_options), yet still well above the longest sync here
-# (a few seconds), or a task still running would be handed out a second time.
-VISIBILITY_TIMEOUT = 20
 TEST_TIMEOUT = 300  # the whole test, whatever happens
 # Seconds after the kill for the tasks host a lost to have run on host b.
 REDELIVERED_WITHIN = 120
-HOSTS = ["a", "b"]
-WEB_PORT = 8000
-VENV_BIN = Path(sys.executable).parent
 
 TASK = r"metrics\.sync_service\[([0-9a-f-]{36})\]"
 RECEIVED = re.compile(TASK + r" received")
 FINISHED = re.compile(TASK + r" (?:succeeded in [0-9.]+s: '?(\w+)|failed|raised)")
-
-
-@contextmanager
-def time_limit(seconds: int):
-    """Fail the test (and so run every finaliser) if it is still going after ``seconds``."""
-
-    def expired(signum, frame):
-        raise TimeoutError(f"the scale-out test ran past {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def _redis_url_parts(url: str) -> tuple[str, int, str]:
-    parts = urlsplit(url)
-    return parts.hostname or "", parts.port or 6379, parts.path.lstrip("/") or "0"
-
-
-@pytest.fixture
-def ready():
-    """What this test needs from the machine, checked before anything is made."""
-    require(
-        os.geteuid() == 0 and shutil.which("ip") is not None,
-        "the scale-out test makes network namespaces: it needs root and `ip`",
-    )
-    require(
-        connection.vendor == "postgresql"
-        and connection.settings_dict["HOST"] in ("127.0.0.1", "localhost"),
-        "the scale-out test needs PostgreSQL on 127.0.0.1 (DATABASE_URL)",
-    )
-    require(
-        settings.CELERY_BROKER_URL.startswith("redis://")
-        and settings.CACHE_URL.startswith("redis://")
-        and all(
-            _redis_url_parts(url)[0] in ("127.0.0.1", "localhost")
-            for url in (settings.CELERY_BROKER_URL, settings.CACHE_URL)
-        ),
-        "the scale-out test needs Redis on 127.0.0.1 as broker and cache "
-        "(CELERY_BROKER_URL, CACHE_URL)",
-    )
-
-
-@pytest.fixture
-def network(ready):
-    net = Network(HOSTS)
-    try:
-        yield net.up()
-    finally:
-        net.down()
-
-
-@pytest.fixture
-def relay(network):
-    ports = {int(connection.settings_dict["PORT"] or 5432)}
-    ports |= {
-        _redis_url_parts(url)[1]
-        for url in (settings.CELERY_BROKER_URL, settings.CACHE_URL)
-    }
-    forward = Relay(network.hub, sorted(ports))
-    try:
-        yield forward.start()
-    finally:
-        forward.stop()
-
-
-@pytest.fixture
-def standin(network):
-    server = StandIn(network.hub, keys={}, delay=STANDIN_DELAY).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def queue(network):
-    """A queue of this run's own, so nothing another run left in the broker is taken;
-    afterwards nothing of this run is left in the broker (its queue, bindings, the
-    killed worker's remote-control binding, unacknowledged messages)."""
-    name = f"scaleout-{os.getpid()}"
-    nodes = [f"{host}@{network.namespaces[host]}" for host in HOSTS]
-    host, port, db = _redis_url_parts(settings.CELERY_BROKER_URL)
-    broker = redis.Redis(host=host, port=port, db=int(db))
-    # What this process queues (the first syncs service_create sends) goes there too.
-    default_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = name
-    try:
-        yield name
-    finally:
-        app.conf.task_default_queue = default_queue
-        ours = [mark.encode() for mark in (name, *nodes)]
-        broker.delete(
-            name,
-            f"_kombu.binding.{name}",
-            f"_kombu.binding_permanent.{name}",
-            *(f"{node}.celery.pidbox" for node in nodes),
-        )
-        for key in broker.scan_iter("_kombu.binding*"):
-            if broker.type(key) == b"set":
-                for member in broker.smembers(key):
-                    if any(mark in member for mark in ours):
-                        broker.srem(key, member)
-        for tag, payload in broker.hgetall("unacked").items():
-            if name.encode() in payload:
-                broker.hdel("unacked", tag)
-                broker.zrem("unacked_index", tag)
-        broker.close()
-
-
-@pytest.fixture
-def processes(network, relay, standin, queue, tmp_path):
-    """The processes on the hosts; stopped (and the broker cleaned after them) even when
-    the test fails."""
-    children = Processes(tmp_path)
-    try:
-        yield children
-    finally:
-        children.stop_all()
-
-
-def _stranded(queue: str) -> list[str]:
-    """Messages of ``queue`` the broker still holds as delivered and never acknowledged."""
-    host, port, db = _redis_url_parts(settings.CELERY_BROKER_URL)
-    broker = redis.Redis(host=host, port=port, db=int(db))
-    try:
-        return [
-            tag.decode()
-            for tag, payload in broker.hgetall("unacked").items()
-            if queue in json.loads(payload)[1:]
-        ]
-    finally:
-        broker.close()
-
-
-def _transport_options() -> dict[str, float]:
-    """The broker options for the workers: a visibility timeout of seconds rather than
-    the settings' hour, so a killed worker's tasks come back within the test, and the
-    sweep that hands them back run every second rather than every 100 s (kombu's
-    default interval times throttle)."""
-    return {
-        "visibility_timeout": VISIBILITY_TIMEOUT,
-        "unacked_restore_interval": 1,
-        "unacked_restore_throttle": 1,
-    }
-
-
-def _child_env(network, relay, tmp_path, secret_key, fernet_key) -> dict[str, str]:
-    """Production settings, as a deployment's environment holds them, pointing at the
-    relay on the hub."""
-    db = connection.settings_dict
-    user = quote(db["USER"] or "", safe="")
-    password = quote(db["PASSWORD"] or "", safe="")
-    credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
-    db_port = relay.ports[int(db["PORT"] or 5432)]
-
-    def via_relay(url: str) -> str:
-        _, port, number = _redis_url_parts(url)
-        return f"redis://{network.hub}:{relay.ports[port]}/{number}"
-
-    return {
-        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "LANG": "C.UTF-8",
-        "PYTHONUNBUFFERED": "1",
-        "RUNWAY_ENV": "production",
-        "SECRET_KEY": secret_key,
-        "FIELD_ENCRYPTION_KEYS": fernet_key,
-        # One name for the release on every host, as a deployment sets it.
-        "RUNWAY_RELEASE": f"scaleout-{os.getpid()}",
-        "ALLOWED_HOSTS": ",".join(network.addresses.values()),
-        "DATABASE_URL": f"postgres://{credentials}{network.hub}:{db_port}/{db['NAME']}",
-        "DATABASE_POOL_MAX": "2",
-        "CELERY_BROKER_URL": via_relay(settings.CELERY_BROKER_URL),
-        "CACHE_URL": via_relay(settings.CACHE_URL),
-        # The stand-in is on a private address, which only an admin's allow-list opens.
-        "RUNWAY_CONNECTOR_ALLOWED_HOSTS": network.hub,
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "LOG_LEVEL": "INFO",
-    }
-
-
-def _connect_services(standin: StandIn, queue: str) -> dict[int, str]:
-    """SERVICES OpenAI services over PROJECTS projects, connected as a lead connects
-    one (its first sync queued at once), then scheduled by beat every BEAT_EVERY
-    seconds on this run's queue; service id → its OpenAI project id."""
-    projects = [ProjectFactory() for _ in range(PROJECTS)]
-    services: dict[int, str] = {}
-    for n in range(SERVICES):
-        project_id = f"proj_{n:03d}"
-        standin.keys[project_id] = f"sk-admin-scaleout-{secrets.token_hex(8)}"
-        service = metric_services.service_create(
-            project=projects[n % PROJECTS],
-            kind=ConnectedService.Kind.OPENAI,
-            name=f"OpenAI {project_id}",
-            created_by=None,
-            base_url=standin.url,
-            credentials={"admin_key": standin.keys[project_id]},
-            config={"project_id": project_id},
-        )
-        services[service.pk] = project_id
-    every, _ = IntervalSchedule.objects.get_or_create(
-        every=BEAT_EVERY, period=IntervalSchedule.SECONDS
-    )
-    scheduled = PeriodicTask.objects.filter(
-        name__in=[f"sync service {pk}" for pk in services]
-    ).update(interval=every, queue=queue, last_run_at=timezone.now())
-    assert scheduled == SERVICES
-    return services
-
-
-def _web_project():
-    """A project whose lead signs in with a password the web processes can check (the
-    suite's fast hasher is not one production settings know)."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    from projects.models import Step
-    from tests.browser.conftest import REFERENCE_DATA
-
-    if not Step.objects.exists():  # flushed by an earlier test that committed
-        for module, function in REFERENCE_DATA:
-            getattr(import_module(module), function)(apps, None)
-    password = secrets.token_urlsafe(16)
-    lead = UserFactory(email="lead@scaleout.example", first_name="Leo")
-    lead.password = PBKDF2PasswordHasher().encode(password, secrets.token_hex(8))
-    lead.save()
-    project = project_services.project_create(
-        name="Scale-out Assistant", team=TeamFactory(), owner=UserFactory(), lead=lead
-    )
-    return project, lead, password
-
-
-class Visitor:
-    """One browser behind a TLS proxy: the app sees https (X-Forwarded-Proto), so its
-    cookies are Secure, and this keeps and sends them itself over the plain link."""
-
-    def __init__(self) -> None:
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, base: str, path: str, **kwargs) -> httpx.Response:
-        host = base.split("//", 1)[1]
-        headers = {
-            "Host": host,
-            "X-Forwarded-Proto": "https",
-            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
-            **kwargs.pop("headers", {}),
-        }
-        if method == "POST":
-            headers |= {"Origin": f"https://{host}", "Referer": f"https://{host}/"}
-        response = httpx.request(
-            method,
-            base + path,
-            headers=headers,
-            follow_redirects=False,
-            trust_env=False,
-            timeout=30,
-            **kwargs,
-        )
-        for raw in response.headers.get_list("set-cookie"):
-            name, _, rest = raw.partition("=")
-            value = rest.split(";", 1)[0]
-            if "expires=Thu, 01 Jan 1970" in raw or "Max-Age=0" in raw:
-                self.cookies.pop(name.strip(), None)
-            else:
-                self.cookies[name.strip()] = value
-        return response
-
-
-def _csrf(page: httpx.Response) -> str:
-    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-    assert found, f"no CSRF token in the page ({page.status_code})"
-    return found.group(1)
-
-
-def _step_one_progress(page: httpx.Response) -> tuple[int, int]:
-    found = re.search(r'class="stepper-progress">(\d+)/(\d+) items', page.text)
-    assert found, f"no stepper in the overview ({page.status_code})"
-    return int(found.group(1)), int(found.group(2))
-
-
-def _tick_is_seen_across_hosts(web: dict[str, str], project, lead, password) -> None:
-    """Sign in through host a; through host b the same session is signed in, and a
-    checklist tick made through a is on b's step page and overview at once."""
-    a, b = web["a"], web["b"]
-    visitor = Visitor()
-    login = visitor.request("GET", a, "/accounts/login/")
-    assert login.status_code == 200, login.text[:500]
-    signed_in = visitor.request(
-        "POST",
-        a,
-        "/accounts/login/",
-        data={
-            "login": lead.email,
-            "password": password,
-            "csrfmiddlewaretoken": _csrf(login),
-        },
-    )
-    assert signed_in.status_code == 302, signed_in.text[:2000]
-    assert "sessionid" in visitor.cookies
-
-    overview = f"/projects/{project.slug}/"
-    before = visitor.request("GET", b, overview)  # b renders and caches the overview
-    assert before.status_code == 200, "host b does not know the session host a made"
-    done_before, applicable = _step_one_progress(before)
-
-    item = ChecklistItem.objects.filter(
-        project=project, step__number=1, applicable=True, state=ItemState.OPEN
-    ).first()
-    step = f"/projects/{project.slug}/steps/1/"
-    page = visitor.request("GET", a, step)
-    assert page.status_code == 200
-    ticked = visitor.request(
-        "POST",
-        a,
-        f"/projects/{project.slug}/items/{item.pk}/state/",
-        data={"state": ItemState.DONE, "csrfmiddlewaretoken": _csrf(page)},
-        headers={"HX-Request": "true", "HX-Target": f"item-{item.pk}-head"},
-    )
-    assert ticked.status_code == 200, ticked.text[:2000]
-    assert 'aria-pressed="true"' in ticked.text
-
-    seen = visitor.request("GET", b, step)
-    assert seen.status_code == 200
-    assert f'id="tick-{item.pk}" class="check checked"' in seen.text, (
-        "host b's step page does not show the tick made through host a"
-    )
-    after = visitor.request("GET", b, overview)
-    assert _step_one_progress(after) == (done_before + 1, applicable), (
-        "host b's overview (a cached fragment) did not move with the tick made "
-        "through host a: the version tokens are not shared"
-    )
 
 
 def _task_ids(log: str) -> tuple[set[str], dict[str, str]]:
@@ -600,20 +244,6 @@ def test_two_hosts_share_the_syncs_and_the_sessions_and_survive_a_killed_worker(
             lost=lost,
             finished_a=finished_a,
         )
-
-
-def _answers(base: str) -> bool:
-    try:
-        host = base.split("//", 1)[1]
-        response = httpx.get(
-            base + "/healthz",
-            headers={"Host": host, "X-Forwarded-Proto": "https"},
-            trust_env=False,
-            timeout=5,
-        )
-    except httpx.HTTPError:
-        return False
-    return response.status_code == 200
 
 
 def _check_the_syncs(
