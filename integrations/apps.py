@@ -10,7 +10,7 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         import logging
 
-        from integrations.services import deliveries_queue_for
+        from integrations.queue_services import deliveries_queue_for
         from integrations.transport import HideChannelRequests
         from projects.notifications import channel_event
 

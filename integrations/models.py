@@ -101,7 +101,7 @@ class Delivery(models.Model):
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PENDING
     )
-    # Attempts claimed so far (services.delivery_attempt claims one before posting).
+    # Attempts claimed so far (delivery_services.delivery_attempt claims one before posting).
     attempts = models.PositiveSmallIntegerField(default=0)
     # While an attempt is being sent: until when the worker sending it holds it. A run
     # of the same delivery before then does not post.

@@ -1,15 +1,15 @@
 """The integrations app's Celery tasks: thin shells around services, queued by name
-(``integrations.services.DELIVER``)."""
+(``integrations.queue_services.DELIVER``)."""
 
 from __future__ import annotations
 
 from celery import Task, shared_task
 
-from integrations import services
+from integrations import announcement_services, delivery_services, queue_services
 from projects.audit import acting_as
 
 
-@shared_task(name=services.DELIVER, bind=True, max_retries=None)
+@shared_task(name=queue_services.DELIVER, bind=True, max_retries=None)
 def deliver(
     self: Task[[int, int | None], str], delivery_id: int, attempt: int | None = None
 ) -> str:
@@ -24,7 +24,9 @@ def deliver(
     may see a delivery twice and drops the repeat by its id. A delivery no run
     finishes is given up on by ``sweep_stuck_deliveries``."""
     with acting_as(None):
-        outcome = services.delivery_attempt(delivery_id=delivery_id, attempt=attempt)
+        outcome = delivery_services.delivery_attempt(
+            delivery_id=delivery_id, attempt=attempt
+        )
     if outcome.retry_in is not None:
         raise self.retry(
             args=(delivery_id, outcome.next_attempt), countdown=outcome.retry_in
@@ -32,28 +34,28 @@ def deliver(
     return outcome.status
 
 
-@shared_task(name=services.DAILY_ANNOUNCEMENTS)
+@shared_task(name=announcement_services.DAILY_ANNOUNCEMENTS)
 def daily_announcements() -> str:
     """Beat's daily sweep: overdue checklist items and risk acceptances about to
     expire, told to the channels that want them."""
     with acting_as(None):
-        projects = services.overdue_items_announce()
-        acceptances = services.expiring_acceptances_announce()
+        projects = announcement_services.overdue_items_announce()
+        acceptances = announcement_services.expiring_acceptances_announce()
     return f"{projects} projects with overdue items, {acceptances} acceptances expiring"
 
 
-@shared_task(name=services.SWEEP_STUCK_DELIVERIES)
+@shared_task(name=delivery_services.SWEEP_STUCK_DELIVERIES)
 def sweep_stuck_deliveries() -> str:
     """Beat's hourly sweep: deliveries that no worker finished are given up on."""
     with acting_as(None):
-        failed = services.stuck_deliveries_fail()
+        failed = delivery_services.stuck_deliveries_fail()
     return f"{failed} stuck deliveries given up on"
 
 
-@shared_task(name=services.PRUNE_DELIVERIES)
+@shared_task(name=delivery_services.PRUNE_DELIVERIES)
 def prune_deliveries() -> str:
     """Beat's daily clean-up: deliveries finished more than
     INTEGRATIONS_DELIVERY_RETENTION_DAYS ago are deleted, with their attempts."""
     with acting_as(None):
-        deleted = services.deliveries_prune()
+        deleted = delivery_services.deliveries_prune()
     return f"{deleted} old deliveries deleted"

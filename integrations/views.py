@@ -19,7 +19,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from core.query import whole_number
-from integrations import selectors, services
+from integrations import queue_services, selectors, services
 from integrations.access import Owner, owner_for
 from integrations.forms import ChannelForm, ChannelSettingsForm
 from integrations.models import Channel, Delivery
@@ -220,7 +220,7 @@ def channel_test(
     refreshes itself until the worker has sent it."""
     owner = owner_for(request, slug=slug, team_pk=team_pk)
     channel = _channel(owner, pk)
-    services.channel_test(channel=channel, actor=request.user)
+    queue_services.channel_test(channel=channel, actor=request.user)
     if request.htmx:
         return render(
             request,

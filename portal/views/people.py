@@ -19,7 +19,7 @@ from integrations.selectors import channels_of
 from portal import services
 from portal.forms import AccessForm, InviteForm, TeamForm
 from portal.models import User
-from projects import services as project_services
+from projects import membership_services
 from projects.models import Membership, Team
 from projects.roles import GlobalRole, is_admin
 
@@ -155,13 +155,13 @@ def team_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if team is None:
-            team = project_services.team_create(
+            team = membership_services.team_create(
                 name=data["name"],
                 description=data["description"],
                 members=data["members"],
             )
         else:
-            project_services.team_update(
+            membership_services.team_update(
                 team=team,
                 name=data["name"],
                 description=data["description"],

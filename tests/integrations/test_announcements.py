@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from integrations import services
+from integrations import announcement_services, queue_services, services
 from integrations.models import Delivery
 from metrics.alerts import alert_notify
 from metrics.models import Alert
@@ -104,11 +104,13 @@ def test_expired_and_expiring_risk_acceptances_are_announced(
     channel = make_channel("webhook")
     today = timezone.localdate()
     _acceptance(project, owner, today - timedelta(days=1))
-    _acceptance(project, owner, today + timedelta(days=services.EXPIRY_NOTICE_DAYS))
+    _acceptance(
+        project, owner, today + timedelta(days=announcement_services.EXPIRY_NOTICE_DAYS)
+    )
     _acceptance(project, owner, today + timedelta(days=30))
 
     acceptances_expire(today=today)
-    assert services.expiring_acceptances_announce(today=today) == 1
+    assert announcement_services.expiring_acceptances_announce(today=today) == 1
     kinds = sorted(document["type"] for document in bodies(channel))
     assert kinds == ["risk_acceptance.expired", "risk_acceptance.expiring"]
 
@@ -123,10 +125,15 @@ def test_an_expiring_acceptance_is_announced_once_even_when_the_day_was_missed(
     _acceptance(project, owner, today)  # expires today: the expiry says it
     _acceptance(project, owner, today + timedelta(days=8))  # not yet
 
-    assert services.expiring_acceptances_announce(today=today) == 1
+    assert announcement_services.expiring_acceptances_announce(today=today) == 1
     # A redelivered run, the next day's run: told already.
-    assert services.expiring_acceptances_announce(today=today) == 0
-    assert services.expiring_acceptances_announce(today=today + timedelta(days=1)) == 1
+    assert announcement_services.expiring_acceptances_announce(today=today) == 0
+    assert (
+        announcement_services.expiring_acceptances_announce(
+            today=today + timedelta(days=1)
+        )
+        == 1
+    )
     expiring = [d for d in bodies(channel) if d["type"] == "risk_acceptance.expiring"]
     assert len(expiring) == 2  # the 8-day one, a day later; the 5-day one once
     assert any(f"{soon.expires_on:%Y-%m-%d}" in d["title"] for d in expiring)
@@ -134,7 +141,12 @@ def test_an_expiring_acceptance_is_announced_once_even_when_the_day_was_missed(
     RiskAcceptance.objects.filter(pk=soon.pk).update(
         expires_on=today + timedelta(days=6)
     )
-    assert services.expiring_acceptances_announce(today=today + timedelta(days=1)) == 1
+    assert (
+        announcement_services.expiring_acceptances_announce(
+            today=today + timedelta(days=1)
+        )
+        == 1
+    )
 
 
 def test_overdue_checklist_items_are_announced_daily_per_project(people, make_channel):
@@ -157,9 +169,9 @@ def test_overdue_checklist_items_are_announced_daily_per_project(people, make_ch
     ChecklistItem.objects.filter(pk=items[2].pk).update(
         due_date=today - timedelta(days=1), state=ItemState.DONE
     )
-    assert services.overdue_items_announce(today=today) == 1
+    assert announcement_services.overdue_items_announce(today=today) == 1
     # Run again the same day (a redelivered task): once a day only.
-    assert services.overdue_items_announce(today=today) == 0
+    assert announcement_services.overdue_items_announce(today=today) == 0
     (document,) = bodies(channel)
     assert document["title"] == (
         f"{project.name}: 2 checklist items are overdue, the oldest due "
@@ -174,12 +186,16 @@ def test_the_daily_sweep_is_scheduled_and_its_tasks_registered(db):
 
     current_app.loader.import_default_modules()
     assert PeriodicTask.objects.filter(
-        task=services.DAILY_ANNOUNCEMENTS, enabled=True, interval__period="days"
+        task=announcement_services.DAILY_ANNOUNCEMENTS,
+        enabled=True,
+        interval__period="days",
     ).exists()
-    assert {services.DELIVER, services.DAILY_ANNOUNCEMENTS} <= set(current_app.tasks)
-    assert current_app.tasks[services.DAILY_ANNOUNCEMENTS].apply().get() == (
-        "0 projects with overdue items, 0 acceptances expiring"
+    assert {queue_services.DELIVER, announcement_services.DAILY_ANNOUNCEMENTS} <= set(
+        current_app.tasks
     )
+    assert current_app.tasks[
+        announcement_services.DAILY_ANNOUNCEMENTS
+    ].apply().get() == ("0 projects with overdue items, 0 acceptances expiring")
 
 
 def test_a_sync_alert_names_the_service_not_its_error(project, owner, make_channel):
@@ -233,7 +249,7 @@ def test_a_failing_channel_never_stops_a_sign_off(people, monkeypatch):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1 / 0")
 
-    monkeypatch.setattr(services, "deliveries_queue", broken_queue)
+    monkeypatch.setattr(queue_services, "deliveries_queue", broken_queue)
     signoff = step_services.signoff_request(
         project_step=step_of(project, 3), role="reviewer", signer=reviewer, actor=lead
     )
@@ -249,10 +265,10 @@ def test_a_test_messages_title_fits_and_names_the_sender_without_their_email(
 
     channel = make_channel("slack")
     nameless = UserFactory(first_name="", last_name="", email="quiet@example.com")
-    delivery = services.channel_test(channel=channel, actor=nameless)
+    delivery = queue_services.channel_test(channel=channel, actor=nameless)
     assert "quiet@example.com" not in delivery.title + delivery.body
 
     long_name = UserFactory(first_name="A" * 150, last_name="B" * 150)
-    delivery = services.channel_test(channel=channel, actor=long_name)
+    delivery = queue_services.channel_test(channel=channel, actor=long_name)
     assert len(delivery.title) == services.TITLE_LENGTH
     assert delivery.title.endswith("…")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from integrations import policy, services
+from integrations import delivery_services, policy, queue_services, services
 from integrations.models import Channel, Delivery
 from projects.models import Notification, NotificationKind
 from projects.notifications import ChannelEventKind, announce
@@ -70,7 +70,7 @@ def test_the_worker_asks_celery_to_retry_with_the_policys_delay(
 
     receiver.statuses = [500]
     channel = make_channel("teams")
-    delivery = services._delivery_create(
+    delivery = queue_services._delivery_create(
         channel, event="alert.opened", title="t", url="/"
     )
     monkeypatch.setattr(deliver, "retry", retry)
@@ -148,7 +148,7 @@ def test_a_success_clears_the_count_and_a_test_does_not_count(
     channel.refresh_from_db()
     assert channel.consecutive_failures == 1
     with django_capture_on_commit_callbacks(execute=True):
-        services.channel_test(channel=channel, actor=owner)
+        queue_services.channel_test(channel=channel, actor=owner)
     channel.refresh_from_db()
     assert channel.consecutive_failures == 1
     test = Delivery.objects.get(channel=channel, is_test=True)
@@ -191,11 +191,11 @@ def test_nothing_is_sent_when_the_event_is_rolled_back(
 
 def test_a_disabled_channels_waiting_retry_is_dropped(project, make_channel, receiver):
     channel = make_channel("slack")
-    delivery = services._delivery_create(
+    delivery = queue_services._delivery_create(
         channel, event="alert.opened", title="t", url="/"
     )
     services.channel_disable(channel=channel, reason="off")
-    outcome = services.delivery_attempt(delivery_id=delivery.pk)
+    outcome = delivery_services.delivery_attempt(delivery_id=delivery.pk)
     assert outcome.retry_in is None
     delivery.refresh_from_db()
     # Said as it is: never sent because the channel is off, not a failed delivery.
@@ -284,9 +284,9 @@ def test_a_429_with_retry_after_is_retried_that_much_later(
     receiver.statuses = [429]
     receiver.headers = {"Retry-After": "240"}
     channel = make_channel("slack")
-    delivery = services._delivery_create(
+    delivery = queue_services._delivery_create(
         channel, event="alert.opened", title="t", url="/"
     )
-    outcome = services.delivery_attempt(delivery_id=delivery.pk)
+    outcome = delivery_services.delivery_attempt(delivery_id=delivery.pk)
     assert outcome.status == Delivery.Status.PENDING
     assert outcome.retry_in == 240 and outcome.next_attempt == 2

@@ -8,12 +8,12 @@ from datetime import timedelta
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from integrations import services
+from integrations import delivery_services, queue_services
 from integrations.models import Delivery, DeliveryAttempt
 
 
 def _finished(channel, *, days_ago, status=Delivery.Status.DELIVERED):
-    delivery = services._delivery_create(
+    delivery = queue_services._delivery_create(
         channel, event="alert.opened", title=f"{days_ago} days ago", url="/"
     )
     when = timezone.now() - timedelta(days=days_ago)
@@ -38,14 +38,14 @@ def test_deliveries_finished_before_the_retention_period_are_deleted(
     # Still sending, however old: the sweep gives up on it first, then it ages.
     sending = _finished(channel, days_ago=60, status=Delivery.Status.PENDING)
 
-    assert services.deliveries_prune() == 2
+    assert delivery_services.deliveries_prune() == 2
     left = set(Delivery.objects.values_list("pk", flat=True))
     assert left == {recent.pk, sending.pk}
     assert not DeliveryAttempt.objects.filter(
         delivery_id__in=[old.pk, old_failure.pk]
     ).exists()
     assert DeliveryAttempt.objects.filter(delivery=recent).exists()
-    assert services.deliveries_prune() == 0
+    assert delivery_services.deliveries_prune() == 0
 
 
 def test_the_daily_task_prunes_by_the_default_of_90_days(project, make_channel):
@@ -59,6 +59,6 @@ def test_the_daily_task_prunes_by_the_default_of_90_days(project, make_channel):
 
 
 def test_the_prune_runs_daily(db):
-    task = PeriodicTask.objects.get(task=services.PRUNE_DELIVERIES)
+    task = PeriodicTask.objects.get(task=delivery_services.PRUNE_DELIVERIES)
     assert task.enabled
     assert (task.interval.every, task.interval.period) == (1, "days")

@@ -16,13 +16,19 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from integrations import policy, services, transport
+from integrations import (
+    delivery_services,
+    policy,
+    queue_services,
+    services,
+    transport,
+)
 from integrations.models import Channel, Delivery
 from projects.notifications import ChannelEventKind, announce
 
 
 def _delivery(channel, title="t"):
-    return services._delivery_create(
+    return queue_services._delivery_create(
         channel, event=ChannelEventKind.ALERT_OPENED, title=title, url="/"
     )
 
@@ -164,7 +170,7 @@ def test_a_name_that_does_not_resolve_is_tried_again_but_a_refused_range_is_not(
 ):
     settings.RUNWAY_CONNECTOR_ALLOWED_HOSTS = []
     gone = make_channel("slack", url="https://hooks.example.net/services/x")
-    outcome = services.delivery_attempt(delivery_id=_delivery(gone).pk)
+    outcome = delivery_services.delivery_attempt(delivery_id=_delivery(gone).pk)
     assert outcome.status == Delivery.Status.PENDING
     assert outcome.retry_in == policy.RETRY_DELAYS[0]
     (attempt,) = Delivery.objects.get(channel=gone).attempt_log.all()
@@ -172,7 +178,7 @@ def test_a_name_that_does_not_resolve_is_tried_again_but_a_refused_range_is_not(
 
     fake_dns["hooks.internal-range.net"] = ["10.0.0.8"]
     private = make_channel("slack", url="https://hooks.internal-range.net/services/x")
-    outcome = services.delivery_attempt(delivery_id=_delivery(private).pk)
+    outcome = delivery_services.delivery_attempt(delivery_id=_delivery(private).pk)
     assert outcome.status == Delivery.Status.FAILED and outcome.retry_in is None
 
 
@@ -191,7 +197,7 @@ def test_an_attempt_that_breaks_the_worker_is_recorded_and_retried(
         raise SoftTimeLimitExceeded
 
     monkeypatch.setattr(transport, "post", soft_time_limit)
-    outcome = services.delivery_attempt(delivery_id=delivery.pk)
+    outcome = delivery_services.delivery_attempt(delivery_id=delivery.pk)
     assert outcome.retry_in == policy.RETRY_DELAYS[0]
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.PENDING and delivery.attempts == 1
@@ -206,16 +212,18 @@ def test_a_second_run_of_the_same_delivery_does_not_post_it_again(
     channel = make_channel("webhook")
     delivery = _delivery(channel)
     real_post = transport.post
-    second: list[services.AttemptOutcome] = []
+    second: list[delivery_services.AttemptOutcome] = []
 
     def post_while_redelivered(url, body, headers):
         # The broker hands the same task to another worker while this one posts.
-        second.append(services.delivery_attempt(delivery_id=delivery.pk))
-        second.append(services.delivery_attempt(delivery_id=delivery.pk, attempt=1))
+        second.append(delivery_services.delivery_attempt(delivery_id=delivery.pk))
+        second.append(
+            delivery_services.delivery_attempt(delivery_id=delivery.pk, attempt=1)
+        )
         return real_post(url, body, headers)
 
     monkeypatch.setattr(transport, "post", post_while_redelivered)
-    outcome = services.delivery_attempt(delivery_id=delivery.pk, attempt=1)
+    outcome = delivery_services.delivery_attempt(delivery_id=delivery.pk, attempt=1)
     assert outcome.status == Delivery.Status.DELIVERED
     assert [o.status.startswith("skipped") for o in second] == [True, True]
     assert len(receiver.requests) == 1
@@ -223,7 +231,7 @@ def test_a_second_run_of_the_same_delivery_does_not_post_it_again(
     assert delivery.attempts == 1 and delivery.attempt_log.count() == 1
     # A late repeat of the task finds the delivery done.
     monkeypatch.setattr(transport, "post", real_post)
-    again = services.delivery_attempt(delivery_id=delivery.pk, attempt=1)
+    again = delivery_services.delivery_attempt(delivery_id=delivery.pk, attempt=1)
     assert again.status == "skipped: already delivered"
     assert len(receiver.requests) == 1
 
@@ -237,12 +245,12 @@ def test_an_attempt_whose_worker_died_is_taken_over_once_its_claim_ran_out(
     Delivery.objects.filter(pk=delivery.pk).update(
         attempts=1, claimed_until=timezone.now() + timedelta(minutes=5)
     )
-    held = services.delivery_attempt(delivery_id=delivery.pk, attempt=1)
+    held = delivery_services.delivery_attempt(delivery_id=delivery.pk, attempt=1)
     assert held.status.startswith("skipped") and receiver.requests == []
     Delivery.objects.filter(pk=delivery.pk).update(
         claimed_until=timezone.now() - timedelta(seconds=1)
     )
-    taken = services.delivery_attempt(delivery_id=delivery.pk, attempt=1)
+    taken = delivery_services.delivery_attempt(delivery_id=delivery.pk, attempt=1)
     assert taken.status == Delivery.Status.DELIVERED
     assert len(receiver.requests) == 1
     assert list(delivery.attempt_log.values_list("number", flat=True)) == [1]
@@ -256,7 +264,7 @@ def test_a_channel_removed_while_posting_drops_the_delivery_quietly(
     real_post = transport.post
     logged: list[str] = []
     monkeypatch.setattr(
-        services.logger,
+        delivery_services.logger,
         "info",
         lambda message, *args, **kwargs: logged.append(message % args),
     )
@@ -267,7 +275,7 @@ def test_a_channel_removed_while_posting_drops_the_delivery_quietly(
         return result
 
     monkeypatch.setattr(transport, "post", post_and_remove)
-    outcome = services.delivery_attempt(delivery_id=delivery.pk)
+    outcome = delivery_services.delivery_attempt(delivery_id=delivery.pk)
     assert outcome.status == "dropped: the channel was removed while sending"
     assert any("its channel was removed meanwhile" in line for line in logged)
     assert not Delivery.objects.filter(pk=delivery.pk).exists()
@@ -289,7 +297,7 @@ def test_a_channel_switched_off_while_posting_gets_no_retry(
         return result
 
     monkeypatch.setattr(transport, "post", post_and_switch_off)
-    outcome = services.delivery_attempt(delivery_id=delivery.pk)
+    outcome = delivery_services.delivery_attempt(delivery_id=delivery.pk)
     assert outcome.retry_in is None
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.SKIPPED
@@ -307,14 +315,14 @@ def test_deliveries_stuck_sending_are_given_up_on_and_counted(project, make_chan
     long_ago = timezone.now() - timedelta(seconds=policy.GIVE_UP_AFTER_SECONDS + 60)
     Delivery.objects.filter(pk=stuck.pk).update(created_at=long_ago)
 
-    assert services.stuck_deliveries_fail() == 1
+    assert delivery_services.stuck_deliveries_fail() == 1
     stuck.refresh_from_db()
     recent.refresh_from_db()
     assert stuck.status == Delivery.Status.FAILED and stuck.finished_at
     assert "Given up" in stuck.note
     assert recent.status == Delivery.Status.PENDING
     assert Channel.objects.get(pk=channel.pk).consecutive_failures == 1
-    assert services.stuck_deliveries_fail() == 0
+    assert delivery_services.stuck_deliveries_fail() == 0
 
 
 def test_the_sweep_is_scheduled_hourly_and_registered(db):
@@ -323,11 +331,13 @@ def test_the_sweep_is_scheduled_hourly_and_registered(db):
 
     current_app.loader.import_default_modules()
     assert PeriodicTask.objects.filter(
-        task=services.SWEEP_STUCK_DELIVERIES, enabled=True, interval__period="hours"
+        task=delivery_services.SWEEP_STUCK_DELIVERIES,
+        enabled=True,
+        interval__period="hours",
     ).exists()
-    assert current_app.tasks[services.SWEEP_STUCK_DELIVERIES].apply().get() == (
-        "0 stuck deliveries given up on"
-    )
+    assert current_app.tasks[
+        delivery_services.SWEEP_STUCK_DELIVERIES
+    ].apply().get() == ("0 stuck deliveries given up on")
 
 
 # --- A key problem never stops announcements ---------------------------------------

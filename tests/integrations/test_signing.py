@@ -49,11 +49,11 @@ def test_new_secrets_are_long_and_different():
 
 @pytest.fixture
 def delivered(make_channel, receiver, owner, django_capture_on_commit_callbacks):
-    from integrations import services
+    from integrations import queue_services
 
     channel = make_channel("webhook")
     with django_capture_on_commit_callbacks(execute=True):
-        services.channel_test(channel=channel, actor=owner)
+        queue_services.channel_test(channel=channel, actor=owner)
     assert len(receiver.requests) == 1
     return channel, receiver.requests[0]
 
@@ -94,14 +94,14 @@ def test_the_recipe_rejects_a_tampered_body_another_secret_and_an_old_timestamp(
 def test_a_new_secret_signs_from_then_on_and_the_old_one_no_longer_verifies(
     make_channel, receiver, owner, django_capture_on_commit_callbacks
 ):
-    from integrations import services
+    from integrations import queue_services, services
 
     channel = make_channel("webhook")
     old_secret = channel.secret_shown
     new_secret = services.signing_secret_rotate(channel=channel)
     assert new_secret != old_secret
     with django_capture_on_commit_callbacks(execute=True):
-        services.channel_test(channel=channel, actor=owner)
+        queue_services.channel_test(channel=channel, actor=owner)
     request = receiver.requests[-1]
     is_valid = documented_recipe()
     header = request.headers["X-Runway-Signature"]

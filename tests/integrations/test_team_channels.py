@@ -13,7 +13,13 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations import policy, services
+from integrations import (
+    announcement_services,
+    delivery_services,
+    policy,
+    queue_services,
+    services,
+)
 from integrations.models import Channel, Delivery
 from projects.models import (
     ChecklistItem,
@@ -108,7 +114,7 @@ def test_a_channel_has_exactly_one_owner_and_a_teams_carries_no_spend(project, o
     assert channel.name == "renamed" and not channel.include_spend
     # The message builder leaves the figures out even if the flag were set.
     channel.include_spend = True
-    delivery = services._delivery_create(
+    delivery = queue_services._delivery_create(
         channel,
         project=project,
         event="alert.opened",
@@ -137,7 +143,7 @@ def test_overdue_items_are_told_to_a_team_channel_of_a_project_with_none_of_its_
         applicable=True,
         due_date=today - timedelta(days=2),
     )
-    assert services.overdue_items_announce(today=today) == 1
+    assert announcement_services.overdue_items_announce(today=today) == 1
     (delivery,) = Delivery.objects.filter(channel=channel)
     assert "1 checklist item is overdue" in delivery.title
 
@@ -147,7 +153,9 @@ def test_a_team_channel_that_keeps_failing_is_switched_off_and_the_admins_told(
 ):
     channel = team_channel(project.team, "https://hooks.example.com/x", owner)
     for _ in range(policy.DISABLE_AFTER_FAILED_DELIVERIES):
-        services._channel_outcome(channel.pk, delivered=False, error="HTTP 500")
+        delivery_services._channel_outcome(
+            channel.pk, delivered=False, error="HTTP 500"
+        )
     channel.refresh_from_db()
     assert not channel.enabled and "5 deliveries in a row failed" in (
         channel.disabled_reason

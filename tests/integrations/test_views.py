@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from integrations import services
+from integrations import delivery_services, queue_services, services
 from integrations.models import Channel, Delivery
 from tests.integrations.conftest import ALL_EVENTS
 
@@ -217,11 +217,11 @@ def test_a_delivery_dropped_because_the_channel_is_off_says_so(
     as_, project, lead, make_channel
 ):
     channel = make_channel("slack")
-    delivery = services._delivery_create(
+    delivery = queue_services._delivery_create(
         channel, event="alert.opened", title="t", url="/"
     )
     services.channel_disable(channel=channel, reason="Switched off by Leo.")
-    services.delivery_attempt(delivery_id=delivery.pk)
+    delivery_services.delivery_attempt(delivery_id=delivery.pk)
     page = as_(lead).get(url("channel", project, pk=channel.pk)).content.decode()
     assert "Skipped" in page and "the channel is switched off" in page
     assert "waiting for the worker" not in page

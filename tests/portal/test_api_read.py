@@ -24,7 +24,7 @@ from metrics.vocabulary import Bucket, Metric, Sample
 from portal import api as read_api
 from portal import services as people_services
 from portal import tokens
-from projects import services
+from projects import membership_services, services
 from projects.models import (
     ChecklistItem,
     ItemState,
@@ -124,10 +124,12 @@ def test_a_project_one_may_not_see_is_as_missing_as_one_that_does_not_exist(
 
 def test_a_member_removed_from_a_project_can_no_longer_read_it(client, pm_project, pm):
     lead = UserFactory(roles=[GlobalRole.ENGINEERING_LEAD])
-    services.membership_set(project=pm_project, user=lead, role=ProjectRole.LEAD)
+    membership_services.membership_set(
+        project=pm_project, user=lead, role=ProjectRole.LEAD
+    )
     secret = secret_for(lead)
     assert read(client, project_url(pm_project.slug), secret).status_code == 200
-    services.membership_remove(
+    membership_services.membership_remove(
         membership=Membership.objects.get(project=pm_project, user=lead)
     )
     assert read(client, project_url(pm_project.slug), secret).status_code == 404
@@ -182,7 +184,9 @@ def test_an_expired_token_is_401(client, pm):
 
 def test_a_deactivated_users_tokens_stop_working(client, admin_user, pm_project):
     lead = UserFactory(roles=[GlobalRole.ENGINEERING_LEAD])
-    services.membership_set(project=pm_project, user=lead, role=ProjectRole.LEAD)
+    membership_services.membership_set(
+        project=pm_project, user=lead, role=ProjectRole.LEAD
+    )
     secret = secret_for(lead)
     assert read(client, PORTFOLIO, secret).status_code == 200
     people_services.user_deactivate(user=lead, actor=admin_user)
@@ -396,7 +400,9 @@ def _portfolio_of(owner, start, count):
         project = make(owner, f"Project {n:03}", status=ProjectStatus.AT_RISK)
         Alert.objects.create(project=project, kind=Alert.Kind.BUDGET, message="!")
         lead = UserFactory()
-        services.membership_set(project=project, user=lead, role=ProjectRole.LEAD)
+        membership_services.membership_set(
+            project=project, user=lead, role=ProjectRole.LEAD
+        )
         if n % 2:
             baseline = gate_run(project, "base", days_ago=2, scores={"tone": "0.9"})
             evaluation_services.baseline_accept(

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from projects import activity, services, step_services
+from projects import activity, membership_services, services, step_services
 from projects.audit import acting_as
 from projects.models import ChecklistItem, Framework, ItemState, Membership
 from tests.factories import UserFactory, approve_requirements
@@ -66,7 +66,9 @@ def worked(people):
     evidenced = item(project, "s3-hipaa-baa")
 
     with acting_as(owner):
-        services.membership_set(project=project, user=newcomer, role="contributor")
+        membership_services.membership_set(
+            project=project, user=newcomer, role="contributor"
+        )
     with acting_as(lead):
         services.item_set_state(item=ticked, state=ItemState.DONE, actor=lead)
         services.item_set_state(
@@ -224,7 +226,7 @@ def test_item_details_custom_items_and_removed_evidence_are_told(people):
 def test_a_removed_member_is_still_named(people):
     project, owner, viewer = people["project"], people["owner"], people["viewer"]
     with acting_as(owner):
-        services.membership_remove(
+        membership_services.membership_remove(
             membership=Membership.objects.get(project=project, user=viewer)
         )
     told = sentences(project)
@@ -235,8 +237,10 @@ def test_a_removed_member_is_still_named(people):
 def test_role_changes_and_an_ownership_transfer_are_told(people):
     project, owner, lead = people["project"], people["owner"], people["lead"]
     with acting_as(owner):
-        services.membership_set(project=project, user=people["viewer"], role="lead")
-        services.owner_transfer(project=project, new_owner=lead)
+        membership_services.membership_set(
+            project=project, user=people["viewer"], role="lead"
+        )
+        membership_services.owner_transfer(project=project, new_owner=lead)
     told = sentences(project)
     by = owner.display_name
     assert (by, f"made {people['viewer'].display_name} engineering lead") in told
@@ -385,7 +389,9 @@ def test_the_activity_query_count_does_not_grow_with_the_changes(as_, people):
                     item=each, assignee=lead, due_date=None, notes=f"Note {n}"
                 )
         with acting_as(owner):
-            services.membership_set(project=project, user=UserFactory(), role="viewer")
+            membership_services.membership_set(
+                project=project, user=UserFactory(), role="viewer"
+            )
 
     work(items[:2])
     client = as_(people["viewer"])

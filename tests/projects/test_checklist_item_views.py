@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from projects import services, step_selectors
+from projects import membership_services, services, step_selectors
 from projects.access import get_project_for_user
 from projects.models import ChecklistItem, ItemState, StepStatus
 from tests.factories import UserFactory
@@ -207,12 +207,16 @@ def test_the_assignee_picker_after_a_tick_follows_membership_changes(client, peo
     client = signed_in(client, contributor)
     client.post(state_url(item), {"state": "done"}, **HTMX)  # the names are kept
     newcomer = UserFactory(first_name="Nadia", last_name="Newcomer")
-    services.membership_set(project=project, user=newcomer, role="contributor")
+    membership_services.membership_set(
+        project=project, user=newcomer, role="contributor"
+    )
 
     row = page(client.post(state_url(item), {"state": "open"}, **HTMX))
     assert text(row.find("option", value=str(newcomer.pk))) == "Nadia Newcomer"
 
-    services.membership_remove(membership=project.memberships.get(user=newcomer))
+    membership_services.membership_remove(
+        membership=project.memberships.get(user=newcomer)
+    )
     row = page(client.post(state_url(item), {"state": "done"}, **HTMX))
     assert "Nadia Newcomer" not in [text(option) for option in row.find_all("option")]
 

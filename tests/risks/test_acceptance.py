@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from projects import membership_services
 from projects import services as project_services
 from projects.models import Notification, NotificationKind, ProjectRole
 from projects.roles import GlobalRole
@@ -48,7 +49,7 @@ def project(owner):
 
 def _member(project, role):
     user = UserFactory()
-    project_services.membership_set(project=project, user=user, role=role)
+    membership_services.membership_set(project=project, user=user, role=role)
     return user
 
 

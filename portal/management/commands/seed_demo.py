@@ -14,7 +14,7 @@ from controls.services import import_shipped
 from portal import services as people
 from portal.demo import build_portfolio
 from portal.models import User
-from projects import services as project_services
+from projects import membership_services
 from projects.audit import acting_as
 from projects.models import (
     Notification,
@@ -136,7 +136,7 @@ class Command(BaseCommand):
         for name in DEMO_TEAMS:
             team = Team.objects.filter(
                 name=name
-            ).first() or project_services.team_create(name=name)
+            ).first() or membership_services.team_create(name=name)
             # Only add who is missing: every add is recorded in the team's history.
             present = set(team.members.values_list("pk", flat=True))
             missing = [u for u in users.values() if u.pk not in present]
