@@ -63,16 +63,29 @@ PROJECT_MEMBERS = Fragment(
 
 PROJECT_OVERVIEW = Fragment(
     "project-overview",
-    reads=PROJECT_FACTS
-    | {
-        "projects.ChecklistItem",  # each step's progress
-        "projects.Framework",
-        "projects.Project_frameworks",
-    },
+    reads=PROJECT_FACTS | {"projects.Framework", "projects.Project_frameworks"},
     scope=Scope.PROJECT,
     timeout=300,
-    why="A project's Overview tab, per kind of viewer and day; stalled moves with "
-    "the clock.",
+    why="A project's header and Overview tab, per kind of viewer and day; the stalled "
+    "and overdue reasons move with the clock.",
+)
+
+PROJECT_STEPPER = Fragment(
+    "project-stepper",
+    reads=frozenset(
+        {
+            "projects.Project",
+            "projects.ProjectStep",
+            "projects.Step",
+            "projects.ChecklistItem",  # each step's progress
+            "portal.User",  # each step's owner
+        }
+    ),
+    scope=Scope.PROJECT,
+    timeout=300,
+    why="The Overview tab's stepper, per kind of viewer and day: apart from the "
+    "overview so that a checklist tick rebuilds only this; stalled moves with the "
+    "clock.",
 )
 
 PROJECT_DASHBOARD = Fragment(
@@ -138,6 +151,7 @@ def declare_all() -> None:
         PROJECT_OWNERS,
         PROJECT_MEMBERS,
         PROJECT_OVERVIEW,
+        PROJECT_STEPPER,
         PROJECT_DASHBOARD,
         PORTFOLIO,
         PORTFOLIO_TRENDS,

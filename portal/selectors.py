@@ -56,7 +56,7 @@ from projects.models import (
     StepStatus,
 )
 from projects.progress import LAUNCHED
-from projects.risk import at_risk_condition
+from projects.risk import at_risk_condition, signal_columns
 from projects.selectors import (
     NOT_ASSESSED,
     ProjectFilters,
@@ -398,17 +398,30 @@ def _overview(
     """Headline numbers and the funnel, in five queries whatever the number of projects."""
     # The slice keeps the per-project query a subquery of its own: PostgreSQL would
     # otherwise pull it up into the aggregate and evaluate each project's correlated
-    # subqueries once per FILTER that mentions them (ten times over, measured).
-    totals = projects.order_by()[:MAX_PROJECTS].aggregate(
-        n_projects=Count("pk"),
-        n_at_risk=Count("pk", filter=at_risk_condition()),
-        total_budgets=Sum("budget"),
-        n_assessed=Count("pk", filter=Q(readiness__isnull=False)),
-        mean_readiness=Avg("readiness"),
-        **{
-            f"at_step_{n}": Count("pk", filter=Q(current_step=n))
-            for n in range(1, LAUNCHED + 1)
-        },
+    # subqueries once per FILTER that mentions them (ten times over, measured). The
+    # subquery selects only the columns counted here: the ORM keeps every other
+    # correlated column of the table's rows (spend, quality, names) otherwise.
+    counted = (
+        "pk",
+        "budget",
+        "readiness",
+        "current_step",
+        *signal_columns(details=False),
+    )
+    totals = (
+        projects.order_by()
+        .values(*counted)[:MAX_PROJECTS]
+        .aggregate(
+            n_projects=Count("pk"),
+            n_at_risk=Count("pk", filter=at_risk_condition()),
+            total_budgets=Sum("budget"),
+            n_assessed=Count("pk", filter=Q(readiness__isnull=False)),
+            mean_readiness=Avg("readiness"),
+            **{
+                f"at_step_{n}": Count("pk", filter=Q(current_step=n))
+                for n in range(1, LAUNCHED + 1)
+            },
+        )
     )
     by_step = {n: totals[f"at_step_{n}"] for n in range(1, LAUNCHED + 1)}
     names = dict(Step.objects.values_list("number", "short_name"))

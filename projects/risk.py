@@ -94,11 +94,13 @@ def signals() -> tuple[RiskSignal, ...]:
     return tuple(_SIGNALS)
 
 
-def signal_columns() -> tuple[str, ...]:
-    """The columns ``with_signals`` annotates: what ``risk_reasons`` reads."""
-    return tuple(s.column for s in _SIGNALS) + tuple(
-        f"{s.column}_detail" for s in _SIGNALS if s.detail
-    )
+def signal_columns(*, details: bool = True) -> tuple[str, ...]:
+    """The columns ``with_signals`` annotates: what ``risk_reasons`` reads; without
+    the details, what ``at_risk_condition`` reads."""
+    columns = tuple(s.column for s in _SIGNALS)
+    if details:
+        columns += tuple(f"{s.column}_detail" for s in _SIGNALS if s.detail)
+    return columns
 
 
 def with_risk(projects: QuerySet[M]) -> QuerySet[M]:

@@ -18,7 +18,14 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 from core import fragments
 from core.query import whole_number
 from core.versions import digest
-from projects import activity, selectors, services, step_selectors, table
+from projects import (
+    activity,
+    membership_services,
+    selectors,
+    services,
+    step_selectors,
+    table,
+)
 from projects.access import Action, can, get_project_for_user
 from projects.forms import MemberForm, OwnerTransferForm, ProjectCreateForm, ProjectForm
 from projects.models import Framework, Membership, ProjectStatus, Team
@@ -27,9 +34,6 @@ from projects.selectors import ProjectFilters
 
 if TYPE_CHECKING:
     from core.http import AuthedRequest
-
-# The stalled and overdue flags on the project page follow the clock as well as the
-# data: its rendering is kept at most this long even when nothing changes.
 
 PAGE_SIZE = 50
 
@@ -116,33 +120,53 @@ def project_create(request: AuthedRequest) -> HttpResponse:
 def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
     project = get_project_for_user(request.user, slug)
     may_edit = can(request.user, project, Action.EDIT)
+    # Each part is rendered once for editors and once for readers per day (the
+    # overdue and stalled flags) until what it shows changes. The stepper is kept
+    # apart because it alone shows the checklist: a tick rebuilds only the stepper.
+    key = digest(may_edit, timezone.localdate())
 
-    def overview() -> str:
-        selectors.with_members(project)
+    def stepper() -> str:
         return render_to_string(
-            "projects/_project_overview.html",
+            "projects/_stepper.html",
             {
                 "project": project,
                 "tab": "overview",
                 "steps": step_selectors.step_summaries(project),
-                "memberships": project.memberships.all(),
-                "risk_reasons": selectors.risk_reasons_of(project),
                 "may_edit": may_edit,
             },
             request=request,
         )
 
-    # Rendered once for editors and once for readers until what it shows changes.
-    html = fragments.cached(
-        "project-overview",
-        digest(may_edit, timezone.localdate()),
-        overview,
-        project_id=project.pk,
+    def overview() -> tuple[str, str]:
+        selectors.with_members(project)
+        context = {
+            "project": project,
+            "launched": step_selectors.is_launched(project),
+            "memberships": project.memberships.all(),
+            "risk_reasons": selectors.risk_reasons_of(project),
+            "may_edit": may_edit,
+        }
+        return (
+            render_to_string("projects/_project_header.html", context, request=request),
+            render_to_string(
+                "projects/_project_overview.html", context, request=request
+            ),
+        )
+
+    header, details = fragments.cached(
+        "project-overview", key, overview, project_id=project.pk
     )
+    steps = fragments.cached("project-stepper", key, stepper, project_id=project.pk)
+    # Rendered by the templates above.
     return render(
         request,
         "projects/project_detail.html",
-        {"project": project, "overview": mark_safe(html)},  # noqa: S308  (rendered by the template above)
+        {
+            "project": project,
+            "header": mark_safe(header),  # noqa: S308
+            "stepper": mark_safe(steps),  # noqa: S308
+            "details": mark_safe(details),  # noqa: S308
+        },
     )
 
 
@@ -192,13 +216,13 @@ def project_members(request: AuthedRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         try:
             if "add_member" in request.POST and form.is_valid():
-                services.membership_set(project=project, **form.cleaned_data)
+                membership_services.membership_set(project=project, **form.cleaned_data)
                 messages.success(
                     request, f"{form.cleaned_data['user']} is now a member."
                 )
                 return redirect("projects:members", slug=project.slug)
             if "transfer" in request.POST and transfer.is_valid():
-                services.owner_transfer(
+                membership_services.owner_transfer(
                     project=project, new_owner=transfer.cleaned_data["new_owner"]
                 )
                 messages.success(
@@ -227,7 +251,7 @@ def member_remove(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
     project = get_project_for_user(request.user, slug, Action.EDIT)
     membership = get_object_or_404(Membership, project=project, pk=pk)
     try:
-        services.membership_remove(membership=membership)
+        membership_services.membership_remove(membership=membership)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

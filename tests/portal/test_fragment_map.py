@@ -23,7 +23,7 @@ from assessments.models import AssessmentCriterion
 from core import fragments
 from evaluations import services as evaluation_services
 from metrics.models import Alert
-from projects import services
+from projects import membership_services, services
 from projects.models import ChecklistItem, NotificationKind
 from projects.notifications import notify
 from projects.roles import GlobalRole
@@ -53,7 +53,7 @@ def world():
     project = services.project_create(
         name="Claims Triage Assistant", team=TeamFactory(), owner=owner
     )
-    services.membership_set(project=project, user=executive, role="viewer")
+    membership_services.membership_set(project=project, user=executive, role="viewer")
     approve_requirements(project, owner)
     record_daily_metrics(project, days=3)
     Alert.objects.create(project=project, kind=Alert.Kind.LATENCY, message="slow")
@@ -170,13 +170,21 @@ def test_a_change_to_what_a_fragment_reads_builds_it_again(client, world):
         client.get(project.get_absolute_url())
         builds.clear()
         client.get(project.get_absolute_url())
-        assert "project-overview" not in builds  # kept while nothing changes
+        assert builds == []  # kept while nothing changes
 
+        # A tick rebuilds the stepper, which shows the checklist, and not the rest.
         item = ChecklistItem.objects.filter(project=project).first()
         item.notes = "Checked with security"
         item.save()
         client.get(project.get_absolute_url())
-        assert "project-overview" in builds
+        assert "project-stepper" in builds
+        assert "project-overview" not in builds
+
+        builds.clear()
+        project.summary = "Triage of incoming claims"
+        project.save()
+        client.get(project.get_absolute_url())
+        assert {"project-overview", "project-stepper"} <= set(builds)
 
         builds.clear()
         Alert.objects.filter(project=project).first().save()
@@ -207,4 +215,4 @@ def test_a_change_to_one_project_keeps_anothers_copy(client, world):
         item.notes = "Only this project's"
         item.save()
         client.get(other.get_absolute_url())
-        assert ("project-overview", other.pk) not in builds
+        assert ("project-stepper", other.pk) not in builds

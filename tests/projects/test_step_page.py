@@ -13,6 +13,7 @@ from projects import services, step_selectors, step_services
 from projects.models import (
     ChecklistItem,
     ItemState,
+    ProjectStep,
     SignOff,
     SignOffStatus,
     StepStatus,
@@ -437,3 +438,36 @@ def test_the_project_page_is_rendered_once_until_the_project_or_its_checklist_ch
     owner.first_name, owner.last_name = "Renamed", "Owner"
     owner.save()
     assert "Renamed Owner" in text(page(client.get(url)))
+
+
+def test_a_tick_rebuilds_the_stepper_and_keeps_the_rest_of_the_overview(client, people):
+    project, owner = people["project"], people["owner"]
+    client = signed_in(client, owner)
+    url = project.get_absolute_url()
+    open_items = ChecklistItem.objects.filter(
+        project=project, step__number=1, applicable=True, state="open"
+    )
+    # The first tick starts the step, which the header's reasons may show.
+    services.item_set_state(item=open_items.first(), state="done", actor=owner)
+    client.get(url)
+    services.item_set_state(item=open_items.first(), state="done", actor=owner)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    read = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert '"projects_checklistitem"' in read  # the stepper counts the items again
+    assert '"risks_risk"' not in read  # the reasons "at risk" are kept
+    assert '"projects_project_frameworks"' not in read
+    html = page(response)
+    assert text(html.select_one("h1")) == project.name
+    assert text(html.select_one(".stepper-progress")).startswith("2/")
+    assert html.select_one("#about-heading") is not None
+
+
+def test_the_header_says_launched_once_step_7_is_done(client, people):
+    project = people["project"]
+    client = signed_in(client, people["owner"])
+    assert "Launched" not in text(page(client.get(project.get_absolute_url())).h1)
+    ProjectStep.objects.filter(project=project).update(status=StepStatus.DONE)
+    project.save()  # announces the change to the cached renderings
+    for url in (project.get_absolute_url(), step_url(project, 7)):
+        assert text(page(client.get(url)).h1) == f"{project.name} Launched"
