@@ -83,7 +83,7 @@ def _on_tracked_set(project: Any) -> QuerySet[EvaluationRun]:
 
 def _latest_ids(project_ids: list[int]) -> QuerySet[Any]:
     return (
-        Project.objects.filter(pk__in=project_ids)
+        Project.objects.filter(pk__any_of=project_ids)
         .annotate(run=Subquery(_on_tracked_set(OuterRef("pk")).values("pk")[:1]))
         .order_by()
         .values("run")
@@ -104,7 +104,7 @@ def _baseline_ids(project_ids: list[int]) -> QuerySet[Any]:
         .values("run_id")[:1]
     )
     return (
-        Project.objects.filter(pk__in=project_ids)
+        Project.objects.filter(pk__any_of=project_ids)
         .annotate(run=Subquery(newest_acceptance))
         .order_by()
         .values("run")
