@@ -24,9 +24,10 @@ T = TypeVar("T")
 
 def _renew(key: str) -> str:
     """The token under ``key``, made now if the cache has none (``add`` keeps the
-    first of two processes that race here)."""
-    cache.add(key, secrets.token_hex(8), timeout=None)
-    token: str | None = cache.get(key)
+    first of two processes that race here: the other reads the winner's)."""
+    token: str | None = secrets.token_hex(8)
+    if not cache.add(key, token, timeout=None):
+        token = cache.get(key)
     return token or ""
 
 

@@ -16,6 +16,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from core.names import display_name
 from projects import gates
 from projects.models import (
     ChecklistItem,
@@ -88,12 +89,25 @@ def is_launched(project: Project) -> bool:
 
 def step_summaries(project: Project) -> list[StepSummary]:
     """The seven steps with checklist progress, in two queries whatever the
-    checklist size: the steps with their reference step and owner, then the
-    applicable items counted per step."""
+    checklist size: the columns the summaries show of each step, its reference step
+    and its owner, then the applicable items counted per step."""
     steps = list(
         ProjectStep.objects.filter(project=project)
-        .select_related("step", "owner")
         .order_by("step__number")
+        .values(
+            "step_id",
+            "status",
+            "due_date",
+            "started_at",
+            "last_activity_at",
+            "reopened_at",
+            "step__number",
+            "step__name",
+            "step__short_name",
+            "owner__first_name",
+            "owner__last_name",
+            "owner__email",
+        )
     )
     open_state = Q(state=ItemState.OPEN)
     counts: dict[int, tuple[int, int, int]] = {
@@ -107,20 +121,20 @@ def step_summaries(project: Project) -> list[StepSummary]:
             required_open=Count("pk", filter=open_state & Q(required=True)),
         )
     }
-    current = current_step_number({ps.step.number: ps.status for ps in steps})
+    current = current_step_number({s["step__number"]: s["status"] for s in steps})
     today, now = timezone.localdate(), timezone.now()
     stall_days = settings.RUNWAY_STALLED_AFTER_DAYS
     labels = dict(StepStatus.choices)
     summaries = []
     reopened_before = False
-    for project_step in steps:
-        number, status = project_step.step.number, project_step.status
-        total, done, required_open = counts.get(project_step.step_id, (0, 0, 0))
+    for step in steps:
+        number, status = step["step__number"], step["status"]
+        total, done, required_open = counts.get(step["step_id"], (0, 0, 0))
         summaries.append(
             StepSummary(
                 number=number,
-                name=project_step.step.name,
-                short_name=project_step.step.short_name,
+                name=step["step__name"],
+                short_name=step["step__short_name"],
                 status=status,
                 status_label=step_status_label(
                     status=status,
@@ -128,30 +142,36 @@ def step_summaries(project: Project) -> list[StepSummary]:
                     number=number,
                     current=current,
                 ),
-                owner=project_step.owner.display_name if project_step.owner else None,
-                due_date=project_step.due_date,
+                owner=(
+                    display_name(
+                        step["owner__first_name"],
+                        step["owner__last_name"],
+                        step["owner__email"],
+                    )
+                    if step["owner__email"] is not None
+                    else None
+                ),
+                due_date=step["due_date"],
                 done=done,
                 applicable=total,
                 required_open=required_open,
                 progress=percent(done, total),
-                overdue=is_overdue(
-                    due=project_step.due_date, status=status, today=today
-                ),
+                overdue=is_overdue(due=step["due_date"], status=status, today=today),
                 stalled=number == current
                 and status != StepStatus.NOT_STARTED
                 and is_stalled(
-                    last_activity=project_step.last_activity_at,
-                    started=project_step.started_at,
+                    last_activity=step["last_activity_at"],
+                    started=step["started_at"],
                     now=now,
                     days=stall_days,
                 ),
                 is_current=number == current,
-                reopened_at=project_step.reopened_at,
+                reopened_at=step["reopened_at"],
                 earlier_reopened=reopened_before and status == StepStatus.DONE,
             )
         )
         reopened_before = reopened_before or (
-            project_step.reopened_at is not None and status != StepStatus.DONE
+            step["reopened_at"] is not None and status != StepStatus.DONE
         )
     return summaries
 
