@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 import pytest
 
-from assessments.models import ModelPrice
 from metrics import ingest
+from tests.metrics.otlp_requests import price
 from tests.projects.conftest import journey, people  # noqa: F401  (shared personas)
 
 # The OTLP tests' (test_otlp_*.py): a push token of the project, and the prices they
@@ -29,15 +26,4 @@ def prices(db):
         ("text-embedding-3-small", "0.02", "0"),
         ("claude-sonnet-4-20250514", "3.00", "15.00"),
     ):
-        ModelPrice.objects.update_or_create(
-            name=name,
-            defaults={
-                "provider": "Test",
-                "input_per_mtok": Decimal(input_price),
-                "output_per_mtok": Decimal(output_price),
-                "context_window": 128_000,
-                "latency_class": "fast",
-                "tier": "small",
-                "prices_as_of": date(2025, 7, 1),
-            },
-        )
+        price(name, input_price, output_price)

@@ -5,7 +5,8 @@ OTLP's JSON encoding written by hand. The spans themselves come from
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 from google.rpc import status_pb2
@@ -13,6 +14,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from assessments.models import ModelPrice
 from tests.metrics.otlp_spans import OTLP_PATH, model_call, protobuf, recorded
 
 PROTOBUF = "application/x-protobuf"
@@ -92,4 +94,20 @@ def json_request(**span_overrides):
 def one_call():
     return protobuf(
         recorded(lambda tracer: model_call(tracer, NINE, gen_ai__usage__cost=0.01))
+    )
+
+
+def price(name, input_per_mtok, output_per_mtok):
+    """An admin-kept price of ``name`` (USD per million tokens)."""
+    ModelPrice.objects.update_or_create(
+        name=name,
+        defaults={
+            "provider": "Test",
+            "input_per_mtok": Decimal(input_per_mtok),
+            "output_per_mtok": Decimal(output_per_mtok),
+            "context_window": 128_000,
+            "latency_class": "fast",
+            "tier": "small",
+            "prices_as_of": date(2025, 7, 1),
+        },
     )

@@ -6,16 +6,22 @@ invalid (named with their place and reason) while the request's others are store
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from assessments.models import ModelPrice
 from metrics import otlp
 from metrics.models import RequestEvent
-from tests.metrics.otlp_requests import NINE, SPAN_ID, answer, json_request, post
+from tests.metrics.otlp_requests import (
+    NINE,
+    SPAN_ID,
+    answer,
+    json_request,
+    post,
+    price,
+)
 from tests.metrics.otlp_spans import model_call, other_span, protobuf, recorded
 from tests.metrics.test_ingest_api import nothing_written
 
@@ -290,18 +296,7 @@ def test_an_undated_price_owns_its_family_and_the_asked_model_is_tried_first(
         ("gpt-4o", "2.50", "10"),
         ("gpt-4o-2024-05-13", "5", "15"),  # after gpt-4o by name
     ):
-        ModelPrice.objects.update_or_create(
-            name=name,
-            defaults={
-                "provider": "Test",
-                "input_per_mtok": Decimal(input_price),
-                "output_per_mtok": Decimal(output_price),
-                "context_window": 128_000,
-                "latency_class": "fast",
-                "tier": "small",
-                "prices_as_of": date(2025, 7, 1),
-            },
-        )
+        price(name, input_price, output_price)
     body = protobuf(
         recorded(
             lambda tracer: model_call(
