@@ -120,20 +120,12 @@ def project_create(request: AuthedRequest) -> HttpResponse:
 def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
     project = get_project_for_user(request.user, slug)
     may_edit = can(request.user, project, Action.EDIT)
-    # Each part is rendered once for editors and once for readers per day (the
-    # overdue and stalled flags) until what it shows changes. The stepper is kept
-    # apart because it alone shows the checklist: a tick rebuilds only the stepper.
-    key = digest(may_edit, timezone.localdate())
+    today = timezone.localdate()
 
     def stepper() -> str:
         return render_to_string(
             "projects/_stepper.html",
-            {
-                "project": project,
-                "tab": "overview",
-                "steps": step_selectors.step_summaries(project),
-                "may_edit": may_edit,
-            },
+            {"project": project, "steps": step_selectors.step_summaries(project)},
             request=request,
         )
 
@@ -141,6 +133,7 @@ def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
         selectors.with_members(project)
         context = {
             "project": project,
+            "tab": "overview",
             "launched": step_selectors.is_launched(project),
             "memberships": project.memberships.all(),
             "risk_reasons": selectors.risk_reasons_of(project),
@@ -153,10 +146,16 @@ def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
             ),
         )
 
+    # Each part is rendered once per day (the overdue and stalled flags) until what it
+    # shows changes; the header and Overview once for editors and once for readers.
+    # The stepper is kept apart because it alone shows the checklist: a tick rebuilds
+    # only the stepper.
     header, details = fragments.cached(
-        "project-overview", key, overview, project_id=project.pk
+        "project-overview", digest(may_edit, today), overview, project_id=project.pk
     )
-    steps = fragments.cached("project-stepper", key, stepper, project_id=project.pk)
+    steps = fragments.cached(
+        "project-stepper", digest(today), stepper, project_id=project.pk
+    )
     # Rendered by the templates above.
     return render(
         request,

@@ -459,6 +459,8 @@ def test_a_tick_rebuilds_the_stepper_and_keeps_the_rest_of_the_overview(client, 
     assert '"projects_project_frameworks"' not in read
     html = page(response)
     assert text(html.select_one("h1")) == project.name
+    current_tab = html.select_one('nav[aria-label="Project"] a[aria-current="page"]')
+    assert text(current_tab) == "Overview"
     assert text(html.select_one(".stepper-progress")).startswith("2/")
     assert html.select_one("#about-heading") is not None
 
