@@ -31,6 +31,7 @@ from pydantic import (
     field_validator,
 )
 
+from core.numbers import as_float
 from evaluations import selectors, services
 from evaluations.models import EvaluationRun
 from metrics.api import (
@@ -269,10 +270,6 @@ def _decimal(value: float | None, places: Decimal) -> Decimal | None:
     return Decimal(repr(value)).quantize(places, rounding=ROUND_HALF_UP)
 
 
-def _float(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
 def summary_of(payload: RunIn) -> services.RunSummary:
     dataset = payload.dataset
     return services.RunSummary(
@@ -327,11 +324,11 @@ def _run_out(
         },
         items_passed=run.items_passed,
         items_failed=run.items_failed,
-        target_rps=_float(run.target_rps),
-        achieved_rps=_float(run.achieved_rps),
+        target_rps=as_float(run.target_rps),
+        achieved_rps=as_float(run.achieved_rps),
         duration_seconds=run.duration_seconds,
-        p95_latency_ms=_float(run.p95_latency_ms),
-        error_rate_pct=_float(run.error_rate_pct),
+        p95_latency_ms=as_float(run.p95_latency_ms),
+        error_rate_pct=as_float(run.error_rate_pct),
     )
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from assessments.selectors import Targets
 from evaluations.models import EvaluationRun
+from evaluations.selectors import scores_of
 from evaluations.verdicts import (
     LoadTestFacts,
     load_test_shortfalls,
@@ -28,10 +29,6 @@ from metrics import charts
 
 BASELINE_COLOUR = "#0f766e"
 UNIT = "score (0–1)"
-
-
-def _scores(run: EvaluationRun) -> dict[str, Decimal]:
-    return {s.metric: s.value for s in run.scores.all()}
 
 
 def when(moment: datetime) -> str:
@@ -80,8 +77,8 @@ def score_charts(
     """A chart per metric the runs (oldest first) scored, the approved quality score
     first: its runs as points, the target (quality score only) and the baseline's
     value as dashed lines."""
-    scored = [(run, _scores(run)) for run in runs]
-    base = _scores(baseline) if baseline is not None else {}
+    scored = [(run, scores_of(run)) for run in runs]
+    base = scores_of(baseline) if baseline is not None else {}
     metrics = metric_order({m for _, s in scored for m in s}, quality_metric)
     return [
         _chart(
@@ -188,7 +185,7 @@ def run_rows(
 ) -> list[RunRow]:
     rows = []
     for run in runs:
-        scores = _scores(run)
+        scores = scores_of(run)
         rate = pass_rate(run.items_passed, run.items_failed)
         rows.append(
             RunRow(

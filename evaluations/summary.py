@@ -26,6 +26,7 @@ from evaluations.models import (
     EvaluationRun,
     EvaluationScore,
 )
+from evaluations.selectors import scores_of
 from evaluations.verdicts import regressions
 from projects.models import Project
 
@@ -155,8 +156,8 @@ def last_evaluations(project_ids: Iterable[int]) -> dict[int, LastEvaluation]:
             ran_at=run.ran_at,
             dataset=run.dataset_name,
             passed=passes(
-                scores=_scores(run),
-                baseline=_scores(baseline) if baseline is not None else None,
+                scores=scores_of(run),
+                baseline=scores_of(baseline) if baseline is not None else None,
                 quality_name=run.quality_name or "",
                 quality_target=run.quality_target,
                 tolerance=(
@@ -172,7 +173,3 @@ def last_evaluations(project_ids: Iterable[int]) -> dict[int, LastEvaluation]:
 def last_evaluation(project: Project) -> LastEvaluation | None:
     """One project's last evaluation (two queries)."""
     return last_evaluations([project.pk]).get(project.pk)
-
-
-def _scores(run: EvaluationRun) -> dict[str, Decimal]:
-    return {s.metric: s.value for s in run.scores.all()}

@@ -23,6 +23,7 @@ from ninja.throttling import SimpleRateThrottle
 from pydantic import BaseModel, Field
 
 from assessments.selectors import Targets, approved_targets
+from core.numbers import as_float
 from evaluations.summary import LastEvaluation, last_evaluation, last_evaluations
 from portal import api_selectors, tokens
 from portal.models import PersonalAccessToken, User
@@ -412,7 +413,7 @@ def project(request: HttpRequest, slug: str) -> ProjectOut:
                             name=v.name,
                             family=v.family,
                             counts=v.counts,
-                            value=_float(v.value),
+                            value=as_float(v.value),
                             last_synced_at=v.last_synced_at,
                         )
                         for v in m.sources
@@ -450,10 +451,6 @@ def _cents(value: Decimal | None) -> Decimal | None:
     )
 
 
-def _float(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
 def _name(user: User | None) -> str | None:
     return user.display_name if user else None
 
@@ -483,12 +480,12 @@ def _row(
         status_label=project.get_status_display(),
         at_risk=bool(reasons),
         at_risk_reasons=reasons,
-        readiness=_float(project.readiness),
+        readiness=as_float(project.readiness),
         readiness_assessed_at=project.readiness_assessed_at,
-        spend_this_month_usd=_float(_cents(project.spend_month_to_date)),
-        monthly_budget_usd=_float(_cents(project.budget)),
-        quality=_float(project.quality),
-        quality_target=_float(project.quality_target),
+        spend_this_month_usd=as_float(_cents(project.spend_month_to_date)),
+        monthly_budget_usd=as_float(_cents(project.budget)),
+        quality=as_float(project.quality),
+        quality_target=as_float(project.quality_target),
         quality_score_name=project.quality_name or None,
         open_alerts=project.open_alerts,
         days_in_current_step=days_in_step(project, today),
@@ -519,11 +516,11 @@ def _targets(targets: Targets) -> TargetsOut:
     return TargetsOut(
         requirements_version=targets.version,
         p95_latency_ms=targets.p95_latency_ms,
-        error_rate_pct=_float(targets.error_rate_pct),
-        uptime_pct=_float(targets.uptime_pct),
+        error_rate_pct=as_float(targets.error_rate_pct),
+        uptime_pct=as_float(targets.uptime_pct),
         quality_score_name=targets.quality_score_name,
-        quality_score_target=_float(targets.quality_score_target),
-        monthly_budget_usd=_float(targets.monthly_budget_usd),
+        quality_score_target=as_float(targets.quality_score_target),
+        monthly_budget_usd=as_float(targets.monthly_budget_usd),
         requests_per_day=targets.requests_per_day,
     )
 

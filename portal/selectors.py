@@ -42,6 +42,7 @@ from assessments.models import (
     GapAssessment,
 )
 from core import fragments, versions
+from core.numbers import as_float
 from metrics.dashboard import CountingServices, counting_services
 from metrics.models import Alert, DailyRollup
 from metrics.vocabulary import Metric
@@ -261,10 +262,6 @@ class Overview:
         return bool(self.budgets) and self.spend_forecast > self.budgets
 
 
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
 class Portfolio:
     """The projects a user sees through the filters, as of a day: every read of the
     portfolio page comes from here, so the annotated queryset is built once per request
@@ -442,11 +439,11 @@ def _overview(
         spend_forecast=spend.forecast,
         budgets=totals["total_budgets"] or Decimal(0),
         assessed=totals["n_assessed"],
-        average_readiness=_float(totals["mean_readiness"]),
+        average_readiness=as_float(totals["mean_readiness"]),
         quality_measured=quality["measured"],
         quality_met=quality["met"],
-        average_quality=_float(quality["mean_quality"]),
-        average_quality_target=_float(quality["mean_target"]),
+        average_quality=as_float(quality["mean_quality"]),
+        average_quality_target=as_float(quality["mean_target"]),
         funnel=funnel,
     )
 

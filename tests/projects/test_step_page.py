@@ -405,15 +405,26 @@ def test_the_list_filters_by_owner_step_and_risk(client, people):
     assert (people["owner"].pk, people["owner"].display_name) in owners
 
 
+def first_step_open_items(project):
+    return ChecklistItem.objects.filter(
+        project=project, step__number=1, applicable=True, state="open"
+    )
+
+
+def read_while(client, url):
+    """The response to ``url`` and the SQL its request ran, as one text."""
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    return response, " ".join(q["sql"] for q in ctx.captured_queries)
+
+
 def test_the_project_page_is_rendered_once_until_the_project_or_its_checklist_changes(
     client, people
 ):
     project, owner = people["project"], people["owner"]
     client = signed_in(client, owner)
     url = project.get_absolute_url()
-    open_items = ChecklistItem.objects.filter(
-        project=project, step__number=1, applicable=True, state="open"
-    )
+    open_items = first_step_open_items(project)
     # The step is under way, so a tick moves no step row: only the checklist.
     services.item_set_state(item=open_items.first(), state="done", actor=owner)
 
@@ -424,9 +435,7 @@ def test_the_project_page_is_rendered_once_until_the_project_or_its_checklist_ch
         return int(done), int(applicable)
 
     before = first_step_progress(client.get(url))
-    with CaptureQueriesContext(connection) as ctx:
-        kept = client.get(url)
-    read = " ".join(q["sql"] for q in ctx.captured_queries)
+    kept, read = read_while(client, url)
     assert '"projects_checklistitem"' not in read  # the steps' progress is kept
     assert '"projects_project_frameworks"' not in read
     assert first_step_progress(kept) == before
@@ -444,16 +453,12 @@ def test_a_tick_rebuilds_the_stepper_and_keeps_the_rest_of_the_overview(client, 
     project, owner = people["project"], people["owner"]
     client = signed_in(client, owner)
     url = project.get_absolute_url()
-    open_items = ChecklistItem.objects.filter(
-        project=project, step__number=1, applicable=True, state="open"
-    )
+    open_items = first_step_open_items(project)
     # The first tick starts the step, which the header's reasons may show.
     services.item_set_state(item=open_items.first(), state="done", actor=owner)
     client.get(url)
     services.item_set_state(item=open_items.first(), state="done", actor=owner)
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    read = " ".join(q["sql"] for q in ctx.captured_queries)
+    response, read = read_while(client, url)
     assert '"projects_checklistitem"' in read  # the stepper counts the items again
     assert '"risks_risk"' not in read  # the reasons "at risk" are kept
     assert '"projects_project_frameworks"' not in read
