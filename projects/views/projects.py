@@ -134,7 +134,6 @@ def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
         context = {
             "project": project,
             "tab": "overview",
-            "launched": step_selectors.is_launched(project),
             "memberships": project.memberships.all(),
             "risk_reasons": selectors.risk_reasons_of(project),
             "may_edit": may_edit,

@@ -68,7 +68,6 @@ def _step_context(
         "tab": "steps",
         "project_step": project_step,
         "steps": steps,
-        "launched": step_selectors.is_launched(project),
         "summary": steps[project_step.step.number - 1],
         "items": step_selectors.step_checklist(project, project_step.step_id),
         "signoffs": step_selectors.step_signoffs(project, project_step.step_id),

@@ -19,6 +19,7 @@ from projects.models import (
     StepStatus,
 )
 from projects.roles import GlobalRole
+from projects.tabs import project_tabs
 from tests.factories import UserFactory, approve_requirements
 from tests.html import page, text
 from tests.projects.conftest import step_of, table_names
@@ -470,11 +471,15 @@ def test_a_tick_rebuilds_the_stepper_and_keeps_the_rest_of_the_overview(client, 
     assert html.select_one("#about-heading") is not None
 
 
-def test_the_header_says_launched_once_step_7_is_done(client, people):
+def test_the_header_says_launched_on_every_tab_once_step_7_is_done(client, people):
     project = people["project"]
     client = signed_in(client, people["owner"])
-    assert "Launched" not in text(page(client.get(project.get_absolute_url())).h1)
+    tabs = [url for _, url in project_tabs(project.slug, may_edit=True)]
+    assert len(tabs) > 5  # the other apps' tabs (requirements, dashboard...) too
+    for url in tabs:
+        assert "Launched" not in text(page(client.get(url, follow=True)).h1), url
     ProjectStep.objects.filter(project=project).update(status=StepStatus.DONE)
     project.save()  # announces the change to the cached renderings
-    for url in (project.get_absolute_url(), step_url(project, 7)):
-        assert text(page(client.get(url)).h1) == f"{project.name} Launched"
+    for url in (*tabs, step_url(project, 7)):
+        h1 = page(client.get(url, follow=True)).h1
+        assert text(h1) == f"{project.name} Launched", url
