@@ -11,17 +11,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import (
-    BigIntegerField,
-    Exists,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Value,
-)
+from django.db.models import BigIntegerField, OuterRef, QuerySet, Subquery, Value
 from django.http import Http404
 
-from projects.models import Membership, Project, ProjectRole, ProjectStep, StepStatus
+from projects.models import Membership, Project, ProjectRole
 from projects.roles import is_admin, sees_all_projects
 
 if TYPE_CHECKING:
@@ -116,19 +109,13 @@ def get_project_for_user(
 ) -> Project:
     """Load a project by slug for ``action``: 404 if the user may not see it, 403 if
     they see it but may not do ``action``. The project carries the user's role
-    (``viewer_role``, for ``viewer_id``), which ``can`` reads without a query, and
-    whether it is ``launched`` (step 7 done), which every tab's header shows."""
+    (``viewer_role``, for ``viewer_id``), which ``can`` reads without a query."""
     try:
         project = (
             Project.objects.select_related("team")
             .annotate(
                 viewer_id=Value(user.pk, output_field=BigIntegerField()),
                 viewer_role=viewer_role(user),
-                launched=Exists(
-                    ProjectStep.objects.filter(
-                        project=OuterRef("pk"), step__number=7, status=StepStatus.DONE
-                    )
-                ),
             )
             .get(slug=slug)
         )

@@ -80,6 +80,13 @@ class StepSummary:
         return f"--progress: {self.progress}"
 
 
+def is_launched(project: Project) -> bool:
+    """Step 7 is done: the project is in production (the header's badge)."""
+    return ProjectStep.objects.filter(
+        project=project, step__number=7, status=StepStatus.DONE
+    ).exists()
+
+
 def step_summaries(project: Project) -> list[StepSummary]:
     """The seven steps with checklist progress, in two queries whatever the
     checklist size: the columns the summaries show of each step, its reference step
