@@ -268,8 +268,9 @@ def test_the_htmx_partial_reads_no_members(as_, people):
     # The members list is for the project header, which the partial leaves out; the
     # role is a subquery of the project's own query.
     assert not any(sql.startswith('SELECT "projects_membership"') for sql in selects)
-    # The full page also reads the members and the bell's unread count.
-    assert len(body.captured_queries) == len(page.captured_queries) - 2
+    # The full page also reads the members, the bell's unread count and whether the
+    # project is launched (the header's badge).
+    assert len(body.captured_queries) == len(page.captured_queries) - 3
     assert len(body.captured_queries) == EXPECTED_PARTIAL_QUERIES
 
 
