@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from core.http import AuthedRequest
 from core.money import usd
+from core.numbers import as_float
 from core.pdf import PdfUnavailable, render_pdf, unavailable_response
 from portal import svg_charts
 from portal.portfolio import filters_description, filters_from, filters_query, row_of
@@ -33,10 +34,7 @@ def _points(weekly: WeeklySeries) -> list[tuple[str, list[tuple[date, float | No
     return [
         (
             name,
-            [
-                (week, None if v is None else float(v))
-                for week, v in zip(weekly.weeks, values, strict=True)
-            ],
+            [(week, as_float(v)) for week, v in zip(weekly.weeks, values, strict=True)],
         )
         for name, values in weekly.series.items()
     ]

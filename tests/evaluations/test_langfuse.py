@@ -21,6 +21,7 @@ from django_celery_beat.models import PeriodicTask
 
 from evaluations import langfuse, tasks
 from evaluations.models import DatasetSync, EvaluationRun, EvaluationScore
+from evaluations.selectors import scores_of
 from metrics.connectors.base import ATTEMPTS
 from metrics.models import ConnectedService
 
@@ -149,7 +150,7 @@ def langfuse_service(project) -> ConnectedService:
 
 def stored(project) -> dict[str, dict[str, Decimal]]:
     return {
-        run.external_id: {s.metric: s.value for s in run.scores.all()}
+        run.external_id: scores_of(run)
         for run in EvaluationRun.objects.filter(project=project)
     }
 
