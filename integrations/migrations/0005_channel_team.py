@@ -5,6 +5,18 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def drop_team_channels(apps, schema_editor):
+    """Undoing this migration: a team's channel has no project, which the schema
+    before it cannot hold, so team channels (and their deliveries) go first."""
+    Channel = apps.get_model("integrations", "Channel")
+    Channel.objects.filter(team__isnull=False).delete()
+    if schema_editor.connection.vendor == "postgresql":
+        # The deletes' deferred foreign-key checks would otherwise still be pending
+        # when the table is altered next, which PostgreSQL refuses.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("integrations", "0004_schedule_sweep"),
@@ -47,6 +59,8 @@ class Migration(migrations.Migration):
                 to="projects.project",
             ),
         ),
+        # Runs only backwards, before ``project`` becomes required again.
+        migrations.RunPython(migrations.RunPython.noop, drop_team_channels),
         migrations.AddConstraint(
             model_name="channel",
             constraint=models.CheckConstraint(
