@@ -19,11 +19,14 @@ def test_undoing_team_channels_drops_them_and_keeps_the_projects_channels():
     team = TeamFactory()
     project = ProjectFactory(team=team)
     admin = UserFactory()
-    for owner in ({"project": project}, {"team": team}):
+    for name, owner in (
+        ("project hook", {"project": project}),
+        ("team hook", {"team": team}),
+    ):
         services.channel_create(
             **owner,
             kind="webhook",
-            name=f"{next(iter(owner))} hook",
+            name=name,
             url="https://hooks.example.com/runway",
             events=ALL_EVENTS,
             created_by=admin,
