@@ -261,7 +261,15 @@ class RequestEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["project", "timestamp"], name="event_day_lookup"),
-            models.Index(fields=["project", "rolled_up_at"], name="event_pending"),
+            # Only the events waiting for the rollup, in the order it takes them: the
+            # index stays as small as the backlog, and reading a project's pending
+            # ids never depends on the planner's guess of how many are pending
+            # (ingest.events_rollup).
+            models.Index(
+                fields=["project", "id"],
+                condition=Q(rolled_up_at__isnull=True),
+                name="event_pending",
+            ),
         ]
 
     def __str__(self) -> str:
