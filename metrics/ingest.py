@@ -331,11 +331,17 @@ def _rollup_chunk(project: Project, event_ids: list[int]) -> int:
     # before another's commit and the totals after it would add those events twice.
     # Events another run added meanwhile are no longer pending and are skipped.
     Project.objects.select_for_update().filter(pk=project.pk).first()
-    pending = list(
-        RequestEvent.objects.filter(
-            pk__any_of=event_ids, rolled_up_at__isnull=True
-        ).values_list("pk", "service_id", "timestamp", "model", *_TOTALLED)
-    )
+    # Read by id alone and told apart here: with "still pending" in the query,
+    # PostgreSQL may scan the whole pending-only index for every step of a backlog.
+    pending = [
+        row
+        for *row, rolled_up_at in RequestEvent.objects.filter(
+            pk__any_of=event_ids
+        ).values_list(
+            "pk", "service_id", "timestamp", "model", *_TOTALLED, "rolled_up_at"
+        )
+        if rolled_up_at is None
+    ]
     if not pending:
         return 0
     added: dict[tuple[int, date, str], Totals] = defaultdict(Totals)
