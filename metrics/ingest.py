@@ -310,8 +310,9 @@ def events_rollup(*, project: Project) -> int:
     # Every pending id at once, unordered and unlimited: asked for "the oldest few",
     # PostgreSQL may walk the whole table in id order whenever its statistics
     # overrate the project's backlog (a busy project's events all rolled up while
-    # other projects' wait), a second for every rollup of that project; this read
-    # takes the pending-only index whatever it expects (bench/README.md).
+    # other projects' wait), a second for every rollup of that project. With no
+    # LIMIT there is no early stop to gamble on, and it takes the pending-only index
+    # unless it believes much of the table is pending (bench/README.md).
     pending_ids = sorted(
         RequestEvent.objects.filter(
             project=project, rolled_up_at__isnull=True

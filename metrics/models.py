@@ -261,9 +261,8 @@ class RequestEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["project", "timestamp"], name="event_day_lookup"),
-            # Only the events waiting for the rollup, in the order it takes them: the
-            # index stays as small as the backlog, and reading a project's pending
-            # ids never depends on the planner's guess of how many are pending
+            # Only the events waiting for the rollup: the index stays as small as the
+            # backlog, and a project's pending ids are read from it alone
             # (ingest.events_rollup).
             models.Index(
                 fields=["project", "id"],
