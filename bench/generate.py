@@ -2,7 +2,8 @@
 
 The demo seeder (``portal/demo.py``) walks each project through the real services:
 right for 26 projects, far too slow for 500 projects and 10 million samples. Here the
-rows are shaped like the services make them (generate_portfolio.py) and written with
+rows are shaped like the services make them (generate_portfolio.py, and
+generate_evaluations.py for evaluation runs) and written with
 psycopg COPY (generate_rows.py); the metric time series are generated inside
 PostgreSQL with ``INSERT … SELECT generate_series`` so no Python loop touches each of
 them (generate_series.py).
@@ -33,6 +34,7 @@ class Generated:
     projects: int
     executive_id: int
     checklist_items: int
+    evaluation_runs: int
     samples: int
     rollups: int
     seconds: float
@@ -65,6 +67,7 @@ def generate(
     from django.db import connection, transaction
 
     from bench import generate_portfolio as portfolio
+    from bench.generate_evaluations import write_evaluations
     from bench.generate_series import write_time_series
 
     started = time.monotonic()
@@ -85,6 +88,7 @@ def generate(
         portfolio.write_requirements(build, planned)
         portfolio.write_assessments(build, planned)
         portfolio.write_sources_and_alerts(build, planned)
+        evaluation_runs = write_evaluations(build, planned)
         samples, rollups = write_time_series(
             build.cursor, planned, today=build.today, seed=seed
         )
@@ -101,6 +105,7 @@ def generate(
         projects=len(planned),
         executive_id=staff.executive,
         checklist_items=item_count,
+        evaluation_runs=evaluation_runs,
         samples=samples,
         rollups=rollups,
         seconds=time.monotonic() - started,
@@ -127,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     result = generate(scale)
     log(
         f"{result.projects} projects, {result.checklist_items:,} checklist items, "
+        f"{result.evaluation_runs:,} evaluation runs, "
         f"{result.samples:,} samples, {result.rollups:,} rollups in {result.seconds:.0f} s"
     )
     print(json.dumps(result.__dict__))

@@ -153,7 +153,8 @@ def markdown(doc: dict[str, Any], verdicts: Sequence[Verdict]) -> str:
         f"| scale | {doc['scale']} ({doc['projects']} projects"
         + (
             f", {gen['samples']:,} samples, {gen['rollups']:,} daily rollups, "
-            f"{gen['checklist_items']:,} checklist items"
+            f"{gen['checklist_items']:,} checklist items, "
+            f"{gen.get('evaluation_runs', 0):,} evaluation runs"
             if gen
             else ""
         )

@@ -14,6 +14,9 @@ from bench import config
 from bench.generate import generate
 from bench.generate_portfolio import EXECUTIVE_EMAIL
 from bench.generate_series import HOURLY_DAYS
+from evaluations.models import EvaluationRun
+from evaluations.selectors import tracked_set
+from evaluations.summary import last_evaluations
 from metrics.dashboard import project_dashboard
 from metrics.models import DailyRollup, MetricSample
 from portal.models import User
@@ -75,6 +78,24 @@ def test_the_generator_builds_a_consistent_portfolio():
     )
     rollup = DailyRollup.objects.get(project=project, metric="requests", day=day)
     assert rollup.value == hours
+
+    # Projects from step 6 on have runs on their tracked set, judged as the portfolio
+    # judges them; the others have none.
+    assert EvaluationRun.objects.count() == result.evaluation_runs
+    evaluated = [p for p in Project.objects.all() if p.evaluation_runs.exists()]
+    past_step_five = ProjectStep.objects.filter(step__number=5, status="done")
+    assert {p.pk for p in evaluated} == set(
+        past_step_five.values_list("project_id", flat=True)
+    )
+    assert evaluated
+    summaries = last_evaluations(p.pk for p in Project.objects.all())
+    assert set(summaries) == {p.pk for p in evaluated}
+    for p in evaluated:
+        latest = EvaluationRun.objects.filter(
+            project=p, kind="evaluation", dataset_name=tracked_set(p)
+        ).first()
+        assert summaries[p.pk].run_id == latest.pk
+        assert latest.scores.exists()
 
     # The executive sees every project, and the dashboard reads the generated series.
     executive = User.objects.get(email=EXECUTIVE_EMAIL)
