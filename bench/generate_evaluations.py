@@ -46,7 +46,9 @@ def write_evaluations(b: Build, planned: list[PlannedProject]) -> int:
     scores: list[dict[str, Any]] = []
     baselines: list[dict[str, Any]] = []
 
-    def run(p: PlannedProject, kind: str, name: str, days_ago: float) -> int:
+    def run(
+        p: PlannedProject, kind: str, name: str, days_ago: float, **measures: Any
+    ) -> int:
         run_id = ids.take("evaluationrun")
         runs.append(
             {
@@ -59,17 +61,7 @@ def write_evaluations(b: Build, planned: list[PlannedProject]) -> int:
                 "ran_at": now - timedelta(days=days_ago),
                 "dataset_name": "" if kind == "load_test" else name,
                 "model": p.model,
-                **(
-                    {
-                        "target_rps": Decimal(20),
-                        "achieved_rps": Decimal(rng.randint(18, 24)),
-                        "duration_seconds": 600,
-                        "p95_latency_ms": Decimal(rng.randint(800, 2600)),
-                        "error_rate_pct": Decimal(rng.randint(0, 20)) / 10,
-                    }
-                    if kind == "load_test"
-                    else {"item_count": 200}
-                ),
+                **measures,
             }
         )
         return run_id
@@ -89,7 +81,8 @@ def write_evaluations(b: Build, planned: list[PlannedProject]) -> int:
         level = {m: float(p.quality_target) + rng.uniform(-0.08, 0.06) for m in metrics}
         tracked_ids = []
         for n in range(TRACKED_RUNS):
-            run_id = run(p, "evaluation", tracked, DAYS_APART * (TRACKED_RUNS - n) - 1)
+            days_ago = DAYS_APART * (TRACKED_RUNS - n) - 1
+            run_id = run(p, "evaluation", tracked, days_ago, item_count=200)
             tracked_ids.append(run_id)
             for metric in metrics:
                 level[metric] += rng.uniform(-0.03, 0.035)
@@ -102,9 +95,19 @@ def write_evaluations(b: Build, planned: list[PlannedProject]) -> int:
                     }
                 )
         for n in range(SMOKE_RUNS):
-            run(p, "evaluation", "smoke", DAYS_APART * n + 0.5)
+            run(p, "evaluation", "smoke", DAYS_APART * n + 0.5, item_count=200)
         for n in range(LOAD_TESTS):
-            run(p, "load_test", "load test", 10 * n + 2)
+            run(
+                p,
+                "load_test",
+                "load test",
+                10 * n + 2,
+                target_rps=Decimal(20),
+                achieved_rps=Decimal(rng.randint(18, 24)),
+                duration_seconds=600,
+                p95_latency_ms=Decimal(rng.randint(800, 2600)),
+                error_rate_pct=Decimal(rng.randint(0, 20)) / 10,
+            )
         if rng.random() < 0.75:
             accepted = tracked_ids[rng.randint(2, TRACKED_RUNS // 2)]
             baselines.append(
