@@ -1,5 +1,5 @@
-"""Model instances from one hand-written SELECT, for the few reads too hot for the
-ORM's query compiler.
+"""Model instances and typed values from one hand-written SELECT, for the few reads
+too hot for the ORM's query compiler.
 
 Compiling a query with two ``select_related`` joins and an annotation costs the ORM
 more than PostgreSQL takes to run it (bench/README.md). ``Columns`` names a model's columns under a table alias for
@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Field, Model
+from django.db.models import Field, Model, Value
 
 M = TypeVar("M", bound=Model)
 Converter = Callable[[Any, Any, Any], Any]
@@ -92,6 +92,47 @@ class Columns(Generic[M]):
                     found.append((index, column, converters))
             cache[using] = found
         return cache[using]
+
+
+class Values:
+    """The named values of a row of a written-out statement, each converted as the
+    ORM converts an annotation of its type (``types``; None: kept as the database
+    returns it), since SQLite returns dates, times, decimals and booleans as text
+    and numbers."""
+
+    def __init__(self, types: dict[str, Field[Any, Any] | None]) -> None:
+        self.names = list(types)
+        self._types = types
+        self._by_database: dict[str, list[tuple[int, Any, list[Converter]]]] = {}
+
+    def convert(
+        self, row: Sequence[Any], using: str = DEFAULT_DB_ALIAS
+    ) -> dict[str, Any]:
+        connection = connections[using]
+        converted = list(row)
+        for index, expression, converters in self._converters(using):
+            value = converted[index]
+            if value is not None:
+                for convert in converters:
+                    value = convert(value, expression, connection)
+                converted[index] = value
+        return dict(zip(self.names, converted, strict=True))
+
+    def _converters(self, using: str) -> list[tuple[int, Any, list[Converter]]]:
+        if using not in self._by_database:
+            connection = connections[using]
+            found = []
+            for index, field in enumerate(self._types.values()):
+                if field is None:
+                    continue
+                expression = Value(None, output_field=field)
+                converters = connection.ops.get_db_converters(
+                    expression
+                ) + expression.get_db_converters(connection)
+                if converters:
+                    found.append((index, expression, converters))
+            self._by_database[using] = found
+        return self._by_database[using]
 
 
 @contextmanager

@@ -10,12 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
 
 from core.money import usd
 from evaluations.summary import LastEvaluation
 from portal.selectors import SORT_FIELDS, PortfolioFilters, days_in_step
-from projects.models import ProjectStatus
+from projects.models import AiActTier, ProjectStatus
 from projects.progress import LAUNCHED
 from projects.risk import risk_reasons
 
@@ -185,16 +186,18 @@ class Row:
 def row_of(
     project: Any, today: date, last_evaluation: LastEvaluation | None = None
 ) -> Row:
-    """A row from a project of ``portfolio_projects`` (annotated: no queries here) and
-    its last evaluation (``evaluations.summary.last_evaluations``, read for a page)."""
+    """A row from a project of ``Portfolio.rows`` (all its columns read: no queries
+    here) and its last evaluation (``evaluations.summary.last_evaluations``, read for
+    a page)."""
+    tier = project.ai_act_tier
     return Row(
         name=project.name,
-        url=project.get_absolute_url(),
+        url=reverse("projects:detail", kwargs={"slug": project.slug}),
         slug=project.slug,
-        team=project.team.name,
+        team=project.team_name,
         step=project.current_step,
         status=project.status,
-        status_label=project.get_status_display(),
+        status_label=str(ProjectStatus(project.status).label),
         readiness=project.readiness,
         spend=project.spend_month_to_date or Decimal(0),
         budget=project.budget,
@@ -206,8 +209,8 @@ def row_of(
         lead=project.lead_name or "",
         risk_reasons=risk_reasons(project),
         target_launch=project.target_launch_date,
-        ai_act_tier=project.ai_act_tier,
-        ai_act_label=project.get_ai_act_tier_display() or "Not assessed",
+        ai_act_tier=tier,
+        ai_act_label=str(AiActTier(tier).label) if tier else "Not assessed",
         last_evaluation=last_evaluation,
     )
 

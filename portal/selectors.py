@@ -22,7 +22,6 @@ from django.db.models import (
     F,
     FloatField,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -46,7 +45,7 @@ from core.numbers import as_float
 from metrics.dashboard import CountingServices, counting_services
 from metrics.models import Alert, DailyRollup
 from metrics.vocabulary import Metric
-from portal import trends
+from portal import sql, trends
 from portal.trends import MonthSpend, TrendFacts, WeeklySeries
 from projects.access import visible_projects
 from projects.models import (
@@ -57,7 +56,6 @@ from projects.models import (
     StepStatus,
 )
 from projects.progress import LAUNCHED
-from projects.risk import at_risk_condition, signal_columns
 from projects.selectors import (
     NOT_ASSESSED,
     ProjectFilters,
@@ -74,7 +72,6 @@ LIST_SIZE = 10  # rows in the upcoming-launches and stalled lists
 T = TypeVar("T")
 
 HEAT_MAP_SIZE = 30  # projects in the readiness heat map, least ready first
-MAX_PROJECTS = 1_000_000  # a bound no portfolio reaches (see ``_overview``)
 
 
 @dataclass(frozen=True)
@@ -125,7 +122,8 @@ SORT_FIELDS = {
     "spend": "spend_month_to_date",
     "quality": "quality",
     "alerts": "open_alerts",
-    "days": "days_in_step",
+    # Days in the step grow as its start recedes.
+    "days": "-step_started_at",
     "launch": "target_launch_date",
 }
 
@@ -133,8 +131,12 @@ SORT_FIELDS = {
 def _ordering(sort: str) -> list[Any]:
     key = sort.removeprefix("-")
     field = SORT_FIELDS.get(key, "name")
-    descending = sort.startswith("-") and key in SORT_FIELDS
-    return [_nulls_last(("-" if descending else "") + field), "name", "pk"]
+    descending = (sort.startswith("-") and key in SORT_FIELDS) != field.startswith("-")
+    return [
+        _nulls_last(("-" if descending else "") + field.removeprefix("-")),
+        "name",
+        "pk",
+    ]
 
 
 def quarter_start(day: date) -> date:
@@ -264,8 +266,9 @@ class Overview:
 
 class Portfolio:
     """The projects a user sees through the filters, as of a day: every read of the
-    portfolio page comes from here, so the annotated queryset is built once per request
-    and the reads that need only the projects' ids share one list of them."""
+    portfolio page comes from here, each a read of one written-out statement
+    (``portal.sql``; its plain form is ``portfolio_projects``), and the reads that
+    need only the projects' ids share one list of them."""
 
     def __init__(
         self,
@@ -285,23 +288,30 @@ class Portfolio:
             f"counting:{versions.digest(visible)}",
             lambda: counting_services(visible),
         )
-        self.projects = portfolio_projects(
-            user, self.filters, self.today, counting=self.counting
+        self.statement = sql.portfolio_statement(
+            user, self.filters, self.today, self.counting
         )
         self._overview: Overview | None = None
 
     @cached_property
     def facts(self) -> list[TrendFacts]:
         return [
-            TrendFacts(*row)
-            for row in self.projects.order_by().values_list(
-                "pk", "team__name", "quality_name", "quality_target"
+            TrendFacts(row.pk, row.team_name, row.quality_name, row.quality_target)
+            for row in self.statement.select(
+                "pk", "team_name", "quality_name", "quality_target"
             )
         ]
 
     @cached_property
     def ids(self) -> list[int]:
         return [f.pk for f in self.facts]
+
+    def rows(self, offset: int = 0, limit: int | None = None) -> list[Any]:
+        """The projects with every column of ``portfolio_projects``, in the filters'
+        sort, from ``offset`` on."""
+        return self.statement.select(
+            "*", order_by=sql.order_by(self.filters.sort), limit=limit, offset=offset
+        )
 
     @cached_property
     def _facts_digest(self) -> str:
@@ -312,7 +322,7 @@ class Portfolio:
     def overview(self) -> Overview:
         if self._overview is None:
             self._overview = _overview(
-                self.projects,
+                self.statement,
                 self.ids,
                 self.today,
                 spend=self._cached("month-spend", trends.month_spend_total),
@@ -320,31 +330,16 @@ class Portfolio:
             )
         return self._overview
 
-    # The short lists select only what they print: every other annotation would be
-    # computed for each row for nothing.
     def upcoming_launches(self) -> list[dict[str, Any]]:
         """Projects not yet launched whose target launch falls in the next few weeks
         (name, slug, target_launch_date, current_step)."""
-        return list(
-            self.projects.prefetch_related(None)
-            .filter(
-                current_step__lt=LAUNCHED,
-                target_launch_date__gte=self.today,
-                target_launch_date__lte=self.today + timedelta(days=UPCOMING_DAYS),
-            )
-            .order_by("target_launch_date", "name")
-            .values("name", "slug", "target_launch_date", "current_step")[:LIST_SIZE]
-        )
+        until = self.today + timedelta(days=UPCOMING_DAYS)
+        return self.statement.upcoming(self.today, until, LIST_SIZE)
 
     def stalled_projects(self) -> list[dict[str, Any]]:
         """Projects with no activity in their current step lately, quietest first
         (name, slug, current_step, current_activity)."""
-        return list(
-            self.projects.prefetch_related(None)
-            .filter(stalled=True)
-            .order_by("current_activity", "name")
-            .values("name", "slug", "current_step", "current_activity")[:LIST_SIZE]
-        )
+        return self.statement.stalled(LIST_SIZE)
 
     def open_alerts(self, limit: int = 20) -> list[Alert]:
         return list(
@@ -354,7 +349,10 @@ class Portfolio:
         )
 
     def readiness_heat_map(self) -> HeatMap:
-        return _heat_map(self.projects, assessed=self.overview().assessed)
+        return _heat_map(
+            self.statement.least_ready(HEAT_MAP_SIZE),
+            assessed=self.overview().assessed,
+        )
 
     def spend_by_team(self) -> WeeklySeries:
         return self._cached("spend", trends.spend_by_team)
@@ -385,42 +383,21 @@ class Portfolio:
 
 
 def _overview(
-    projects: QuerySet[Any],
+    statement: sql.Statement,
     ids: list[int],
     today: date,
     *,
     spend: MonthSpend,
     quality: dict[str, Any],
 ) -> Overview:
-    """Headline numbers and the funnel, in five queries whatever the number of projects."""
-    # The slice keeps the per-project query a subquery of its own: PostgreSQL would
-    # otherwise pull it up into the aggregate and evaluate each project's correlated
-    # subqueries once per FILTER that mentions them (ten times over, measured). The
-    # subquery selects only the columns counted here: the ORM keeps every other
-    # correlated column of the table's rows (spend, quality, names) otherwise.
-    counted = (
-        "pk",
-        "budget",
-        "readiness",
-        "current_step",
-        *signal_columns(details=False),
+    """Headline numbers and the funnel, in a few queries whatever the number of
+    projects."""
+    totals = statement.totals(
+        at_risk=sql.at_risk_condition(),
+        assessed="readiness IS NOT NULL",
+        **{f"at_step_{n}": f"current_step = {n}" for n in range(1, LAUNCHED + 1)},
     )
-    totals = (
-        projects.order_by()
-        .values(*counted)[:MAX_PROJECTS]
-        .aggregate(
-            n_projects=Count("pk"),
-            n_at_risk=Count("pk", filter=at_risk_condition()),
-            total_budgets=Sum("budget"),
-            n_assessed=Count("pk", filter=Q(readiness__isnull=False)),
-            mean_readiness=Avg("readiness"),
-            **{
-                f"at_step_{n}": Count("pk", filter=Q(current_step=n))
-                for n in range(1, LAUNCHED + 1)
-            },
-        )
-    )
-    by_step = {n: totals[f"at_step_{n}"] for n in range(1, LAUNCHED + 1)}
+    by_step = {n: getattr(totals, f"at_step_{n}") for n in range(1, LAUNCHED + 1)}
     names = dict(Step.objects.values_list("number", "short_name"))
     funnel = [(n, names.get(n, str(n)), by_step.get(n, 0)) for n in range(1, 8)]
     funnel.append((LAUNCHED, "Launched", by_step.get(LAUNCHED, 0)))
@@ -431,15 +408,15 @@ def _overview(
         completed_at__date__gte=quarter_start(today),
     ).count()
     return Overview(
-        projects=totals["n_projects"],
-        in_flight=totals["n_projects"] - by_step[LAUNCHED],
+        projects=totals.projects,
+        in_flight=totals.projects - by_step[LAUNCHED],
         launched_this_quarter=launched,
-        at_risk=totals["n_at_risk"],
+        at_risk=totals.at_risk,
         spend_month_to_date=spend.month_to_date,
         spend_forecast=spend.forecast,
-        budgets=totals["total_budgets"] or Decimal(0),
-        assessed=totals["n_assessed"],
-        average_readiness=as_float(totals["mean_readiness"]),
+        budgets=totals.budgets or Decimal(0),
+        assessed=totals.assessed,
+        average_readiness=as_float(totals.mean_readiness),
         quality_measured=quality["measured"],
         quality_met=quality["met"],
         average_quality=as_float(quality["mean_quality"]),
@@ -482,15 +459,11 @@ def heat_cell(value: float | None) -> tuple[str, str]:
     return f"{value:.0f}%", band
 
 
-def _heat_map(projects: QuerySet[Any], assessed: int) -> HeatMap:
-    """Readiness per gap area of the least ready assessed projects, from each one's
-    latest assessment, with the same formula as ``assessments.readiness``: the mean of
-    min(level, target) / target over an area's criteria (1 when the target is 0)."""
-    shown = list(
-        projects.filter(readiness__isnull=False)
-        .order_by("readiness", "name")
-        .values("pk", "name", "slug")[:HEAT_MAP_SIZE]
-    )
+def _heat_map(shown: list[dict[str, Any]], assessed: int) -> HeatMap:
+    """Readiness per gap area of the ``shown`` projects (pk, name, slug), from each
+    one's latest assessment, with the same formula as ``assessments.readiness``: the
+    mean of min(level, target) / target over an area's criteria (1 when the target is
+    0)."""
     latest = GapAssessment.objects.filter(
         project=OuterRef("assessment__project")
     ).order_by("-created_at", "-id")

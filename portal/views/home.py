@@ -3,12 +3,10 @@ filtered and sorted in the URL; its CSV export."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
-from itertools import islice
-from typing import Any
+from typing import Any, overload
 
 from django.core.paginator import Page, Paginator
 from django.http import HttpResponse, StreamingHttpResponse
@@ -44,17 +42,28 @@ CSV_CHUNK = 500  # projects read at a time for the CSV, with their last evaluati
 ALERTS_SHOWN = 20
 
 
-class _CountedPaginator(Paginator):  # type: ignore[type-arg]
-    """A paginator told its count: the portfolio already knows its projects' ids, so
-    counting them again would run the whole annotated query once more."""
+class _PortfolioRows(Sequence[Any]):
+    """The portfolio's projects in its sort as a sequence for the paginator: its
+    length is the number of projects already read, and a slice is read from the
+    statement."""
 
-    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self._known_count = count
+    def __init__(self, portfolio: Portfolio) -> None:
+        self.portfolio = portfolio
 
-    @cached_property
-    def count(self) -> int:
-        return self._known_count
+    def __len__(self) -> int:
+        return len(self.portfolio.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, int):
+            return self.portfolio.rows(offset=index, limit=1)[0]
+        start, stop, _ = index.indices(len(self))
+        return self.portfolio.rows(offset=start, limit=max(stop - start, 0))
 
 
 def _rows(projects: Iterable[Any], today: date) -> list[Row]:
@@ -65,13 +74,15 @@ def _rows(projects: Iterable[Any], today: date) -> list[Row]:
     return [row_of(p, today, evaluations.get(p.pk)) for p in projects]
 
 
-def _chunks(projects: Iterator[Any]) -> Iterator[list[Any]]:
-    while chunk := list(islice(projects, CSV_CHUNK)):
+def _chunks(portfolio: Portfolio) -> Iterator[list[Any]]:
+    offset = 0
+    while chunk := portfolio.rows(offset=offset, limit=CSV_CHUNK):
         yield chunk
+        offset += CSV_CHUNK
 
 
 def _table(page_asked: str | None, portfolio: Portfolio) -> tuple[Page[Any], list[Row]]:
-    paginator = _CountedPaginator(portfolio.projects, PAGE_SIZE, len(portfolio.ids))
+    paginator: Paginator[Any] = Paginator(_PortfolioRows(portfolio), PAGE_SIZE)
     page = paginator.get_page(page_asked)
     return page, _rows(page.object_list, portfolio.today)
 
@@ -249,10 +260,6 @@ def portfolio_csv(request: AuthedRequest) -> StreamingHttpResponse:
     """The filtered portfolio table as CSV, streamed; everyone gets the projects they may see."""
     portfolio = Portfolio(request.user, filters_from(request.GET))
     today = portfolio.today
-    rows = (
-        row
-        for chunk in _chunks(portfolio.projects.iterator(chunk_size=CSV_CHUNK))
-        for row in _rows(chunk, today)
-    )
+    rows = (row for chunk in _chunks(portfolio) for row in _rows(chunk, today))
     base_url = request.build_absolute_uri("/").rstrip("/")
     return csv_response(csv_rows(rows, base_url), f"runway-portfolio-{today}.csv")

@@ -22,7 +22,6 @@ from portal.portfolio import filters_description, filters_from, filters_query, r
 from portal.selectors import (
     Portfolio,
     PortfolioFilters,
-    portfolio_projects,
 )
 from portal.trends import WeeklySeries
 from projects.models import Framework, Team
@@ -84,7 +83,7 @@ def _report_context(request: AuthedRequest) -> dict[str, Any]:
         "heat_map": portfolio.readiness_heat_map(),
         "at_risk": [
             row_of(project, today)
-            for project in portfolio_projects(user, at_risk, today)[:AT_RISK_SHOWN]
+            for project in Portfolio(user, at_risk, today).rows(limit=AT_RISK_SHOWN)
         ],
         "upcoming": portfolio.upcoming_launches(),
     }
