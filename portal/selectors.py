@@ -173,7 +173,11 @@ def portfolio_projects(
     step facts, why each one is at risk, readiness, spend this month against the
     approved budget, quality against its target, open alerts and days in the step.
     ``counting`` is ``counting_services`` of the user's visible projects, when the
-    caller has it already."""
+    caller has it already.
+
+    The read API reads this; the portfolio page reads its written-out twin
+    (``portal/sql.py``), and ``tests/portal/test_portfolio_sql.py`` keeps them equal:
+    a column added here goes there too."""
     filters = filters or PortfolioFilters()
     today = today or timezone.localdate()
     approved = "requirements__approved_version__"

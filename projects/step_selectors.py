@@ -10,18 +10,16 @@ from django.conf import settings
 from django.db.models import (
     Count,
     Prefetch,
-    Q,
     QuerySet,
     prefetch_related_objects,
 )
 from django.utils import timezone
 
 from core.names import display_name
-from projects import gates
+from projects import gates, sql
 from projects.models import (
     ChecklistItem,
     Evidence,
-    ItemState,
     Project,
     ProjectStep,
     SignOff,
@@ -88,39 +86,9 @@ def is_launched(project: Project) -> bool:
 
 
 def step_summaries(project: Project) -> list[StepSummary]:
-    """The seven steps with checklist progress, in two queries whatever the
-    checklist size: the columns the summaries show of each step, its reference step
-    and its owner, then the applicable items counted per step."""
-    steps = list(
-        ProjectStep.objects.filter(project=project)
-        .order_by("step__number")
-        .values(
-            "step_id",
-            "status",
-            "due_date",
-            "started_at",
-            "last_activity_at",
-            "reopened_at",
-            "step__number",
-            "step__name",
-            "step__short_name",
-            "owner__first_name",
-            "owner__last_name",
-            "owner__email",
-        )
-    )
-    open_state = Q(state=ItemState.OPEN)
-    counts: dict[int, tuple[int, int, int]] = {
-        row["step_id"]: (row["total"], row["done"], row["required_open"])
-        for row in ChecklistItem.objects.filter(project=project, applicable=True)
-        .order_by()
-        .values("step_id")
-        .annotate(
-            total=Count("pk"),
-            done=Count("pk", filter=~open_state),
-            required_open=Count("pk", filter=open_state & Q(required=True)),
-        )
-    }
+    """The seven steps with checklist progress, in one written-out query whatever
+    the checklist size (``projects.sql.project_steps``)."""
+    steps = sql.project_steps(project.pk)
     current = current_step_number({s["step__number"]: s["status"] for s in steps})
     today, now = timezone.localdate(), timezone.now()
     stall_days = settings.RUNWAY_STALLED_AFTER_DAYS
@@ -129,7 +97,6 @@ def step_summaries(project: Project) -> list[StepSummary]:
     reopened_before = False
     for step in steps:
         number, status = step["step__number"], step["status"]
-        total, done, required_open = counts.get(step["step_id"], (0, 0, 0))
         summaries.append(
             StepSummary(
                 number=number,
@@ -152,10 +119,10 @@ def step_summaries(project: Project) -> list[StepSummary]:
                     else None
                 ),
                 due_date=step["due_date"],
-                done=done,
-                applicable=total,
-                required_open=required_open,
-                progress=percent(done, total),
+                done=step["done"],
+                applicable=step["total"],
+                required_open=step["required_open"],
+                progress=percent(step["done"], step["total"]),
                 overdue=is_overdue(due=step["due_date"], status=status, today=today),
                 stalled=number == current
                 and status != StepStatus.NOT_STARTED

@@ -257,3 +257,13 @@ def test_every_registered_at_risk_signal_has_a_twin_here():
     """A signal added in an app's ready() must be written out in portal/sql.py too,
     or the portfolio would not count it."""
     assert set(sql.SIGNALS) == set(signal_columns())
+
+
+def test_every_column_the_orm_twin_annotates_is_written_out(executive):
+    """A column added to ``portfolio_projects`` and not to the statement fails here."""
+    written_out = {name for name, _ in Portfolio(executive).statement.columns}
+    annotated = set(portfolio_projects(executive).query.annotation_select)
+    # The current step's status comes with the projects list's step facts; the
+    # portfolio does not show it.
+    assert annotated - {"current_step_status"} <= written_out
+    assert set(columns()) == written_out
