@@ -5,16 +5,16 @@ the upcoming and stalled lists and the heat map's projects.
 Why it is written out: the portfolio is rebuilt after every change to a project or
 its metrics, and building the annotated queryset of
 ``portal.selectors.portfolio_projects`` and compiling the six reads derived from it
-cost the ORM about a fifth of a rebuild, which broke the rebuilt page's budget
+cost the ORM about a quarter of a rebuild, which broke the rebuilt page's budget
 (≤ 3× its floor; bench/README.md, session 21). That queryset stays the plain form of
 this statement (the read API uses it). ``tests/portal/test_portfolio_sql.py`` runs
 both on the same projects, on SQLite and PostgreSQL, compares every column, filter,
 sort and derived read, and fails when an at-risk signal registered in
 ``projects.risk`` has no twin in ``SIGNALS`` below.
 
-Every read is ``SELECT … FROM (<the statement>) AS portfolio WHERE …``: the
-statement names each project once with all its columns, and the database computes
-only the columns a read uses.
+Every read is ``SELECT … FROM (<the projects>) AS portfolio WHERE …``, where the
+projects carry only the columns the read names (``Statement``). All values go as
+parameters; the only text put together is this module's own.
 """
 
 from __future__ import annotations
