@@ -56,15 +56,7 @@ class Columns(Generic[M]):
     ) -> list[Any]:
         """This model's slice of a row as the ORM would return its values (aware
         datetimes on SQLite, decrypted fields)."""
-        connection = connections[using]
-        converted = list(values)
-        for index, column, converters in self._converters(using):
-            value = converted[index]
-            if value is not None:
-                for convert in converters:
-                    value = convert(value, column, connection)
-                converted[index] = value
-        return converted
+        return _converted(values, self._converters(using), connections[using])
 
     def build(self, values: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> M | None:
         """The instance from this model's slice of a row; None for the NULLs of a
@@ -108,14 +100,7 @@ class Values:
     def convert(
         self, row: Sequence[Any], using: str = DEFAULT_DB_ALIAS
     ) -> dict[str, Any]:
-        connection = connections[using]
-        converted = list(row)
-        for index, expression, converters in self._converters(using):
-            value = converted[index]
-            if value is not None:
-                for convert in converters:
-                    value = convert(value, expression, connection)
-                converted[index] = value
+        converted = _converted(row, self._converters(using), connections[using])
         return dict(zip(self.names, converted, strict=True))
 
     def _converters(self, using: str) -> list[tuple[int, Any, list[Converter]]]:
@@ -133,6 +118,23 @@ class Values:
                     found.append((index, expression, converters))
             self._by_database[using] = found
         return self._by_database[using]
+
+
+def _converted(
+    values: Sequence[Any],
+    converters: list[tuple[int, Any, list[Converter]]],
+    connection: Any,
+) -> list[Any]:
+    """``values`` with each (position, expression, converters) applied, as the ORM's
+    compiler applies them (never to NULL)."""
+    converted = list(values)
+    for index, expression, functions in converters:
+        value = converted[index]
+        if value is not None:
+            for convert in functions:
+                value = convert(value, expression, connection)
+            converted[index] = value
+    return converted
 
 
 @contextmanager

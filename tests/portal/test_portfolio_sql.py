@@ -253,11 +253,10 @@ def test_the_totals_equal_the_orms_aggregate(portfolio, executive, filters):
     }
 
 
-def test_every_registered_at_risk_signal_and_sort_has_a_twin_here():
+def test_every_registered_at_risk_signal_has_a_twin_here():
     """A signal added in an app's ready() must be written out in portal/sql.py too,
-    or the portfolio would not count it; so must a sort the URL accepts."""
+    or the portfolio would not count it."""
     assert set(sql.SIGNALS) == set(signal_columns())
-    assert set(sql.SORTS) == set(SORT_FIELDS)
 
 
 def test_every_column_the_orm_twin_annotates_is_written_out(executive):
