@@ -15,6 +15,14 @@ from django.core.exceptions import EmptyResultSet
 from django.db.models import Field, ForeignObject, Lookup
 
 
+def any_of_sql(lhs: str, ids: list[Any], vendor: str) -> tuple[str, list[Any]]:
+    """``lhs`` is one of ``ids``, as SQL for the database ``vendor`` and its
+    parameters (one array on PostgreSQL); ``ids`` is not empty."""
+    if vendor == "postgresql":
+        return f"{lhs} = ANY(%s)", [list(ids)]
+    return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
 class AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False
@@ -26,16 +34,8 @@ class AnyOf(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         if not self.rhs:
             raise EmptyResultSet
-        placeholders = ", ".join(["%s"] * len(self.rhs))
-        return f"{lhs} IN ({placeholders})", (*lhs_params, *self.rhs)
-
-    def as_postgresql(
-        self, compiler: Any, connection: Any
-    ) -> tuple[str, tuple[Any, ...]]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        if not self.rhs:
-            raise EmptyResultSet
-        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
+        sql, params = any_of_sql(lhs, self.rhs, connection.vendor)
+        return sql, (*lhs_params, *params)
 
 
 # Relations keep their own lookups (ForeignObject stops the search at itself).

@@ -44,6 +44,7 @@ from assessments.models import (
     RequirementsDocument,
     RequirementsVersion,
 )
+from core.lookups import any_of_sql
 from core.rows import Values
 from metrics.dashboard import CountingServices
 from metrics.models import Alert, DailyRollup
@@ -105,9 +106,7 @@ def _any_of(column: str, ids: Sequence[int]) -> Sql:
     PostgreSQL); false for no ids."""
     if not ids:
         return Sql("1 = 0")
-    if connection.vendor == "postgresql":
-        return Sql(f"{column} = ANY(%s)", [list(ids)])
-    return Sql(f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids))
+    return Sql(*any_of_sql(column, list(ids), connection.vendor))
 
 
 # --- The at-risk signals (``projects.risk``), one twin per registered column ------
