@@ -72,6 +72,18 @@ def item_rows(doc: dict[str, Any]) -> list[tuple[str, ...]]:
                 f"({ing['rows_per_s']:,} against {ing['copy_rows_per_s']:,})",
             )
         )
+        if "first_push" in ing:  # runs before session 22 timed first pushes only
+            first = ing["first_push"]
+            rows.append(
+                (
+                    "ingest, a project's first push (reported)",
+                    f"{first['p50_ms']:.1f} ms",
+                    f"{first['p95_ms']:.1f} ms",
+                    "—",
+                    "—",
+                    f"{first['requests']} pushes, each making its push source",
+                )
+            )
     if "rollup" in doc:
         rol = doc["rollup"]
         rows.append(

@@ -57,7 +57,8 @@ def results(scale: str = "default", **changes: dict[str, Any]) -> dict[str, Any]
             "rows_per_s": 31458,
             "copy_rows_per_s": 54884,
             "ratio": 0.57,
-            "requests": 30,
+            "first_push": {"p50_ms": 38.5, "p95_ms": 47.0, "requests": 30},
+            "requests": 60,
             "errors": 0,
             "clients": 1,
         },
@@ -266,6 +267,8 @@ def test_results_md_carries_the_budgets_table_and_every_ratio():
     ratios = {row[0]: row[-1] for row in rows}
     assert ratios["table_partial (table partial)"] == "1.27×"
     assert ratios["checklist_toggle (checklist tick)"] == "1.73×"
+    first_push = next(row for row in rows if row[0].startswith("ingest, a project's"))
+    assert first_push[1:3] == ["38.5 ms", "47.0 ms"]  # reported, no budget
 
 
 @pytest.mark.parametrize("module", ["bench.run", "bench.generate"])
