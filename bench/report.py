@@ -81,7 +81,7 @@ def item_rows(doc: dict[str, Any]) -> list[tuple[str, ...]]:
                     f"{first['p95_ms']:.1f} ms",
                     "—",
                     "—",
-                    f"{first['requests']} pushes, each making its push source",
+                    f"{first['requests']} pushes, each a new token's first",
                 )
             )
     if "rollup" in doc:
