@@ -152,6 +152,7 @@ def measure_ingest(
         "first_push": {
             "p50_ms": round(statistics.median(first_ms), 2),
             "p95_ms": round(pct(first_ms, 95), 2),
+            "ratio": round(copy_p50 / statistics.median(first_ms), 2),
             "requests": len(first_ms),
         },
         "requests": len(statuses),

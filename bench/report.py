@@ -80,8 +80,9 @@ def item_rows(doc: dict[str, Any]) -> list[tuple[str, ...]]:
                     f"{first['p50_ms']:.1f} ms",
                     f"{first['p95_ms']:.1f} ms",
                     "—",
-                    "—",
-                    f"{first['requests']} pushes, each a new token's first",
+                    f"COPY {ing['floor_ms']:.1f} ms",
+                    f"{first['ratio']:.2f}× COPY rows/s; {first['requests']} pushes,"
+                    " each a new token's first",
                 )
             )
     if "rollup" in doc:
