@@ -307,6 +307,16 @@ class Portfolio:
             "*", order_by=sql.order_by(self.filters.sort), limit=limit, offset=offset
         )
 
+    def at_risk_rows(self, limit: int) -> list[Any]:
+        """The first ``limit`` of these projects that are at risk, by name, with every
+        column of ``rows``: the board report's list, read from the same statement."""
+        return self.statement.select(
+            "*",
+            where=sql.at_risk_condition(),
+            order_by=sql.order_by("name"),
+            limit=limit,
+        )
+
     @cached_property
     def _facts_digest(self) -> str:
         """The day and the projects' facts, named once for the values cached from

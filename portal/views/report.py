@@ -4,7 +4,6 @@ drawn on the server because Plotly's static export needs a browser)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -19,10 +18,7 @@ from core.numbers import as_float
 from core.pdf import PdfUnavailable, render_pdf, unavailable_response
 from portal import svg_charts
 from portal.portfolio import filters_description, filters_from, filters_query, row_of
-from portal.selectors import (
-    Portfolio,
-    PortfolioFilters,
-)
+from portal.selectors import Portfolio
 from portal.trends import WeeklySeries
 from projects.models import Framework, Team
 
@@ -45,7 +41,6 @@ def _report_context(request: AuthedRequest) -> dict[str, Any]:
     filters = filters_from(request.GET)
     portfolio = Portfolio(user, filters, today)
     overview = portfolio.overview()
-    at_risk: PortfolioFilters = replace(filters, at_risk=True, sort="name")
     quality = portfolio.quality_trend()
     return {
         "today": today,
@@ -82,8 +77,7 @@ def _report_context(request: AuthedRequest) -> dict[str, Any]:
         ),
         "heat_map": portfolio.readiness_heat_map(),
         "at_risk": [
-            row_of(project, today)
-            for project in Portfolio(user, at_risk, today).rows(limit=AT_RISK_SHOWN)
+            row_of(project, today) for project in portfolio.at_risk_rows(AT_RISK_SHOWN)
         ],
         "upcoming": portfolio.upcoming_launches(),
     }

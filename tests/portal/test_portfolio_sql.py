@@ -4,6 +4,7 @@ from it, on whichever database the suite runs (SQLite by default, PostgreSQL in 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -267,3 +268,17 @@ def test_every_column_the_orm_twin_annotates_is_written_out(executive):
     # portfolio does not show it.
     assert annotated - {"current_step_status"} <= written_out
     assert set(columns()) == written_out
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=str)
+def test_the_at_risk_rows_are_the_at_risk_filter_sorted_by_name(
+    portfolio, executive, owner, filters
+):
+    today = portfolio["today"]
+    for name in ("Zed", "Able"):  # at risk beside Busy, one on each side of it
+        make(owner, name, status=ProjectStatus.AT_RISK)
+    chosen = PortfolioFilters(**filters)
+    at_risk = replace(chosen, at_risk=True, sort="name")
+    assert [p.pk for p in Portfolio(executive, chosen, today).at_risk_rows(2)] == [
+        p.pk for p in portfolio_projects(executive, at_risk, today)[:2]
+    ]
